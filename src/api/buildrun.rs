@@ -232,7 +232,10 @@ pub struct ParameterSources {
 pub struct ImageOutput {
     /// Name of the image among the build's outputs; exported as `IMAGE_<NAME>_URI` variables.
     #[serde(default = "default_image_name")]
-    #[schemars(regex(pattern = r"^[a-z0-9]([a-z0-9_\-]*[a-z0-9])?$"), length(min = 1, max = 63))]
+    #[schemars(
+        regex(pattern = r"^[a-z0-9]([a-z0-9_\-]*[a-z0-9])?$"),
+        length(min = 1, max = 63)
+    )]
     pub name: String,
     /// Repository to push to, e.g. `registry.example.com/team/app` (no tag).
     #[schemars(length(min = 1, max = 512))]

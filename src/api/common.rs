@@ -128,7 +128,10 @@ pub type Conditions = Vec<Condition>;
 pub fn conditions_schema(generator: &mut SchemaGenerator) -> Schema {
     let mut schema = generator.subschema_for::<Conditions>();
     schema.insert("x-kubernetes-list-type".into(), "map".into());
-    schema.insert("x-kubernetes-list-map-keys".into(), serde_json::json!(["type"]));
+    schema.insert(
+        "x-kubernetes-list-map-keys".into(),
+        serde_json::json!(["type"]),
+    );
     schema
 }
 
@@ -163,7 +166,10 @@ impl DurationString {
             .parse()
             .map_err(|error| format!("invalid duration {:?}: {error}", self.0))?;
         if parsed.is_negative() {
-            return Err(format!("invalid duration {:?}: must not be negative", self.0));
+            return Err(format!(
+                "invalid duration {:?}: must not be negative",
+                self.0
+            ));
         }
         Ok(parsed.into())
     }
@@ -191,7 +197,11 @@ impl JsonSchema for DurationString {
 pub(crate) fn exactly_one_of(fields: &'static [&'static str]) -> impl Fn(&mut Schema) {
     move |schema| {
         let rule = format!("{} == 1", count_set(fields));
-        add_rule(schema, &rule, &format!("set exactly one of {}", list_names(fields)));
+        add_rule(
+            schema,
+            &rule,
+            &format!("set exactly one of {}", list_names(fields)),
+        );
     }
 }
 
@@ -199,7 +209,11 @@ pub(crate) fn exactly_one_of(fields: &'static [&'static str]) -> impl Fn(&mut Sc
 pub(crate) fn at_most_one_of(fields: &'static [&'static str]) -> impl Fn(&mut Schema) {
     move |schema| {
         let rule = format!("{} <= 1", count_set(fields));
-        add_rule(schema, &rule, &format!("set at most one of {}", list_names(fields)));
+        add_rule(
+            schema,
+            &rule,
+            &format!("set at most one of {}", list_names(fields)),
+        );
     }
 }
 
@@ -254,5 +268,62 @@ fn list_names(fields: &[&str]) -> String {
         [] => String::new(),
         [only] => (*only).to_owned(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_go_durations() {
+        assert_eq!(
+            DurationString::new("90s").to_duration(),
+            Ok(std::time::Duration::from_secs(90))
+        );
+        assert_eq!(
+            DurationString::new("1h30m").to_duration(),
+            Ok(std::time::Duration::from_secs(5400))
+        );
+        assert!(DurationString::new("5 minutes").to_duration().is_err());
+        assert!(DurationString::new("-5m").to_duration().is_err());
+    }
+
+    #[test]
+    fn exactly_one_of_names_every_field_in_its_message() {
+        let mut schema = json_schema!({"type": "object"});
+        exactly_one_of(&["git", "image", "objectStore"])(&mut schema);
+        let rule = &schema.as_object().unwrap()["x-kubernetes-validations"][0];
+        assert_eq!(
+            rule["rule"],
+            "(has(self.git) ? 1 : 0) + (has(self.image) ? 1 : 0) + (has(self.objectStore) ? 1 : 0) == 1"
+        );
+        assert_eq!(
+            rule["message"],
+            "set exactly one of git, image or objectStore"
+        );
+    }
+
+    #[test]
+    fn rules_accumulate_on_one_schema() {
+        let mut schema = json_schema!({"type": "object"});
+        at_most_one_of(&["path", "inline"])(&mut schema);
+        unique_names("stage")(&mut schema);
+        let rules = schema.as_object().unwrap()["x-kubernetes-validations"]
+            .as_array()
+            .unwrap();
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[0]["message"], "set at most one of path or inline");
+        assert_eq!(rules[1]["message"], "stage names must be unique");
+    }
+
+    #[test]
+    fn unchanged_rule_tolerates_absent_optional_fields() {
+        let rule = unchanged_rule(&["source"], "immutable");
+        assert_eq!(
+            rule.rule,
+            "(has(self.spec.source) == has(oldSelf.spec.source) && \
+             (!has(self.spec.source) || self.spec.source == oldSelf.spec.source))"
+        );
     }
 }

@@ -427,7 +427,10 @@ pub enum HttpMethod {
 }]))]
 pub struct HealthCheck {
     /// Name, unique among the health checks.
-    #[schemars(regex(pattern = r"^[a-z0-9]([a-z0-9\-]*[a-z0-9])?$"), length(min = 1, max = 63))]
+    #[schemars(
+        regex(pattern = r"^[a-z0-9]([a-z0-9\-]*[a-z0-9])?$"),
+        length(min = 1, max = 63)
+    )]
     pub name: String,
     /// The new revision's pods stay Ready (no restarts, no readiness failures).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -560,12 +563,18 @@ pub struct AutoRollback {
 
 impl Default for AutoRollback {
     fn default() -> Self {
-        Self { enabled: true, events: default_rollback_events() }
+        Self {
+            enabled: true,
+            events: default_rollback_events(),
+        }
     }
 }
 
 fn default_rollback_events() -> Vec<AutoRollbackEvent> {
-    vec![AutoRollbackEvent::DeploymentFailure, AutoRollbackEvent::HealthCheckFailure]
+    vec![
+        AutoRollbackEvent::DeploymentFailure,
+        AutoRollbackEvent::HealthCheckFailure,
+    ]
 }
 
 /// An event that can trigger an automatic rollback.
@@ -830,4 +839,54 @@ pub struct RollbackInfo {
     /// When all traffic was back on the stable revision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completion_time: Option<Time>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_names_read_and_write_as_codedeploy_names() {
+        let names = [
+            "CodeDeployDefault.ECSAllAtOnce",
+            "CodeDeployDefault.ECSLinear10PercentEvery1Minutes",
+            "CodeDeployDefault.ECSLinear10PercentEvery3Minutes",
+            "CodeDeployDefault.ECSCanary10Percent5Minutes",
+            "CodeDeployDefault.ECSCanary10Percent15Minutes",
+            "CodeDeployDefault.LambdaAllAtOnce",
+            "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+            "CodeDeployDefault.LambdaCanary10Percent10Minutes",
+            "CodeDeployDefault.LambdaCanary10Percent15Minutes",
+            "CodeDeployDefault.LambdaCanary10Percent30Minutes",
+            "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
+            "CodeDeployDefault.LambdaLinear10PercentEvery2Minutes",
+            "CodeDeployDefault.LambdaLinear10PercentEvery3Minutes",
+            "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes",
+        ];
+        for name in names {
+            let parsed: DeploymentConfigName = serde_json::from_value(serde_json::json!(name))
+                .unwrap_or_else(|error| panic!("{name}: {error}"));
+            assert_eq!(serde_json::to_value(parsed).unwrap(), name);
+        }
+    }
+
+    #[test]
+    fn rollback_is_automatic_on_failure_and_health_by_default() {
+        let spec: DeploymentSpec = serde_json::from_value(serde_json::json!({
+            "target": {"service": "web", "workload": "web"},
+            "revision": {"images": [{"container": "web", "image": "web:2"}]}
+        }))
+        .unwrap();
+        assert!(spec.template.auto_rollback.enabled);
+        assert_eq!(
+            spec.template.auto_rollback.events,
+            [
+                AutoRollbackEvent::DeploymentFailure,
+                AutoRollbackEvent::HealthCheckFailure
+            ]
+        );
+        assert_eq!(spec.template.strategy, DeploymentStrategy::default());
+        assert_eq!(spec.template.progress_deadline_seconds, 600);
+        assert!(spec.template.target.scale_down_workload);
+    }
 }

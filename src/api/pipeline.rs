@@ -485,11 +485,17 @@ pub struct Action {
     pub jenkins: Option<JenkinsAction>,
     /// Artifacts the action reads, by the names earlier actions gave them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 10), inner(regex(pattern = r"^[A-Za-z0-9_\-]+$"), length(min = 1, max = 100)))]
+    #[schemars(
+        length(max = 10),
+        inner(regex(pattern = r"^[A-Za-z0-9_\-]+$"), length(min = 1, max = 100))
+    )]
     pub input_artifacts: Vec<String>,
     /// Artifacts the action produces, named for later actions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 10), inner(regex(pattern = r"^[A-Za-z0-9_\-]+$"), length(min = 1, max = 100)))]
+    #[schemars(
+        length(max = 10),
+        inner(regex(pattern = r"^[A-Za-z0-9_\-]+$"), length(min = 1, max = 100))
+    )]
     pub output_artifacts: Vec<String>,
     /// Namespace of the action's output variables, read as `#{NAMESPACE.NAME}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -31,7 +31,8 @@ pub fn run(options: &CrdOptions) -> anyhow::Result<()> {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("failed to create {}", parent.display()))?;
         }
-        std::fs::write(&path, text).with_context(|| format!("failed to write {}", path.display()))?;
+        std::fs::write(&path, text)
+            .with_context(|| format!("failed to write {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())

@@ -36,8 +36,34 @@ pub fn main(cli: Cli) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", describe(&error));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The error's own message and its root cause; the layers between repeat each other in kube's errors.
+fn describe(error: &anyhow::Error) -> String {
+    let message = error.to_string();
+    match error.chain().last().map(ToString::to_string) {
+        Some(root) if !message.contains(&root) => format!("{message}: {root}"),
+        _ => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_show_their_message_and_root_cause_once() {
+        let root = std::io::Error::other("connection refused");
+        let error = anyhow::Error::new(root)
+            .context("layer")
+            .context("unable to reach the cluster");
+        assert_eq!(
+            describe(&error),
+            "unable to reach the cluster: connection refused"
+        );
     }
 }

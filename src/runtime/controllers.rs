@@ -13,15 +13,15 @@ use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
 use kube::core::{DeserializeGuard, NamespaceResourceScope};
-use kube::runtime::watcher::{self, Event};
 use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::metrics::KindLabels;
-use super::{ControllerOptions, Metrics, Readiness};
+use super::{ControllerOptions, Leadership, Metrics, Readiness};
 use crate::api::{BuildRun, Deployment, Pipeline, PipelineExecution};
 
 /// What every controller shares: the client, the watched namespaces, metrics and readiness.
@@ -35,12 +35,26 @@ pub struct ControllerContext {
     pub metrics: Metrics,
     /// What `/readyz` waits for.
     pub readiness: Readiness,
+    /// Whether this replica may act (holds the leader Lease, or runs without election).
+    pub leadership: Leadership,
 }
 
 impl ControllerContext {
     /// Builds the context from the controller's options.
-    pub fn new(client: Client, options: &ControllerOptions, metrics: Metrics, readiness: Readiness) -> Self {
-        Self { client, namespaces: options.watched_namespaces(), metrics, readiness }
+    pub fn new(
+        client: Client,
+        options: &ControllerOptions,
+        metrics: Metrics,
+        readiness: Readiness,
+        leadership: Leadership,
+    ) -> Self {
+        Self {
+            client,
+            namespaces: options.watched_namespaces(),
+            metrics,
+            readiness,
+            leadership,
+        }
     }
 
     /// One `Api` per watched namespace, or one cluster-wide `Api`.
@@ -53,7 +67,12 @@ impl ControllerContext {
         }
         self.namespaces
             .iter()
-            .map(|namespace| (Some(namespace.clone()), Api::namespaced(self.client.clone(), namespace)))
+            .map(|namespace| {
+                (
+                    Some(namespace.clone()),
+                    Api::namespaced(self.client.clone(), namespace),
+                )
+            })
             .collect()
     }
 }
@@ -133,10 +152,14 @@ async fn run_watch<K>(
 ) where
     K: Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned + Send + Sync + 'static,
 {
-    let labels = KindLabels { kind: kind.to_owned() };
+    let labels = KindLabels {
+        kind: kind.to_owned(),
+    };
     let mut known: std::collections::BTreeSet<String> = Default::default();
     let mut listing: std::collections::BTreeSet<String> = Default::default();
-    let mut events = watcher::watcher(api, watcher::Config::default()).default_backoff().boxed();
+    let mut events = watcher::watcher(api, watcher::Config::default())
+        .default_backoff()
+        .boxed();
     while let Some(event) = events.next().await {
         match event {
             Ok(Event::Init) => listing.clear(),
@@ -159,17 +182,30 @@ async fn run_watch<K>(
             Err(error) => tracing::warn!(%error, kind, "watch error; retrying with backoff"),
         }
         let total = {
-            let mut counts = counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            counts.insert(namespace.clone(), i64::try_from(known.len()).unwrap_or(i64::MAX));
+            let mut counts = counts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            counts.insert(
+                namespace.clone(),
+                i64::try_from(known.len()).unwrap_or(i64::MAX),
+            );
             counts.values().sum()
         };
-        context.metrics.watched_objects.get_or_create(&labels).set(total);
+        context
+            .metrics
+            .watched_objects
+            .get_or_create(&labels)
+            .set(total);
     }
 }
 
 fn key<K: Resource>(object: &DeserializeGuard<K>) -> String {
     let meta = object.meta();
-    format!("{}/{}", meta.namespace.as_deref().unwrap_or(""), meta.name.as_deref().unwrap_or(""))
+    format!(
+        "{}/{}",
+        meta.namespace.as_deref().unwrap_or(""),
+        meta.name.as_deref().unwrap_or("")
+    )
 }
 
 fn log_invalid<K>(object: &DeserializeGuard<K>, kind: &str) {

@@ -43,10 +43,21 @@ impl Metrics {
         );
         let build_info = Family::<Vec<(String, String)>, Gauge>::default();
         build_info
-            .get_or_create(&vec![("version".to_owned(), env!("CARGO_PKG_VERSION").to_owned())])
+            .get_or_create(&vec![(
+                "version".to_owned(),
+                env!("CARGO_PKG_VERSION").to_owned(),
+            )])
             .set(1);
-        registry.register("build_info", "Slipway's version; the value is always 1", build_info);
-        Self { registry: Arc::new(Mutex::new(registry)), watched_objects, watch_synced }
+        registry.register(
+            "build_info",
+            "Slipway's version; the value is always 1",
+            build_info,
+        );
+        Self {
+            registry: Arc::new(Mutex::new(registry)),
+            watched_objects,
+            watch_synced,
+        }
     }
 
     /// Registers a further metric (for controllers added later).
@@ -69,7 +80,9 @@ impl Metrics {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
         // A panic while holding the lock leaves the registry usable: metrics are plain counters.
-        self.registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.registry
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -86,9 +99,17 @@ mod tests {
     #[test]
     fn encoding_names_metrics_with_the_slipway_prefix() {
         let metrics = Metrics::new();
-        metrics.watched_objects.get_or_create(&KindLabels { kind: "Pipeline".into() }).set(3);
+        metrics
+            .watched_objects
+            .get_or_create(&KindLabels {
+                kind: "Pipeline".into(),
+            })
+            .set(3);
         let text = metrics.encode();
-        assert!(text.contains("slipway_controller_watched_objects{kind=\"Pipeline\"} 3"), "{text}");
+        assert!(
+            text.contains("slipway_controller_watched_objects{kind=\"Pipeline\"} 3"),
+            "{text}"
+        );
         assert!(text.contains("slipway_build_info{version="), "{text}");
         assert!(text.ends_with("# EOF\n"), "{text}");
     }

@@ -8,9 +8,12 @@
 //!    naming the `kubectl apply` that installs the CRDs.
 //! 4. Serve `/healthz`, `/readyz` and `/metrics`; `/readyz` answers 200 only once every watch has
 //!    listed its kind once.
-//! 5. Run the controllers until SIGTERM or SIGINT, then stop them and exit 0.
+//! 5. With `--leader-elect`, compete for the `slipway-controller` Lease; controllers act only
+//!    while this replica holds it (watches and `/readyz` run on every replica).
+//! 6. Run the controllers until SIGTERM or SIGINT, then stop them, release the Lease and exit 0.
 
 mod controllers;
+mod leader;
 mod metrics;
 mod options;
 mod preflight;
@@ -19,6 +22,7 @@ mod shutdown;
 mod telemetry;
 
 pub use controllers::{ControllerContext, Controllers};
+pub use leader::{Election, Leadership};
 pub use metrics::Metrics;
 pub use options::{ControllerOptions, LogFormat};
 pub use preflight::{PreflightError, check_crds_served};
@@ -48,17 +52,19 @@ pub async fn run(
     options: ControllerOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let client = kube::Client::try_default().await.context(
-        "unable to load a Kubernetes client configuration: set KUBECONFIG or run in a cluster \
-         (for a local try-out without a cluster, see README.md, \"Run Slipway\")",
-    )?;
+    let client = connect().await?;
     check_crds_served(&client).await?;
 
     let metrics = Metrics::new();
     let readiness = Readiness::default();
     let listener = tokio::net::TcpListener::bind(options.http_addr)
         .await
-        .with_context(|| format!("failed to bind the health/metrics address {}", options.http_addr))?;
+        .with_context(|| {
+            format!(
+                "failed to bind the health/metrics address {}",
+                options.http_addr
+            )
+        })?;
     tracing::info!(address = %listener.local_addr()?, "serving /healthz, /readyz and /metrics");
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -72,13 +78,64 @@ pub async fn run(
             .await
     });
 
-    let context = ControllerContext::new(client, &options, metrics, readiness);
+    let election = match leader_election_namespace(&options)? {
+        Some(namespace) => {
+            Some(Election::start(client.clone(), &namespace, &leader::identity()).await?)
+        }
+        None => None,
+    };
+    let leadership = election
+        .as_ref()
+        .map_or_else(Leadership::always, |election| election.leadership.clone());
+    let context = ControllerContext::new(client, &options, metrics, readiness, leadership);
     let controllers = Controllers::start(context, stop_rx);
     shutdown.await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     controllers.join().await;
-    server.await.context("health server task panicked")?.context("health server failed")?;
+    if let Some(election) = election {
+        election.release().await;
+    }
+    server
+        .await
+        .context("health server task panicked")?
+        .context("health server failed")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The namespace of the leader-election Lease, or `None` when election is off.
+fn leader_election_namespace(options: &ControllerOptions) -> anyhow::Result<Option<String>> {
+    if !options.leader_elect {
+        return Ok(None);
+    }
+    let namespace = options
+        .leader_election_namespace
+        .clone()
+        .or_else(|| std::env::var("POD_NAMESPACE").ok())
+        .filter(|namespace| !namespace.is_empty())
+        .context(
+            "failed to choose a namespace for the leader-election Lease: set \
+             --leader-election-namespace (SLIPWAY_LEADER_ELECTION_NAMESPACE) or POD_NAMESPACE",
+        )?;
+    Ok(Some(namespace))
+}
+
+/// A client for the current kubeconfig, or the in-cluster service account.
+async fn connect() -> anyhow::Result<kube::Client> {
+    let config = kube::Config::infer().await.map_err(|error| {
+        let kubeconfig = std::env::var("KUBECONFIG").unwrap_or_else(|_| "~/.kube/config".to_owned());
+        tracing::debug!(%error, "no cluster configuration");
+        anyhow::anyhow!(
+            "no Kubernetes cluster to talk to: no usable kubeconfig at {kubeconfig} and not running \
+             in a pod.\n  Point KUBECONFIG at a cluster (kind, k3d, minikube or a real one), install \
+             the CRDs with `kubectl apply --server-side -f crds/`, then run `cargo run -- controller` \
+             again. See README.md, \"Run Slipway\"."
+        )
+    })?;
+    let cluster = config.cluster_url.clone();
+    let client = kube::Client::try_from(config)
+        .with_context(|| format!("unable to build a Kubernetes client for {cluster}"))?;
+    tracing::info!(%cluster, "connecting");
+    Ok(client)
 }

@@ -15,7 +15,12 @@ pub struct ControllerOptions {
     #[arg(long, env = "SLIPWAY_WEBHOOK_ADDR", default_value = "0.0.0.0:8090")]
     pub webhook_addr: SocketAddr,
     /// Namespaces to watch, comma-separated; all namespaces when empty.
-    #[arg(long, env = "SLIPWAY_NAMESPACES", value_delimiter = ',', default_value = "")]
+    #[arg(
+        long,
+        env = "SLIPWAY_NAMESPACES",
+        value_delimiter = ',',
+        default_value = ""
+    )]
     pub namespaces: Vec<String>,
     /// Take a Lease before reconciling, so only one replica acts at a time.
     #[arg(long, env = "SLIPWAY_LEADER_ELECT", default_value_t = false, action = clap::ArgAction::Set)]
@@ -72,7 +77,9 @@ mod tests {
     fn parse(args: &[&str]) -> ControllerOptions {
         let mut all = vec!["slipway"];
         all.extend_from_slice(args);
-        Wrapper::try_parse_from(all).expect("arguments parse").options
+        Wrapper::try_parse_from(all)
+            .expect("arguments parse")
+            .options
     }
 
     #[test]

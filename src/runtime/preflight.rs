@@ -6,8 +6,12 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::APIResourceList;
 use crate::api::{GROUP, VERSION};
 
 /// The resources (plural names) the controller needs.
-pub const REQUIRED_RESOURCES: [&str; 4] =
-    ["pipelines", "pipelineexecutions", "buildruns", "deployments"];
+pub const REQUIRED_RESOURCES: [&str; 4] = [
+    "pipelines",
+    "pipelineexecutions",
+    "buildruns",
+    "deployments",
+];
 
 /// Why the preflight check failed.
 #[derive(Debug, thiserror::Error)]
@@ -20,7 +24,9 @@ pub enum PreflightError {
     )]
     MissingCrds(Vec<String>),
     /// The API server could not be asked.
-    #[error("unable to query the API server for {GROUP}/{VERSION}: {0}")]
+    #[error(
+        "unable to ask the API server which {GROUP}/{VERSION} kinds it serves (is the cluster reachable?)"
+    )]
     Discovery(#[source] kube::Error),
 }
 
@@ -29,7 +35,11 @@ pub fn missing_resources(served: Option<&APIResourceList>) -> Vec<String> {
     REQUIRED_RESOURCES
         .iter()
         .filter(|plural| {
-            !served.is_some_and(|list| list.resources.iter().any(|resource| resource.name == **plural))
+            !served.is_some_and(|list| {
+                list.resources
+                    .iter()
+                    .any(|resource| resource.name == **plural)
+            })
         })
         .map(|plural| format!("{plural}.{GROUP}"))
         .collect()
@@ -40,13 +50,20 @@ pub fn missing_resources(served: Option<&APIResourceList>) -> Vec<String> {
 /// # Errors
 /// [`PreflightError::MissingCrds`] naming the missing kinds, or [`PreflightError::Discovery`].
 pub async fn check_crds_served(client: &kube::Client) -> Result<(), PreflightError> {
-    let served = match client.list_api_group_resources(&format!("{GROUP}/{VERSION}")).await {
+    let served = match client
+        .list_api_group_resources(&format!("{GROUP}/{VERSION}"))
+        .await
+    {
         Ok(list) => Some(list),
         Err(kube::Error::Api(status)) if status.code == 404 => None,
         Err(error) => return Err(PreflightError::Discovery(error)),
     };
     let missing = missing_resources(served.as_ref());
-    if missing.is_empty() { Ok(()) } else { Err(PreflightError::MissingCrds(missing)) }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(PreflightError::MissingCrds(missing))
+    }
 }
 
 #[cfg(test)]
@@ -60,7 +77,10 @@ mod tests {
             group_version: format!("{GROUP}/{VERSION}"),
             resources: names
                 .iter()
-                .map(|name| APIResource { name: (*name).to_owned(), ..APIResource::default() })
+                .map(|name| APIResource {
+                    name: (*name).to_owned(),
+                    ..APIResource::default()
+                })
                 .collect(),
         }
     }
@@ -73,7 +93,10 @@ mod tests {
     #[test]
     fn a_partial_install_names_what_is_missing() {
         let list = served(&["pipelines", "pipelines/status", "buildruns", "deployments"]);
-        assert_eq!(missing_resources(Some(&list)), vec!["pipelineexecutions.slipway.dev"]);
+        assert_eq!(
+            missing_resources(Some(&list)),
+            vec!["pipelineexecutions.slipway.dev"]
+        );
     }
 
     #[test]
@@ -85,7 +108,10 @@ mod tests {
     #[test]
     fn the_error_says_how_to_install_the_crds() {
         let text = PreflightError::MissingCrds(missing_resources(None)).to_string();
-        assert!(text.contains("kubectl apply --server-side -f crds/"), "{text}");
+        assert!(
+            text.contains("kubectl apply --server-side -f crds/"),
+            "{text}"
+        );
         assert!(text.contains("buildruns.slipway.dev"), "{text}");
     }
 }

@@ -35,13 +35,18 @@ impl Readiness {
         if parts.is_empty() {
             return Some(vec!["start-up".to_owned()]);
         }
-        let waiting: Vec<String> =
-            parts.iter().filter(|(_, ready)| !**ready).map(|(part, _)| part.clone()).collect();
+        let waiting: Vec<String> = parts
+            .iter()
+            .filter(|(_, ready)| !**ready)
+            .map(|(part, _)| part.clone())
+            .collect();
         (!waiting.is_empty()).then_some(waiting)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, bool>> {
-        self.parts.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.parts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -72,7 +77,10 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 
 async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         state.metrics.encode(),
     )
 }
@@ -83,10 +91,14 @@ mod tests {
 
     async fn get_text(app: &Router, path: &str) -> (StatusCode, String) {
         use tower::ServiceExt;
-        let request = axum::http::Request::get(path).body(axum::body::Body::empty()).unwrap();
+        let request = axum::http::Request::get(path)
+            .body(axum::body::Body::empty())
+            .unwrap();
         let response = app.clone().oneshot(request).await.unwrap();
         let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
         (status, String::from_utf8(bytes.to_vec()).unwrap())
     }
 
@@ -94,7 +106,10 @@ mod tests {
     async fn readyz_waits_for_every_registered_watch() {
         let readiness = Readiness::default();
         let app = router(readiness.clone(), Metrics::new());
-        assert_eq!(get_text(&app, "/readyz").await.0, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            get_text(&app, "/readyz").await.0,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
 
         readiness.register("Pipeline");
         readiness.register("BuildRun");
@@ -104,13 +119,19 @@ mod tests {
         assert_eq!(body, "waiting for: BuildRun\n");
 
         readiness.set("BuildRun", true);
-        assert_eq!(get_text(&app, "/readyz").await, (StatusCode::OK, "ok\n".to_owned()));
+        assert_eq!(
+            get_text(&app, "/readyz").await,
+            (StatusCode::OK, "ok\n".to_owned())
+        );
     }
 
     #[tokio::test]
     async fn healthz_answers_before_readiness() {
         let app = router(Readiness::default(), Metrics::new());
-        assert_eq!(get_text(&app, "/healthz").await, (StatusCode::OK, "ok\n".to_owned()));
+        assert_eq!(
+            get_text(&app, "/healthz").await,
+            (StatusCode::OK, "ok\n".to_owned())
+        );
     }
 
     #[tokio::test]
