@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use slipway::api::{BuildRun, Deployment, Pipeline, PipelineExecution, crd};
+use slipway::api::{
+    BuildRun, BuildRunSpec, Deployment, DeploymentSpec, Pipeline, PipelineExecution,
+    PipelineExecutionSpec, PipelineSpec, crd,
+};
 use slipway_testcluster::schema::CrdSchema;
 
 fn root() -> &'static Path {
@@ -87,6 +90,25 @@ fn deserializes_as<T: serde::de::DeserializeOwned>(object: &Value) -> Result<(),
         .map_err(|error| error.to_string())
 }
 
+/// The object reads into the Rust type, and the same whether or not the API server's schema
+/// defaults were applied: the controller sees one spec whether it reads what a user wrote or what
+/// the API server stored.
+fn same_with_and_without_schema_defaults<T>(raw: &Value, admitted: &Value) -> Result<(), String>
+where
+    T: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let from_raw: T = serde_json::from_value(raw.clone()).map_err(|error| error.to_string())?;
+    let from_admitted: T =
+        serde_json::from_value(admitted.clone()).map_err(|error| error.to_string())?;
+    if from_raw == from_admitted {
+        Ok(())
+    } else {
+        Err(format!(
+            "serde defaults differ from schema defaults:\n{from_raw:#?}\nvs\n{from_admitted:#?}"
+        ))
+    }
+}
+
 /// Checks a built-in kind by deserializing it into its k8s-openapi type.
 fn check_builtin(object: &Value) -> Result<(), String> {
     use k8s_openapi::api::{apps::v1 as apps, core::v1 as core};
@@ -116,12 +138,26 @@ fn check_file(schemas: &BTreeMap<String, CrdSchema>, path: &Path) -> Vec<String>
             object["metadata"]["name"].as_str().unwrap_or("?")
         );
         let result = if object["apiVersion"] == "slipway.dev/v1alpha1" {
-            admit(schemas, &object).and_then(|admitted| match object["kind"].as_str() {
-                Some("Pipeline") => deserializes_as::<Pipeline>(&admitted),
-                Some("PipelineExecution") => deserializes_as::<PipelineExecution>(&admitted),
-                Some("BuildRun") => deserializes_as::<BuildRun>(&admitted),
-                Some("Deployment") => deserializes_as::<Deployment>(&admitted),
-                _ => Err("unknown kind".into()),
+            admit(schemas, &object).and_then(|admitted| {
+                let (raw, spec) = (&object["spec"], &admitted["spec"]);
+                match object["kind"].as_str() {
+                    Some("Pipeline") => deserializes_as::<Pipeline>(&admitted).and_then(|()| {
+                        same_with_and_without_schema_defaults::<PipelineSpec>(raw, spec)
+                    }),
+                    Some("PipelineExecution") => deserializes_as::<PipelineExecution>(&admitted)
+                        .and_then(|()| {
+                            same_with_and_without_schema_defaults::<PipelineExecutionSpec>(
+                                raw, spec,
+                            )
+                        }),
+                    Some("BuildRun") => deserializes_as::<BuildRun>(&admitted).and_then(|()| {
+                        same_with_and_without_schema_defaults::<BuildRunSpec>(raw, spec)
+                    }),
+                    Some("Deployment") => deserializes_as::<Deployment>(&admitted).and_then(|()| {
+                        same_with_and_without_schema_defaults::<DeploymentSpec>(raw, spec)
+                    }),
+                    _ => Err("unknown kind".into()),
+                }
             })
         } else {
             check_builtin(&object)

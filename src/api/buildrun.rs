@@ -230,7 +230,9 @@ pub struct ParameterSources {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageOutput {
-    /// Name of the image among the build's outputs; exported as `IMAGE_<NAME>_URI` variables.
+    /// Name of the image among the build's outputs; exported as `IMAGE_<NAME>_URI`, `IMAGE_<NAME>_DIGEST`
+    /// and `IMAGE_<NAME>_TAG` variables, `<NAME>` upper-cased with `-` turned into `_`
+    /// (`my-web` → `IMAGE_MY_WEB_URI`).
     #[serde(default = "default_image_name")]
     #[schemars(
         regex(pattern = r"^[a-z0-9]([a-z0-9_\-]*[a-z0-9])?$"),

@@ -460,6 +460,10 @@ fn default_time_zone() -> String {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[schemars(transform = exactly_one_of(&["build", "deploy", "approval", "job", "jenkins"]))]
+#[schemars(extend("x-kubernetes-validations" = [{
+    "rule": "!has(self.timeoutInMinutes) || !(has(self.build) || has(self.approval))",
+    "message": "timeoutInMinutes is not used by build and approval actions: set build.timeoutInMinutes or approval.timeoutInMinutes"
+}]))]
 pub struct Action {
     /// Action name, unique in the stage.
     #[schemars(regex(pattern = r"^[A-Za-z0-9.@_\-]+$"), length(min = 1, max = 100))]
@@ -501,7 +505,8 @@ pub struct Action {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[A-Za-z0-9@_\-]+$"), length(min = 1, max = 100))]
     pub namespace: Option<String>,
-    /// Fails the action when it runs longer (approvals use their own timeout).
+    /// Fails a deploy, job or Jenkins action that runs longer (build and approval actions have their
+    /// own `timeoutInMinutes`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 5, max = 86400))]
     pub timeout_in_minutes: Option<i32>,
