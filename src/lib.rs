@@ -15,5 +15,6 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod build;
 pub mod cli;
 pub mod runtime;

@@ -1,6 +1,7 @@
 //! The command line of the `slipway` binary: `controller`, `crd`, and (as later issues add them)
 //! the executor and the `kubectl slipway` commands.
 
+pub mod buildspec;
 mod crd;
 
 use std::process::ExitCode;
@@ -25,6 +26,8 @@ pub enum Command {
     Controller(ControllerOptions),
     /// Print the CustomResourceDefinitions, or write them into the repository's CRD folders.
     Crd(crd::CrdOptions),
+    /// Check buildspec.yml files: `slipway buildspec check FILE...`.
+    Buildspec(buildspec::BuildspecCommand),
 }
 
 /// Runs a parsed command line and returns the process exit code.
@@ -32,6 +35,7 @@ pub fn main(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Controller(options) => crate::runtime::run_blocking(options),
         Command::Crd(options) => crd::run(&options),
+        Command::Buildspec(command) => buildspec::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

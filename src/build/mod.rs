@@ -1,0 +1,13 @@
+//! The build capability: CodeBuild's semantics on Kubernetes.
+//!
+//! A `BuildRun` (one CodeBuild build) names a source revision, a buildspec and an environment.
+//! This folder holds everything that turns it into a finished build:
+//!
+//! - [`buildspec`] — the `buildspec.yml` model and parser (versions 0.1 and 0.2), with
+//!   `file:line:column` diagnostics. Everything downstream reads the typed model, never YAML.
+//!   It also decides what Slipway parses but refuses to run (`batch`, Windows shells).
+//! - *(later issues)* the executor that runs buildspec phases inside the build pod, the image
+//!   builder (bollard), artifact packaging, and the BuildRun controller that renders the Job.
+//!
+//! `slipway buildspec check FILE...` (in [`crate::cli`]) is the parser's command-line face.
+pub mod buildspec;
