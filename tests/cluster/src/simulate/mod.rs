@@ -1,0 +1,76 @@
+//! Simulated cluster behaviour: the parts of kube-controller-manager and the kubelet that the
+//! test cluster plays, so controllers under test see a living cluster.
+//!
+//! Pure decision functions — [`deployment`], [`replicaset`], [`kubelet`], [`endpoints`],
+//! [`job`] — map observed objects and `now` to [`Intent`]s; runners ([`runner_local`],
+//! [`runner_docker`]) really run pods; the [`adapter`] subscribes to the cluster's changes and
+//! applies intents through the [`Cluster`](crate::Cluster) handle. Start it with [`start`]; the
+//! [`Simulation`] handle scripts it.
+//!
+//! # Scripting
+//! Per object with annotations (on a Pod or its ReplicaSet, Deployment or Job) or from Rust with
+//! [`Simulation::script`] (by namespace and name of the same objects; Rust beats annotations,
+//! a pod beats its owners):
+//!
+//! | annotation (`testcluster.slipway.dev/…`) | meaning | default |
+//! | --- | --- | --- |
+//! | `ready-after: 2s` | start → Ready (Go duration) | 200ms |
+//! | `never-ready: "true"` | never Ready | |
+//! | `unready-after: 5s` | Ready → unready for good | |
+//! | `job-outcome: succeed\|fail` | end of a simulated run-to-completion pod | succeed |
+//! | `termination-message: …` | its containers' termination message | empty |
+//! | `exit-code: "3"` | exit code of a simulated failure | 1 |
+//! | `complete-after: 1s` | how long a simulated run-to-completion pod runs | 300ms |
+//! | `run: simulated\|local\|docker` | really run the pod's containers | simulated |
+//! | `log: …` | log text of a simulated pod | empty |
+//!
+//! "Run-to-completion" means `restartPolicy` Never or OnFailure (Job pods). Malformed values are
+//! reported on stderr and ignored.
+//!
+//! # Divergences from a real cluster
+//! * One node, no scheduler: pods go straight from `Pending` to `Running`; `spec.nodeName` is
+//!   never set; pod IPs come from `127.244.0.0/16` and the host IP is `127.0.0.1` (loopback, so
+//!   nothing dialled can leave the machine); no probes (readiness is the scripted timeline);
+//!   no init containers, no restarts (`OnFailure` behaves like `Never`; a really-run
+//!   `restartPolicy: Always` container that exits leaves its pod `Succeeded`/`Failed`); no
+//!   resource accounting; `imageID` is empty and `containerID` is `testcluster://<uid>/<name>`.
+//! * Deployments: `pod-template-hash` is FNV-32a over canonical JSON (Kubernetes hashes a Go
+//!   dump), so values differ from a real cluster's; proportional scaling of several active
+//!   ReplicaSets during a rollout is not done (scaling goes through the rolling-update math);
+//!   no `DeploymentRollback`, no `ReplicaFailure` conditions.
+//! * ReplicaSets do not adopt or release pods by selector (only pods they own count).
+//! * Jobs: NonIndexed only; no `podFailurePolicy`, `successPolicy`, `podReplacementPolicy:
+//!   Failed`, `managedBy` or `maxFailedIndexes`; no `batch.kubernetes.io/job-tracking`
+//!   finalizers (counts come from the pods and never decrease); the retry back-off starts at
+//!   [`job::JobTiming::backoff_base`] (1s; Kubernetes: 10s).
+//! * EndpointSlices: IPv4 only, at most one slice per port set (no 100-endpoint split), no
+//!   `hints`/`zone`/`hostname`; `Endpoints` carry no `last-change-trigger-time` annotation.
+//! * Really-run pods: see [`runner_local`] (path mapping) and [`runner_docker`] (no pulls,
+//!   host network). Logs are kept in memory ([`Simulation::pod_log`]) and forgotten with the pod.
+
+pub mod adapter;
+pub mod deployment;
+pub mod endpoints;
+pub mod intent;
+pub mod job;
+pub mod kubelet;
+pub mod logs;
+pub mod object;
+pub mod podspec;
+pub mod podtemplate;
+pub mod replicaset;
+pub mod runner;
+pub mod runner_docker;
+pub mod runner_local;
+pub mod script;
+pub mod simulation;
+pub mod test_images;
+#[cfg(test)]
+mod test_support;
+pub mod time;
+pub mod workspace;
+
+pub use intent::{Intent, Kind};
+pub use logs::PodLogs;
+pub use script::{BehaviourDefaults, PodBehaviour, PodOutcome, PodScript, RunMode};
+pub use simulation::{Simulation, SimulationConfig, start};
