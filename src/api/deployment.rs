@@ -136,7 +136,9 @@ pub struct DeploymentRevision {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 20), transform = container_names_unique)]
     pub images: Option<Vec<ContainerImage>>,
-    /// An ECS or Lambda `appspec.yaml` (YAML or JSON) naming the images, container, port and hooks.
+    /// An ECS `appspec.yaml` (YAML or JSON) naming the image(s), container, port and hooks; its
+    /// `TaskDefinition` is an image reference or an inline `containerDefinitions` list, and its hook
+    /// functions name `hookFunctions`. Lambda and EC2/on-prem appspecs are refused with the reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 65536))]
     pub app_spec: Option<String>,

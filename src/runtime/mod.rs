@@ -53,6 +53,18 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let client = connect().await?;
+    run_with_client(client, options, shutdown).await
+}
+
+/// Runs the controller process against `client` until `shutdown` completes.
+///
+/// # Errors
+/// When the CRDs are missing, a port cannot be bound, or leader election cannot start.
+pub async fn run_with_client(
+    client: kube::Client,
+    options: ControllerOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     check_crds_served(&client).await?;
 
     let metrics = Metrics::new();
