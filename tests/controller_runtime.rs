@@ -112,9 +112,7 @@ async fn missing_crds_stop_the_controller_with_the_install_command() {
 #[tokio::test]
 async fn readyz_turns_ready_after_the_watches_sync_and_metrics_count_objects() {
     let cluster = TestCluster::start().await;
-    cluster
-        .apply_crds_from(crds_dir())
-        .expect("the CRDs apply");
+    cluster.apply_crds_from(crds_dir()).expect("the CRDs apply");
     pipelines(&cluster, "default")
         .create(&PostParams::default(), &pipeline("web"))
         .await
@@ -168,9 +166,7 @@ async fn readyz_turns_ready_after_the_watches_sync_and_metrics_count_objects() {
 #[tokio::test]
 async fn a_namespaced_controller_sees_only_its_namespaces() {
     let cluster = TestCluster::start().await;
-    cluster
-        .apply_crds_from(crds_dir())
-        .expect("the CRDs apply");
+    cluster.apply_crds_from(crds_dir()).expect("the CRDs apply");
     let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(cluster.client());
     let team = serde_json::from_value(json!({"metadata": {"name": "team-a"}})).unwrap();
     namespaces
