@@ -17,4 +17,6 @@
 pub mod api;
 pub mod build;
 pub mod cli;
+pub mod rollout;
 pub mod runtime;
+pub mod yaml;

@@ -1,6 +1,7 @@
 //! The command line of the `slipway` binary: `controller`, `crd`, and (as later issues add them)
 //! the executor and the `kubectl slipway` commands.
 
+pub mod appspec;
 pub mod buildspec;
 mod crd;
 
@@ -28,6 +29,8 @@ pub enum Command {
     Crd(crd::CrdOptions),
     /// Check buildspec.yml files: `slipway buildspec check FILE...`.
     Buildspec(buildspec::BuildspecCommand),
+    /// Check CodeDeploy appspec files (YAML or JSON): `slipway appspec check FILE...`.
+    Appspec(appspec::AppspecCommand),
 }
 
 /// Runs a parsed command line and returns the process exit code.
@@ -36,6 +39,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Controller(options) => crate::runtime::run_blocking(options),
         Command::Crd(options) => crd::run(&options),
         Command::Buildspec(command) => buildspec::run(&command),
+        Command::Appspec(command) => appspec::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

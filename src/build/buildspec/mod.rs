@@ -23,20 +23,22 @@
 //!   warning in 0.2).
 //!
 //! # Layout
-//! `yaml` loads text into a span-aware tree; `parse` walks it (with `env`, `phases`,
-//! `outputs` and `batch` for the sections); `model` holds the result; `diagnostics` and
-//! `suggest` describe problems; `support` decides what Slipway will not run.
+//! [`crate::yaml`] loads text into a span-aware tree and describes problems (diagnostics,
+//! closest-key suggestions; shared with the appspec parser); `parse` walks the tree (with `env`,
+//! `phases`, `outputs` and `batch` for the sections); `model` holds the result; `support`
+//! decides what Slipway will not run.
 
 mod batch;
-mod diagnostics;
 mod env;
 mod model;
 mod outputs;
 mod parse;
 mod phases;
-mod suggest;
 pub mod support;
-mod yaml;
+
+// Shared with the appspec parser (`crate::rollout::appspec`); imported under the names the
+// section walkers already use.
+use crate::yaml::{diagnostics, suggest, tree as yaml};
 
 #[cfg(test)]
 mod tests;

@@ -1,4 +1,4 @@
-//! Diagnostics: what is wrong (or doubtful) in a buildspec, where, and how to fix it.
+//! Diagnostics: what is wrong (or doubtful) in a buildspec or appspec, where, and how to fix it.
 //!
 //! A diagnostic prints like a compiler's, so editors and CI logs can jump to it:
 //!
@@ -11,7 +11,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// A 1-based line and column in the buildspec text (columns count characters).
+/// A 1-based line and column in a file's text (columns count characters).
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
@@ -46,9 +46,9 @@ impl fmt::Display for Position {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
-    /// The buildspec cannot be run.
+    /// The file cannot be used (a buildspec cannot run, an appspec cannot be rolled out).
     Error,
-    /// The buildspec runs, but probably not as its author meant (or not on Slipway).
+    /// The file is usable, but probably not as its author meant (or not on Slipway).
     Warning,
 }
 
@@ -61,7 +61,7 @@ impl fmt::Display for Severity {
     }
 }
 
-/// One finding about a buildspec file.
+/// One finding about a buildspec or appspec file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostic {
     /// Error or warning.
@@ -87,7 +87,7 @@ impl Diagnostic {
         }
     }
 
-    /// Whether this diagnostic makes the buildspec invalid.
+    /// Whether this diagnostic makes the file invalid.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }

@@ -1,14 +1,15 @@
-//! A span-aware YAML tree: the buildspec text loaded with serde-saphyr into nodes that each know
-//! their line and column, so that every later diagnostic can point at its source.
+//! A span-aware YAML tree: a buildspec's or appspec's text (YAML or JSON) loaded with serde-saphyr
+//! into nodes that each know their line and column, so that every later diagnostic can point at
+//! its source.
 //!
-//! Why a tree and not `#[derive(Deserialize)]` on the model: serde stops at the first error and
+//! Why a tree and not `#[derive(Deserialize)]` on a model: serde stops at the first error and
 //! cannot report unknown keys as warnings, suggest spellings or accept CodeBuild's loose forms
 //! (`discard-paths: yes`, numbers where strings are expected). Walking a tree gives all of that
 //! and keeps every diagnostic in one pass.
 //!
 //! Scalars keep their *source spelling*: `python: 3.10` stays `"3.10"` and `CI: yes` stays
-//! `"yes"`, because a buildspec author means the characters they typed, not the YAML number or
-//! boolean they happen to resolve to.
+//! `"yes"`, because an author means the characters they typed, not the YAML number or boolean
+//! they happen to resolve to (an appspec's `version: 0.0` stays `0.0`).
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{DuplicateKeyPolicy, MessageFormatter, Spanned};
