@@ -6,8 +6,11 @@
 //! - [`buildspec`] — the `buildspec.yml` model and parser (versions 0.1 and 0.2), with
 //!   `file:line:column` diagnostics. Everything downstream reads the typed model, never YAML.
 //!   It also decides what Slipway parses but refuses to run (`batch`, Windows shells).
-//! - *(later issues)* the executor that runs buildspec phases inside the build pod, the image
-//!   builder (bollard), artifact packaging, and the BuildRun controller that renders the Job.
+//! - [`executor`] — runs a buildspec's phases with CodeBuild's semantics, in the build pod
+//!   (`slipway executor run`) or locally (`slipway build --local`).
+//! - *(later issues)* the image builder (bollard), artifact packaging, and the BuildRun
+//!   controller that renders the Job.
 //!
 //! `slipway buildspec check FILE...` (in [`crate::cli`]) is the parser's command-line face.
 pub mod buildspec;
+pub mod executor;

@@ -2,8 +2,10 @@
 //! the executor and the `kubectl slipway` commands.
 
 pub mod appspec;
+pub mod build;
 pub mod buildspec;
 mod crd;
+pub mod executor;
 
 use std::process::ExitCode;
 
@@ -31,6 +33,10 @@ pub enum Command {
     Buildspec(buildspec::BuildspecCommand),
     /// Check CodeDeploy appspec files (YAML or JSON): `slipway appspec check FILE...`.
     Appspec(appspec::AppspecCommand),
+    /// Run a buildspec inside a build pod: `slipway executor run`.
+    Executor(executor::ExecutorCommand),
+    /// Run a buildspec on this machine: `slipway build --local --source DIR`.
+    Build(build::BuildOptions),
 }
 
 /// Runs a parsed command line and returns the process exit code.
@@ -40,6 +46,8 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Crd(options) => crd::run(&options),
         Command::Buildspec(command) => buildspec::run(&command),
         Command::Appspec(command) => appspec::run(&command),
+        Command::Executor(command) => return executor::run(&command),
+        Command::Build(options) => return build::run(&options),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,3 @@
+//! Table-driven tests of the executor's pure parts.
+mod plan;
+mod plan_on_failure;

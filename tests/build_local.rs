@@ -1,0 +1,158 @@
+//! `slipway build --local` as a user runs it: the built binary on a temporary source directory.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn source_dir(label: &str, buildspec: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "slipway-build-local-{}-{label}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("buildspec.yml"), buildspec).unwrap();
+    dir
+}
+
+fn slipway(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+const BUILDSPEC: &str = r#"version: 0.2
+env:
+  variables:
+    GREETING: hello
+phases:
+  pre_build:
+    commands:
+      - IMAGE_TAG=$(echo 0123456789abcdef | cut -c 1-7)
+  build:
+    commands:
+      - echo "$GREETING $TARGET $IMAGE_TAG"
+      - echo built > out.txt
+  post_build:
+    commands:
+      - echo "post_build succeeding=$CODEBUILD_BUILD_SUCCEEDING"
+"#;
+
+#[test]
+fn a_local_build_streams_phases_prints_a_table_and_exits_0() {
+    let dir = source_dir("ok", BUILDSPEC);
+    let (code, stdout, stderr) = slipway(&[
+        "build",
+        "--local",
+        "--source",
+        dir.to_str().unwrap(),
+        "--env",
+        "TARGET=world",
+    ]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains(" Entering phase BUILD\n"), "{stdout}");
+    assert!(stdout.contains(" Running command echo \"$GREETING $TARGET $IMAGE_TAG\"\n"));
+    assert!(stdout.contains("\nhello world 0123456\n"), "{stdout}");
+    assert!(stdout.contains("\npost_build succeeding=1\n"), "{stdout}");
+    let table: Vec<&str> = stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("PHASE "))
+        .collect();
+    let rows: Vec<(&str, &str)> = table[1..]
+        .iter()
+        .take_while(|line| !line.starts_with("Build "))
+        .map(|line| {
+            let mut words = line.split_whitespace();
+            (words.next().unwrap(), words.next().unwrap_or(""))
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("INSTALL", "SUCCEEDED"),
+            ("PRE_BUILD", "SUCCEEDED"),
+            ("BUILD", "SUCCEEDED"),
+            ("POST_BUILD", "SUCCEEDED"),
+            ("UPLOAD_ARTIFACTS", "SUCCEEDED"),
+            ("FINALIZING", "SUCCEEDED"),
+            ("COMPLETED", ""),
+        ],
+        "{stdout}"
+    );
+    assert!(
+        table[1].trim_end().ends_with('s'),
+        "durations: {}",
+        table[1]
+    );
+    assert!(
+        stdout.ends_with("Build SUCCEEDED: build succeeded\n"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out.txt")).unwrap(),
+        "built\n"
+    );
+}
+
+#[test]
+fn a_failing_local_build_exits_1_and_names_the_command() {
+    let dir = source_dir("fail", &BUILDSPEC.replace("echo built > out.txt", "exit 7"));
+    let (code, stdout, _) = slipway(&["build", "--local", "--source", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("\npost_build succeeding=0\n"), "{stdout}");
+    assert!(
+        stdout.ends_with("Build FAILED: phase BUILD failed: COMMAND_EXECUTION_ERROR: Error while executing command: exit 7. Reason: exit status 7\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\nBUILD              FAILED "), "{stdout}");
+}
+
+#[test]
+fn an_image_is_refused_until_container_builds_exist() {
+    let dir = source_dir("image", BUILDSPEC);
+    let (code, _, stderr) = slipway(&[
+        "build",
+        "--local",
+        "--source",
+        dir.to_str().unwrap(),
+        "--image",
+        "alpine:3",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("not yet supported: run without --image"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_executor_writes_the_termination_message_and_exits_with_the_status() {
+    let dir = source_dir("executor", BUILDSPEC);
+    let termination = dir.join("termination-log");
+    let (code, stdout, stderr) = slipway(&[
+        "executor",
+        "run",
+        "--source",
+        dir.to_str().unwrap(),
+        "--project",
+        "web",
+        "--build-number",
+        "9",
+        "--termination-message-path",
+        termination.to_str().unwrap(),
+        "--shell",
+        "/bin/busybox sh",
+    ]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let message: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&termination).unwrap()).unwrap();
+    assert_eq!(message["buildStatus"], "SUCCEEDED");
+    assert_eq!(message["complete"], true);
+    assert_eq!(message["phases"][2]["phaseType"], "BUILD");
+    assert!(stdout.contains("Running build web:"), "{stdout}");
+}
