@@ -11,12 +11,12 @@
 //! with warnings (they must be replaced before a Deployment rolls the appspec out), and `#{…}`
 //! pipeline variables pass silently (a pipeline substitutes them).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+use super::check::{FileReport, check_files, plural};
 use crate::rollout::appspec::{AppSpecError, parse_appspec, rejection};
-use crate::yaml::Diagnostic;
 
 /// Options of `slipway appspec`.
 #[derive(Debug, Args)]
@@ -54,46 +54,12 @@ pub fn run(command: &AppspecCommand) -> anyhow::Result<()> {
 
 /// Checks every file, prints one block each, and fails when any is not ok.
 fn check(options: &CheckOptions) -> anyhow::Result<()> {
-    let mut failed = 0;
-    for (index, path) in options.files.iter().enumerate() {
-        if index > 0 {
-            println!();
-        }
-        let report = check_file(path);
-        print!("{}", report.text);
-        if !report.ok {
-            failed += 1;
-        }
-    }
-    match failed {
-        0 => Ok(()),
-        _ => anyhow::bail!(
-            "{failed} of {} appspec files {} invalid, rejected or unreadable",
-            options.files.len(),
-            if failed == 1 { "is" } else { "are" }
-        ),
-    }
-}
-
-/// What `check` prints for one file, and whether the file passed.
-#[derive(Debug, PartialEq, Eq)]
-pub struct FileReport {
-    /// The block: diagnostics, then the summary line (ends with a newline).
-    pub text: String,
-    /// Whether the file is an appspec Slipway can roll out (warnings allowed).
-    pub ok: bool,
-}
-
-/// Reads and checks one file.
-pub fn check_file(path: &Path) -> FileReport {
-    let name = path.display().to_string();
-    match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => check_text(&name, &text),
-            Err(_) => unreadable(&name, "not UTF-8 text"),
-        },
-        Err(error) => unreadable(&name, &error.to_string()),
-    }
+    check_files(
+        &options.files,
+        check_text,
+        "appspec",
+        "invalid, rejected or unreadable",
+    )
 }
 
 /// Checks appspec `text` named `name`.
@@ -104,73 +70,26 @@ pub fn check_text(name: &str, text: &str) -> FileReport {
                 let mut diagnostics = parsed.warnings;
                 diagnostics.push(rejected.diagnostic(name));
                 diagnostics.sort_by_key(|diagnostic| (diagnostic.position(), diagnostic.severity));
-                FileReport {
-                    text: block(
-                        name,
-                        &diagnostics,
-                        &format!("rejected: {}", rejected.summary()),
-                    ),
-                    ok: false,
-                }
+                let summary = format!("rejected: {}", rejected.summary());
+                FileReport::new(name, &diagnostics, &summary, false)
             }
             None => {
                 let summary = match parsed.warnings.len() {
                     0 => "ok".to_owned(),
                     count => format!("ok ({})", plural(count, "warning")),
                 };
-                FileReport {
-                    text: block(name, &parsed.warnings, &summary),
-                    ok: true,
-                }
+                FileReport::new(name, &parsed.warnings, &summary, true)
             }
         },
-        Err(AppSpecError::Rejected { file, rejection }) => FileReport {
-            text: block(
-                name,
-                &[rejection.diagnostic(&file)],
-                &format!("rejected: {}", rejection.summary()),
-            ),
-            ok: false,
-        },
+        Err(AppSpecError::Rejected { file, rejection }) => {
+            let summary = format!("rejected: {}", rejection.summary());
+            FileReport::new(name, &[rejection.diagnostic(&file)], &summary, false)
+        }
         Err(AppSpecError::Invalid { diagnostics }) => {
             let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-            FileReport {
-                text: block(
-                    name,
-                    &diagnostics,
-                    &format!("invalid ({})", plural(errors, "error")),
-                ),
-                ok: false,
-            }
+            let summary = format!("invalid ({})", plural(errors, "error"));
+            FileReport::new(name, &diagnostics, &summary, false)
         }
-    }
-}
-
-/// The block for a file that could not be read.
-fn unreadable(name: &str, reason: &str) -> FileReport {
-    FileReport {
-        text: format!("{name}: unreadable: {reason}\n"),
-        ok: false,
-    }
-}
-
-/// Diagnostics one per paragraph, then `name: summary`.
-fn block(name: &str, diagnostics: &[Diagnostic], summary: &str) -> String {
-    let mut text = String::new();
-    for diagnostic in diagnostics {
-        text.push_str(&diagnostic.to_string());
-        text.push('\n');
-    }
-    text.push_str(&format!("{name}: {summary}\n"));
-    text
-}
-
-/// `1 warning`, `2 warnings`.
-fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
     }
 }
 
@@ -230,19 +149,6 @@ mod tests {
             lambda.text.contains("\nl.yml: rejected: Lambda appspec: "),
             "{}",
             lambda.text
-        );
-    }
-
-    #[test]
-    fn a_missing_file_is_reported_unreadable() {
-        let report = check_file(Path::new("/nonexistent/appspec.yaml"));
-        assert!(!report.ok);
-        assert!(
-            report
-                .text
-                .starts_with("/nonexistent/appspec.yaml: unreadable: "),
-            "{}",
-            report.text
         );
     }
 }

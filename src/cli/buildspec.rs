@@ -5,11 +5,12 @@
 //! `FILE: unreadable: …`. Blocks are separated by a blank line. The command exits non-zero when
 //! any file is invalid or unreadable, so it can gate CI.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::build::buildspec::{Diagnostic, parse_buildspec};
+use super::check::{FileReport, check_files, plural};
+use crate::build::buildspec::parse_buildspec;
 
 /// Options of `slipway buildspec`.
 #[derive(Debug, Args)]
@@ -46,46 +47,12 @@ pub fn run(command: &BuildspecCommand) -> anyhow::Result<()> {
 
 /// Checks every file, prints one block each, and fails when any is not ok.
 fn check(options: &CheckOptions) -> anyhow::Result<()> {
-    let mut failed = 0;
-    for (index, path) in options.files.iter().enumerate() {
-        if index > 0 {
-            println!();
-        }
-        let report = check_file(path);
-        print!("{}", report.text);
-        if !report.ok {
-            failed += 1;
-        }
-    }
-    match failed {
-        0 => Ok(()),
-        _ => anyhow::bail!(
-            "{failed} of {} buildspec files {} invalid or unreadable",
-            options.files.len(),
-            if failed == 1 { "is" } else { "are" }
-        ),
-    }
-}
-
-/// What `check` prints for one file, and whether the file passed.
-#[derive(Debug, PartialEq, Eq)]
-pub struct FileReport {
-    /// The block: diagnostics, then the summary line (ends with a newline).
-    pub text: String,
-    /// Whether the file is a valid buildspec (warnings allowed).
-    pub ok: bool,
-}
-
-/// Reads and checks one file.
-pub fn check_file(path: &Path) -> FileReport {
-    let name = path.display().to_string();
-    match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => check_text(&name, &text),
-            Err(_) => unreadable(&name, "not UTF-8 text"),
-        },
-        Err(error) => unreadable(&name, &error.to_string()),
-    }
+    check_files(
+        &options.files,
+        check_text,
+        "buildspec",
+        "invalid or unreadable",
+    )
 }
 
 /// Checks buildspec `text` named `name`.
@@ -96,46 +63,12 @@ pub fn check_text(name: &str, text: &str) -> FileReport {
                 0 => "ok".to_owned(),
                 count => format!("ok ({})", plural(count, "warning")),
             };
-            FileReport {
-                text: block(name, &parsed.warnings, &summary),
-                ok: true,
-            }
+            FileReport::new(name, &parsed.warnings, &summary, true)
         }
         Err(invalid) => {
             let summary = format!("invalid ({})", plural(invalid.errors().count(), "error"));
-            FileReport {
-                text: block(name, &invalid.diagnostics, &summary),
-                ok: false,
-            }
+            FileReport::new(name, &invalid.diagnostics, &summary, false)
         }
-    }
-}
-
-/// The block for a file that could not be read.
-fn unreadable(name: &str, reason: &str) -> FileReport {
-    FileReport {
-        text: format!("{name}: unreadable: {reason}\n"),
-        ok: false,
-    }
-}
-
-/// Diagnostics one per paragraph, then `name: summary`.
-fn block(name: &str, diagnostics: &[Diagnostic], summary: &str) -> String {
-    let mut text = String::new();
-    for diagnostic in diagnostics {
-        text.push_str(&diagnostic.to_string());
-        text.push('\n');
-    }
-    text.push_str(&format!("{name}: {summary}\n"));
-    text
-}
-
-/// `1 warning`, `2 warnings`.
-fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
     }
 }
 
@@ -167,18 +100,5 @@ mod tests {
             assert_eq!(report.text, expected, "for {text:?}");
             assert_eq!(report.ok, ok, "for {text:?}");
         }
-    }
-
-    #[test]
-    fn a_missing_file_is_reported_unreadable() {
-        let report = check_file(Path::new("/nonexistent/buildspec.yml"));
-        assert!(!report.ok);
-        assert!(
-            report
-                .text
-                .starts_with("/nonexistent/buildspec.yml: unreadable: "),
-            "{}",
-            report.text
-        );
     }
 }

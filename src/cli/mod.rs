@@ -4,6 +4,7 @@
 pub mod appspec;
 pub mod build;
 pub mod buildspec;
+mod check;
 mod crd;
 pub mod executor;
 
