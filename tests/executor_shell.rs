@@ -22,6 +22,11 @@ struct Build {
 }
 
 impl Build {
+    /// Asserts the build's status, showing the shell and the whole log when it differs.
+    fn expect_status(&self, shell: &str, status: BuildStatus) {
+        assert_eq!(self.result.build_status, status, "{shell}:\n{}", self.log);
+    }
+
     fn exported(&self, name: &str) -> Option<&str> {
         self.result
             .exported_variables
@@ -121,12 +126,7 @@ phases:
 "#;
     for shell in SHELLS {
         let build = run(shell, buildspec);
-        assert_eq!(
-            build.result.build_status,
-            BuildStatus::Succeeded,
-            "{shell}:\n{}",
-            build.log
-        );
+        build.expect_status(shell, BuildStatus::Succeeded);
         assert_eq!(
             output(&build.log),
             [
@@ -153,12 +153,7 @@ phases:
 "#;
     for shell in SHELLS {
         let build = run(shell, buildspec);
-        assert_eq!(
-            build.result.build_status,
-            BuildStatus::Succeeded,
-            "{shell}:\n{}",
-            build.log
-        );
+        build.expect_status(shell, BuildStatus::Succeeded);
         assert_eq!(output(&build.log), ["plain=[] exported=[] dir="], "{shell}");
     }
 }
@@ -168,12 +163,7 @@ fn block_commands_and_heredocs_run_as_one_script() {
     let buildspec = "version: 0.2\nphases:\n  build:\n    commands:\n      - |\n        for word in a b; do\n          echo \"word $word\"\n        done\n        cat <<EOF\n        heredoc $CODEBUILD_CI\n        EOF\n      - echo after\n";
     for shell in SHELLS {
         let build = run(shell, buildspec);
-        assert_eq!(
-            build.result.build_status,
-            BuildStatus::Succeeded,
-            "{shell}:\n{}",
-            build.log
-        );
+        build.expect_status(shell, BuildStatus::Succeeded);
         // The block is echoed on its "Running command" line; its output follows.
         assert!(
             build.log.contains(
@@ -194,12 +184,7 @@ fn a_command_reading_stdin_does_not_swallow_the_next_commands() {
     let buildspec = "version: 0.2\nphases:\n  build:\n    commands:\n      - cat\n      - read line || echo \"read got end of input\"\n      - echo still here\n";
     for shell in SHELLS {
         let build = run(shell, buildspec);
-        assert_eq!(
-            build.result.build_status,
-            BuildStatus::Succeeded,
-            "{shell}:\n{}",
-            build.log
-        );
+        build.expect_status(shell, BuildStatus::Succeeded);
         assert_eq!(
             output(&build.log),
             ["read got end of input", "still here"],
@@ -224,12 +209,7 @@ phases:
 "#;
     for shell in SHELLS {
         let build = run(shell, buildspec);
-        assert_eq!(
-            build.result.build_status,
-            BuildStatus::Failed,
-            "{shell}:\n{}",
-            build.log
-        );
+        build.expect_status(shell, BuildStatus::Failed);
         assert_eq!(
             output(&build.log),
             [
@@ -257,12 +237,7 @@ fn exit_0_succeeds_and_the_build_goes_on() {
     let buildspec = "version: 0.2\nphases:\n  build:\n    commands:\n      - export A=1\n      - exit 0\n      - echo \"next A=$A\"\n";
     for shell in SHELLS {
         let build = run(shell, buildspec);
-        assert_eq!(
-            build.result.build_status,
-            BuildStatus::Succeeded,
-            "{shell}:\n{}",
-            build.log
-        );
+        build.expect_status(shell, BuildStatus::Succeeded);
         assert_eq!(output(&build.log), ["next A=1"], "{shell}");
     }
 }
@@ -272,12 +247,7 @@ fn set_e_applies_only_to_the_command_that_sets_it() {
     let buildspec = "version: 0.2\nphases:\n  build:\n    commands:\n      - X=kept; set -e\n      - false || echo handled\n      - echo \"X=$X\"\n";
     for shell in SHELLS {
         let build = run(shell, buildspec);
-        assert_eq!(
-            build.result.build_status,
-            BuildStatus::Succeeded,
-            "{shell}:\n{}",
-            build.log
-        );
+        build.expect_status(shell, BuildStatus::Succeeded);
         assert_eq!(output(&build.log), ["handled", "X=kept"], "{shell}");
         assert!(!build.log.contains("The shell ended"), "{shell}");
     }
@@ -288,12 +258,7 @@ fn a_syntax_error_fails_its_command_only() {
     let buildspec = "version: 0.2\nphases:\n  build:\n    on-failure: CONTINUE\n    commands:\n      - 'if then fi'\n  post_build:\n    commands:\n      - echo after\n";
     for shell in SHELLS {
         let build = run(shell, buildspec);
-        assert_eq!(
-            build.result.build_status,
-            BuildStatus::Failed,
-            "{shell}:\n{}",
-            build.log
-        );
+        build.expect_status(shell, BuildStatus::Failed);
         assert!(build.log.contains("\nafter\n"), "{shell}:\n{}", build.log);
     }
 }
@@ -303,12 +268,7 @@ fn redirecting_stdout_cannot_hide_the_end_of_a_command() {
     let buildspec = "version: 0.2\nphases:\n  build:\n    commands:\n      - exec >/dev/null\n      - echo hidden\n      - exec >&2\n      - echo shown on stderr\n";
     for shell in SHELLS {
         let build = run(shell, buildspec);
-        assert_eq!(
-            build.result.build_status,
-            BuildStatus::Succeeded,
-            "{shell}:\n{}",
-            build.log
-        );
+        build.expect_status(shell, BuildStatus::Succeeded);
         assert_eq!(output(&build.log), ["shown on stderr"], "{shell}");
     }
 }
@@ -352,12 +312,7 @@ phases:
 "#;
     for shell in SHELLS {
         let build = run(shell, buildspec);
-        assert_eq!(
-            build.result.build_status,
-            BuildStatus::Failed,
-            "{shell}:\n{}",
-            build.log
-        );
+        build.expect_status(shell, BuildStatus::Failed);
         assert_eq!(
             output(&build.log),
             [
