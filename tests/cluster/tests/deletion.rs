@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{api_error, eventually, widget, widget_cluster, widgets};
+use common::{api_error, create_small, eventually, widget, widget_cluster, widgets};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams};
@@ -91,13 +91,7 @@ async fn finalizers_hold_an_object_until_they_are_removed() {
 async fn background_deletion_collects_dependents() {
     let cluster = widget_cluster().await;
     let api = widgets(&cluster);
-    let owner = api
-        .create(
-            &PostParams::default(),
-            &widget("owner", json!({"size": "small"})),
-        )
-        .await
-        .unwrap();
+    let owner = create_small(&api, "owner").await;
     let maps: Api<ConfigMap> = Api::default_namespaced(cluster.client());
     for name in ["a", "b"] {
         maps.create(&PostParams::default(), &owned_map(name, &owner, false))
@@ -122,13 +116,7 @@ async fn background_deletion_collects_dependents() {
 async fn foreground_deletion_removes_blocking_dependents_first() {
     let cluster = widget_cluster().await;
     let api = widgets(&cluster);
-    let owner = api
-        .create(
-            &PostParams::default(),
-            &widget("owner", json!({"size": "small"})),
-        )
-        .await
-        .unwrap();
+    let owner = create_small(&api, "owner").await;
     let maps: Api<ConfigMap> = Api::default_namespaced(cluster.client());
     let mut dependent = owned_map("held", &owner, true);
     dependent.metadata.finalizers = Some(vec!["test/hold".into()]);
@@ -175,13 +163,7 @@ async fn foreground_deletion_removes_blocking_dependents_first() {
 async fn orphan_deletion_keeps_dependents_without_the_owner_reference() {
     let cluster = widget_cluster().await;
     let api = widgets(&cluster);
-    let owner = api
-        .create(
-            &PostParams::default(),
-            &widget("owner", json!({"size": "small"})),
-        )
-        .await
-        .unwrap();
+    let owner = create_small(&api, "owner").await;
     let maps: Api<ConfigMap> = Api::default_namespaced(cluster.client());
     maps.create(&PostParams::default(), &owned_map("kept", &owner, false))
         .await
@@ -246,12 +228,7 @@ async fn deleting_a_namespace_removes_its_objects() {
 async fn delete_preconditions_are_checked() {
     let cluster = widget_cluster().await;
     let api = widgets(&cluster);
-    api.create(
-        &PostParams::default(),
-        &widget("demo", json!({"size": "small"})),
-    )
-    .await
-    .unwrap();
+    create_small(&api, "demo").await;
     let params = DeleteParams {
         preconditions: Some(kube::api::Preconditions {
             uid: Some("other".into()),

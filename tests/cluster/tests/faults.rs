@@ -4,7 +4,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{api_error, widget, widget_cluster, widgets};
+use common::{api_error, create_small, widget_cluster, widgets};
 use kube::api::{ListParams, PostParams};
 use serde_json::json;
 use slipway_testcluster::Fault;
@@ -13,12 +13,7 @@ use slipway_testcluster::Fault;
 async fn injected_errors_answer_with_the_requested_code_a_number_of_times() {
     let cluster = widget_cluster().await;
     let api = widgets(&cluster);
-    api.create(
-        &PostParams::default(),
-        &widget("demo", json!({"size": "small"})),
-    )
-    .await
-    .unwrap();
+    create_small(&api, "demo").await;
     cluster.faults().inject(
         Fault::error(500)
             .verb("get")
@@ -98,12 +93,7 @@ async fn the_request_log_counts_calls_and_writes_per_object() {
     let cluster = widget_cluster().await;
     let api = widgets(&cluster);
     cluster.requests().clear();
-    api.create(
-        &PostParams::default(),
-        &widget("demo", json!({"size": "small"})),
-    )
-    .await
-    .unwrap();
+    create_small(&api, "demo").await;
     api.patch(
         "demo",
         &kube::api::PatchParams {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{repo, widget, widget_cluster, widgets};
+use common::{create_small, repo, widget, widget_cluster, widgets};
 use kube::api::{Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use slipway_testcluster::TestCluster;
@@ -307,12 +307,7 @@ async fn kubectl_waits_for_a_condition_set_through_the_status_subresource() {
     let cluster = widget_cluster().await;
     let kubectl = Kubectl::new(&cluster);
     let api = widgets(&cluster);
-    api.create(
-        &PostParams::default(),
-        &widget("demo", json!({"size": "small"})),
-    )
-    .await
-    .unwrap();
+    create_small(&api, "demo").await;
     let waiting = kubectl
         .command(&[
             "wait",

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{api_error, widget, widget_cluster, widgets};
+use common::{api_error, create_small, widget, widget_cluster, widgets};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::json;
@@ -17,12 +17,7 @@ async fn label_selectors_filter_lists() {
         object.metadata.labels = Some([("tier".to_string(), tier.to_string())].into());
         api.create(&PostParams::default(), &object).await.unwrap();
     }
-    api.create(
-        &PostParams::default(),
-        &widget("d", json!({"size": "small"})),
-    )
-    .await
-    .unwrap();
+    create_small(&api, "d").await;
     let names = |list: kube::api::ObjectList<kube::api::DynamicObject>| -> Vec<String> {
         list.items
             .into_iter()
@@ -112,12 +107,7 @@ async fn pagination_serves_a_consistent_snapshot() {
     let token = first.metadata.continue_.clone().expect("continue token");
     // Changes after the first page do not show up in later pages.
     api.delete("w5", &DeleteParams::default()).await.unwrap();
-    api.create(
-        &PostParams::default(),
-        &widget("w9", json!({"size": "small"})),
-    )
-    .await
-    .unwrap();
+    create_small(&api, "w9").await;
     let second = api
         .list(&ListParams::default().limit(3).continue_token(&token))
         .await

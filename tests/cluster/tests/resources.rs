@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{api_error, widget, widget_cluster, widgets};
+use common::{api_error, create_small, widget_cluster, widgets};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::json;
@@ -118,12 +118,7 @@ async fn scale_subresources_read_and_write_replicas() {
     assert_eq!(read.spec.unwrap().replicas, Some(5));
     assert_eq!(read.metadata.generation, Some(2));
     let api = widgets(&cluster);
-    api.create(
-        &PostParams::default(),
-        &widget("demo", json!({"size": "small"})),
-    )
-    .await
-    .unwrap();
+    create_small(&api, "demo").await;
     api.patch_scale(
         "demo",
         &PatchParams::default(),
@@ -161,12 +156,7 @@ async fn crds_register_and_unregister_their_resources() {
             .any(|condition| condition.type_ == "Established" && condition.status == "True")
     );
     let api = widgets(&cluster);
-    api.create(
-        &PostParams::default(),
-        &widget("demo", json!({"size": "small"})),
-    )
-    .await
-    .unwrap();
+    create_small(&api, "demo").await;
     crds.delete("widgets.test.slipway.dev", &DeleteParams::default())
         .await
         .unwrap();

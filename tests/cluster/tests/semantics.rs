@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{api_error, widget, widget_cluster, widgets};
+use common::{api_error, create_small, widget, widget_cluster, widgets};
 use kube::api::{
     Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, ValidationDirective,
 };
@@ -13,13 +13,7 @@ use serde_json::{Value, json};
 async fn objects_round_trip_through_create_get_list_replace_and_delete() {
     let cluster = widget_cluster().await;
     let api = widgets(&cluster);
-    let created = api
-        .create(
-            &PostParams::default(),
-            &widget("demo", json!({"size": "small"})),
-        )
-        .await
-        .unwrap();
+    let created = create_small(&api, "demo").await;
     let metadata = &created.metadata;
     assert!(metadata.uid.is_some() && metadata.creation_timestamp.is_some());
     assert_eq!(metadata.generation, Some(1));
@@ -62,13 +56,7 @@ async fn objects_round_trip_through_create_get_list_replace_and_delete() {
 async fn stale_updates_and_duplicate_creates_are_conflicts() {
     let cluster = widget_cluster().await;
     let api = widgets(&cluster);
-    let created = api
-        .create(
-            &PostParams::default(),
-            &widget("demo", json!({"size": "small"})),
-        )
-        .await
-        .unwrap();
+    let created = create_small(&api, "demo").await;
     let mut first = created.clone();
     first.data["spec"]["replicas"] = json!(2);
     api.replace("demo", &PostParams::default(), &first)
@@ -108,12 +96,7 @@ async fn stale_updates_and_duplicate_creates_are_conflicts() {
 async fn generation_moves_only_when_the_spec_changes() {
     let cluster = widget_cluster().await;
     let api = widgets(&cluster);
-    api.create(
-        &PostParams::default(),
-        &widget("demo", json!({"size": "small"})),
-    )
-    .await
-    .unwrap();
+    create_small(&api, "demo").await;
     let patch = |value: Value| Patch::Merge(value);
     let labelled = api
         .patch(
@@ -280,12 +263,7 @@ async fn merge_and_json_patches_apply_and_report_failures() {
 async fn strategic_merge_patch_is_refused_for_custom_resources() {
     let cluster = widget_cluster().await;
     let api = widgets(&cluster);
-    api.create(
-        &PostParams::default(),
-        &widget("demo", json!({"size": "small"})),
-    )
-    .await
-    .unwrap();
+    create_small(&api, "demo").await;
     let status = api_error(
         api.patch(
             "demo",
@@ -339,12 +317,7 @@ async fn schema_violations_are_422_with_the_field_named() {
 async fn schema_defaults_are_visible_on_read_back() {
     let cluster = widget_cluster().await;
     let api = widgets(&cluster);
-    api.create(
-        &PostParams::default(),
-        &widget("demo", json!({"size": "small"})),
-    )
-    .await
-    .unwrap();
+    create_small(&api, "demo").await;
     let read = api.get("demo").await.unwrap();
     assert_eq!(read.data["spec"]["replicas"], 1);
     assert_eq!(read.data["spec"]["color"], "blue");

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{widget, widget_cluster, widgets};
+use common::{create_small, widget, widget_cluster, widgets};
 use futures::{StreamExt, TryStreamExt};
 use kube::api::{DynamicObject, Patch, PatchParams, PostParams, WatchEvent, WatchParams};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
@@ -27,19 +27,8 @@ async fn next_event(
 async fn watches_resume_from_a_resource_version() {
     let cluster = widget_cluster().await;
     let api = widgets(&cluster);
-    let first = api
-        .create(
-            &PostParams::default(),
-            &widget("a", json!({"size": "small"})),
-        )
-        .await
-        .unwrap();
-    api.create(
-        &PostParams::default(),
-        &widget("b", json!({"size": "small"})),
-    )
-    .await
-    .unwrap();
+    let first = create_small(&api, "a").await;
+    create_small(&api, "b").await;
     api.patch(
         "a",
         &PatchParams::default(),
@@ -70,13 +59,7 @@ async fn watches_resume_from_a_resource_version() {
 async fn expired_versions_answer_410_gone() {
     let cluster = widget_cluster().await;
     let api = widgets(&cluster);
-    let first = api
-        .create(
-            &PostParams::default(),
-            &widget("a", json!({"size": "small"})),
-        )
-        .await
-        .unwrap();
+    let first = create_small(&api, "a").await;
     api.patch(
         "a",
         &PatchParams::default(),
@@ -148,13 +131,7 @@ async fn bookmarks_arrive_when_allowed() {
         .cluster()
         .set_bookmark_interval(Duration::from_millis(100));
     let api = widgets(&cluster);
-    let created = api
-        .create(
-            &PostParams::default(),
-            &widget("a", json!({"size": "small"})),
-        )
-        .await
-        .unwrap();
+    let created = create_small(&api, "a").await;
     let mut stream = api
         .watch(
             &WatchParams::default(),
@@ -230,12 +207,7 @@ async fn reflector_converges(config: watcher::Config) {
         .cluster()
         .set_bookmark_interval(Duration::from_millis(200));
     let api = widgets(&cluster);
-    api.create(
-        &PostParams::default(),
-        &widget("before", json!({"size": "small"})),
-    )
-    .await
-    .unwrap();
+    create_small(&api, "before").await;
     let writer = reflector::store::Writer::new(common::widget_resource());
     let reader = writer.as_reader();
     let stream = reflector(writer, watcher(api.clone(), config)).applied_objects();
@@ -270,12 +242,7 @@ async fn reflector_converges(config: watcher::Config) {
     // A dropped stream and an expired version in the middle: the watcher must recover.
     cluster.cluster().compact_history();
     cluster.cluster().drop_watches();
-    api.create(
-        &PostParams::default(),
-        &widget("after", json!({"size": "small"})),
-    )
-    .await
-    .unwrap();
+    create_small(&api, "after").await;
     common::eventually(WAIT, "the store to converge", || {
         let reader = reader.clone();
         async move {
@@ -330,12 +297,7 @@ async fn the_watcher_relists_after_410() {
             if restarted == 2 {
                 break;
             }
-            api.create(
-                &PostParams::default(),
-                &widget("x", json!({"size": "small"})),
-            )
-            .await
-            .unwrap();
+            create_small(&api, "x").await;
             cluster.cluster().set_history_window(0);
             cluster.cluster().drop_watches();
         }

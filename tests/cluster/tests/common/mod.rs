@@ -121,6 +121,16 @@ pub fn widget(name: &str, spec: Value) -> DynamicObject {
     .expect("widget")
 }
 
+/// Creates a small, valid widget named `name` (the starting point of most tests).
+pub async fn create_small(api: &Api<DynamicObject>, name: &str) -> DynamicObject {
+    api.create(
+        &kube::api::PostParams::default(),
+        &widget(name, json!({"size": "small"})),
+    )
+    .await
+    .expect("a small widget is accepted")
+}
+
 /// Reads a YAML file as JSON.
 pub fn yaml_file(path: &std::path::Path) -> Value {
     let text = std::fs::read_to_string(path).expect("readable fixture");
