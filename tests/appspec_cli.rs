@@ -1,39 +1,15 @@
 //! `slipway appspec check` run as the built binary: output on stdout, exit status for CI.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-/// A scratch folder for this test's files, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("slipway-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&path).expect("create scratch folder");
-        Scratch(path)
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).expect("write appspec");
-        path
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use support::Scratch;
 
 /// Runs `slipway appspec check` on `files` from inside `dir`, so names print relative.
 fn check(dir: &Path, files: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_slipway"))
-        .current_dir(dir)
-        .args(["appspec", "check"])
-        .args(files)
-        .output()
-        .expect("run the slipway binary")
+    support::check("appspec", dir, files)
 }
 
 const ECS_YAML: &str = "version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n      Properties:\n        TaskDefinition: \"#{Build.ImageURI}\"\n        LoadBalancerInfo:\n          ContainerName: web\n          ContainerPort: 8080\nHooks:\n  - AfterAllowTestTraffic: smoke-test\n";

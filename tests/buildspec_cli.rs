@@ -1,39 +1,15 @@
 //! `slipway buildspec check` run as the built binary: output on stdout, exit status for CI.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-/// A scratch folder for this test's files, removed when dropped.
-struct Scratch(PathBuf);
+use std::path::Path;
+use std::process::Output;
 
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("slipway-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&path).expect("create scratch folder");
-        Scratch(path)
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).expect("write buildspec");
-        path
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use support::Scratch;
 
 /// Runs `slipway buildspec check` on `files` from inside `dir`, so names print relative.
 fn check(dir: &Path, files: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_slipway"))
-        .current_dir(dir)
-        .args(["buildspec", "check"])
-        .args(files)
-        .output()
-        .expect("run the slipway binary")
+    support::check("buildspec", dir, files)
 }
 
 const VALID: &str = "version: 0.2\nphases:\n  build:\n    commands:\n      - make\n";
