@@ -164,13 +164,14 @@ fn conditions_are_list_maps_keyed_by_type() {
 /// Every property of every object schema has a description (it becomes `kubectl explain`).
 #[test]
 fn every_spec_field_is_documented() {
-    fn walk(schema: &Value, path: &str, missing: &mut Vec<String>) {
+    fn walk(schema: &Value, path: &str, seen: &mut usize, missing: &mut Vec<String>) {
         let Some(map) = schema.as_object() else {
             return;
         };
         if let Some(Value::Object(properties)) = map.get("properties") {
             for (name, property) in properties {
                 let here = format!("{path}.{name}");
+                *seen += 1;
                 if property
                     .get("description")
                     .and_then(Value::as_str)
@@ -178,22 +179,34 @@ fn every_spec_field_is_documented() {
                 {
                     missing.push(here.clone());
                 }
-                walk(property, &here, missing);
+                walk(property, &here, seen, missing);
             }
         }
         if let Some(items) = map.get("items") {
-            walk(items, &format!("{path}[]"), missing);
+            walk(items, &format!("{path}[]"), seen, missing);
         }
     }
     for crd in crd::all() {
         let schema = schema_of(&crd);
-        let mut missing = Vec::new();
-        walk(&schema["properties"]["spec"], "spec", &mut missing);
-        walk(&schema["properties"]["status"], "status", &mut missing);
+        let (mut seen, mut missing) = (0, Vec::new());
+        walk(
+            &schema["properties"]["spec"],
+            "spec",
+            &mut seen,
+            &mut missing,
+        );
+        walk(
+            &schema["properties"]["status"],
+            "status",
+            &mut seen,
+            &mut missing,
+        );
+        let name = crd.metadata.name.unwrap();
+        // Guards the walk itself: a schema shape it cannot read would otherwise pass vacuously.
+        assert!(seen > 30, "{name}: only {seen} fields walked");
         assert!(
             missing.is_empty(),
-            "{}: undocumented fields: {}",
-            crd.metadata.name.unwrap(),
+            "{name}: undocumented fields: {}",
             missing.join(", ")
         );
     }
