@@ -8,9 +8,12 @@
 //!   It also decides what Slipway parses but refuses to run (`batch`, Windows shells).
 //! - [`executor`] — runs a buildspec's phases with CodeBuild's semantics, in the build pod
 //!   (`slipway executor run`) or locally (`slipway build --local`).
+//! - [`source`] — fetches the build's git source at an exact revision with gix
+//!   (`slipway executor fetch git`, the build pod's `fetch-source` init container).
 //! - *(later issues)* the image builder (bollard), artifact packaging, and the BuildRun
 //!   controller that renders the Job.
 //!
 //! `slipway buildspec check FILE...` (in [`crate::cli`]) is the parser's command-line face.
 pub mod buildspec;
 pub mod executor;
+pub mod source;

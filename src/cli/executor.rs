@@ -3,6 +3,7 @@
 //! - `slipway executor run` runs the buildspec with CodeBuild's semantics (see
 //!   [`crate::build::executor`]), streams the log to stdout, writes the result (termination
 //!   message, result file) and exits `0` SUCCEEDED, `1` FAILED, `2` FAULT.
+//! - `slipway executor fetch git …` fetches the build's source (see [`super::fetch`]).
 //! - `slipway executor install --to DIR` copies this binary to `DIR/slipway` (the init container
 //!   that makes the executor available in any build image; see the Dockerfile).
 //!
@@ -40,6 +41,8 @@ pub enum ExecutorAction {
     Run(Box<RunOptions>),
     /// Copy this binary into a directory shared with the build container.
     Install(InstallOptions),
+    /// Put the build's source into the workspace: `slipway executor fetch git`.
+    Fetch(super::fetch::FetchCommand),
 }
 
 /// Options of `slipway executor run`.
@@ -82,6 +85,10 @@ pub struct RunOptions {
     /// The commit it resolved to (`CODEBUILD_RESOLVED_SOURCE_VERSION`).
     #[arg(long, env = "SLIPWAY_EXECUTOR_RESOLVED_SOURCE_VERSION")]
     pub resolved_source_version: Option<String>,
+    /// A file holding the resolved commit (written by `slipway executor fetch`); when it exists
+    /// its trimmed content wins over `--resolved-source-version`.
+    #[arg(long, env = "SLIPWAY_EXECUTOR_RESOLVED_SOURCE_VERSION_FILE")]
+    pub resolved_source_version_file: Option<PathBuf>,
     /// The repository URL (`CODEBUILD_SOURCE_REPO_URL`).
     #[arg(long, env = "SLIPWAY_EXECUTOR_SOURCE_REPO_URL")]
     pub source_repo_url: Option<String>,
@@ -146,6 +153,7 @@ pub fn run(command: &ExecutorCommand) -> ExitCode {
     let outcome = match &command.action {
         ExecutorAction::Run(options) => run_executor(options),
         ExecutorAction::Install(options) => install(options).map(|()| 0),
+        ExecutorAction::Fetch(command) => return super::fetch::run(command),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -172,9 +180,7 @@ fn run_executor(options: &RunOptions) -> anyhow::Result<u8> {
     metadata.build_run.clone_from(&options.build_run);
     metadata.build_number = options.build_number;
     metadata.source_version.clone_from(&options.source_version);
-    metadata
-        .resolved_source_version
-        .clone_from(&options.resolved_source_version);
+    metadata.resolved_source_version = resolved_source_version(options)?;
     metadata
         .source_repo_url
         .clone_from(&options.source_repo_url);
@@ -219,6 +225,25 @@ fn run_executor(options: &RunOptions) -> anyhow::Result<u8> {
         ));
     }
     Ok(result.exit_code())
+}
+
+/// The resolved commit: the file's trimmed content when it exists, else the flag.
+fn resolved_source_version(options: &RunOptions) -> anyhow::Result<Option<String>> {
+    if let Some(path) = &options.resolved_source_version_file {
+        match std::fs::read_to_string(path) {
+            Ok(text) => return Ok(Some(text.trim().to_owned()).filter(|text| !text.is_empty())),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                return Err(error).with_context(|| {
+                    format!(
+                        "failed to read --resolved-source-version-file {}",
+                        path.display()
+                    )
+                });
+            }
+        }
+    }
+    Ok(options.resolved_source_version.clone())
 }
 
 /// The buildspec's text and its name in diagnostics.

@@ -7,6 +7,7 @@ pub mod buildspec;
 mod check;
 mod crd;
 pub mod executor;
+pub mod fetch;
 
 use std::process::ExitCode;
 
