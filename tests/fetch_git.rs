@@ -423,3 +423,121 @@ fn credentials_in_a_plain_http_url_to_another_host_are_refused_before_connecting
     assert!(message.contains("https://"), "{message}");
     assert!(!message.contains("secret"), "{message}");
 }
+
+/// An `ssh` stand-in: logs its arguments and the key it was given, then runs the remote command
+/// (`git-upload-pack '<path>'`) locally, as sshd would on the host.
+const FAKE_SSH: &str = r#"#!/bin/sh
+previous=""
+for argument in "$@"; do
+  echo "arg $argument" >> "$FAKE_SSH_LOG"
+  if [ "$previous" = "-i" ]; then
+    echo "key-file $argument" >> "$FAKE_SSH_LOG"
+    echo "key-mode $(stat -c %a "$argument")" >> "$FAKE_SSH_LOG"
+    echo "key-text $(cat "$argument")" >> "$FAKE_SSH_LOG"
+  fi
+  previous="$argument"
+done
+while [ "${1#-}" != "$1" ]; do
+  case "$1" in -o|-i|-p) shift 2 ;; *) shift ;; esac
+done
+shift # user@host
+exec sh -c "$*"
+"#;
+
+#[test]
+fn ssh_urls_run_the_ssh_program_with_a_private_copy_of_the_mounted_key() {
+    use std::os::unix::fs::PermissionsExt;
+    let upstream = Upstream::create();
+    let scratch = TempFolder::new("ssh");
+    let bin = scratch.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(bin.join("ssh"), FAKE_SSH).unwrap();
+    std::fs::set_permissions(bin.join("ssh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let credentials_dir = scratch.join("credentials");
+    std::fs::create_dir_all(credentials_dir.join("git")).unwrap();
+    let key = credentials_dir.join("git/ssh-privatekey");
+    std::fs::write(&key, "FAKE KEY").unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let log = scratch.join("ssh.log");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let url = format!("ssh://git@git.example.invalid{}", upstream.bare.display());
+
+    let output = Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .args([
+            "executor",
+            "fetch",
+            "git",
+            "--url",
+            &url,
+            "--revision",
+            "main",
+        ])
+        .args(["--depth", "1", "--to"])
+        .arg(scratch.join("src"))
+        .arg("--resolved-file")
+        .arg(scratch.join("resolved"))
+        .arg("--credentials-dir")
+        .arg(&credentials_dir)
+        .env("PATH", path)
+        .env("FAKE_SSH_LOG", &log)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(scratch.join("resolved"))
+            .unwrap()
+            .trim(),
+        upstream.three
+    );
+    let log = std::fs::read_to_string(&log).unwrap();
+    for expected in [
+        "arg BatchMode=yes",
+        "arg StrictHostKeyChecking=accept-new",
+        "arg git@git.example.invalid",
+        "key-mode 600",
+        "key-text FAKE KEY",
+    ] {
+        assert!(log.contains(expected), "`{expected}` missing from:\n{log}");
+    }
+    let key_copy = log
+        .lines()
+        .find_map(|line| line.strip_prefix("key-file "))
+        .unwrap();
+    assert_ne!(Path::new(key_copy), key, "ssh gets a private copy");
+    assert!(
+        !Path::new(key_copy).exists(),
+        "the key copy is removed after the fetch"
+    );
+}
+
+#[test]
+fn ssh_urls_without_an_ssh_program_fail_with_what_to_do() {
+    let scratch = TempFolder::new("no-ssh");
+    let output = Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .args([
+            "executor",
+            "fetch",
+            "git",
+            "--url",
+            "git@git.example.invalid:org/repo.git",
+        ])
+        .args(["--revision", "main", "--to"])
+        .arg(scratch.join("src"))
+        .arg("--resolved-file")
+        .arg(scratch.join("resolved"))
+        .env("PATH", scratch.join("empty-bin"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("SSH URLs need the `ssh` program"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("https://"), "{stderr}");
+}

@@ -101,6 +101,10 @@ fn failure(request: &GitFetchRequest, error: &gix::Error) -> GitFetchError {
     let unauthenticated = error.classify().is_unauthenticated();
     let url = redact_urls(&request.url);
     let revision = request.revision.to_string();
+    let has_credentials = match transport_of(&request.url) {
+        Some(Transport::Ssh) => request.credentials.ssh_private_key.is_some(),
+        _ => request.credentials.basic.is_some() || url != request.url,
+    };
     match classify_failure(&detail, not_found, unauthenticated) {
         FailureKind::UnknownRevision => GitFetchError::UnknownRevision {
             url,
@@ -109,8 +113,7 @@ fn failure(request: &GitFetchRequest, error: &gix::Error) -> GitFetchError {
         },
         FailureKind::Authentication => GitFetchError::Authentication {
             url,
-            has_credentials: request.credentials.basic.is_some()
-                || request.credentials.ssh_private_key.is_some(),
+            has_credentials,
             detail,
         },
         FailureKind::Unreachable => GitFetchError::Unreachable { url, detail },
@@ -176,6 +179,7 @@ fn fetch_and_checkout(
     ssh_command: Option<&str>,
     credentials_allowed: bool,
 ) -> Result<gix::Repository, GitFetchError> {
+    let transport = transport_of(&request.url).unwrap_or(Transport::Http);
     let interrupt = AtomicBool::new(false);
     let refused_clear_text = Arc::new(AtomicBool::new(false));
     let fail = |error: gix::Error| {
@@ -204,7 +208,12 @@ fn fetch_and_checkout(
         Revision::Name(name) => prepare.with_ref_name(Some(name.as_str())).map_err(fail)?,
     };
     if let Some(command) = ssh_command {
-        prepare = prepare.with_in_memory_config_overrides([format!("core.sshCommand={command}")]);
+        // The variant tells gix the command is OpenSSH (for `-p` and `SendEnv=GIT_PROTOCOL`)
+        // without a probing `ssh -G` run.
+        prepare = prepare.with_in_memory_config_overrides([
+            format!("core.sshCommand={command}"),
+            "ssh.variant=ssh".to_owned(),
+        ]);
     }
     let basic = request.credentials.basic.clone();
     let refused = refused_clear_text.clone();
@@ -219,7 +228,7 @@ fn fetch_and_checkout(
                         .unauthenticated_error(),
                 );
             }
-            provide_credentials(basic.as_ref(), action)
+            provide_credentials(basic.as_ref(), transport, action)
         });
         Ok(())
     });
@@ -240,6 +249,7 @@ fn fetch_and_checkout(
 /// helper program, never the machine's git configuration.
 fn provide_credentials(
     basic: Option<&BasicCredentials>,
+    transport: Transport,
     action: gix::credentials::helper::Action,
 ) -> gix::Result<Option<gix::credentials::protocol::Outcome>> {
     match action {
@@ -252,6 +262,11 @@ fn provide_credentials(
                 },
                 next: context.into(),
             })),
+            None if transport == Transport::Ssh => Err(gix::error::message(
+                "ssh could not log in: check that the `ssh-privatekey` key of the git \
+                 credentials Secret is a key the host accepts for this repository",
+            )
+            .unauthenticated_error()),
             None => Err(gix::error::message(
                 "the server asks for credentials and no git credentials are mounted",
             )
