@@ -86,7 +86,7 @@ pub struct RunOptions {
     #[arg(long, env = "SLIPWAY_EXECUTOR_RESOLVED_SOURCE_VERSION")]
     pub resolved_source_version: Option<String>,
     /// A file holding the resolved commit (written by `slipway executor fetch`); when it exists
-    /// its trimmed content wins over `--resolved-source-version`.
+    /// and is not empty, its trimmed content wins over `--resolved-source-version`.
     #[arg(long, env = "SLIPWAY_EXECUTOR_RESOLVED_SOURCE_VERSION_FILE")]
     pub resolved_source_version_file: Option<PathBuf>,
     /// The repository URL (`CODEBUILD_SOURCE_REPO_URL`).
@@ -231,7 +231,8 @@ fn run_executor(options: &RunOptions) -> anyhow::Result<u8> {
 fn resolved_source_version(options: &RunOptions) -> anyhow::Result<Option<String>> {
     if let Some(path) = &options.resolved_source_version_file {
         match std::fs::read_to_string(path) {
-            Ok(text) => return Ok(Some(text.trim().to_owned()).filter(|text| !text.is_empty())),
+            Ok(text) if !text.trim().is_empty() => return Ok(Some(text.trim().to_owned())),
+            Ok(_) => {}
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
             Err(error) => {
                 return Err(error).with_context(|| {
