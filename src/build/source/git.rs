@@ -21,6 +21,8 @@ pub enum FailureKind {
     Authentication,
     /// The host cannot be reached or the repository does not exist there.
     Unreachable,
+    /// The server's TLS certificate is not trusted (or not valid for the host).
+    Certificate,
     /// Anything else.
     Other,
 }
@@ -40,6 +42,9 @@ pub fn classify_failure(text: &str, not_found: bool, unauthenticated: bool) -> F
         ])
     {
         return FailureKind::Authentication;
+    }
+    if mentions(&["invalid peer certificate", "certificate verify failed"]) {
+        return FailureKind::Certificate;
     }
     if mentions(&[
         "didn't have the requested revision",
@@ -117,6 +122,7 @@ fn failure(request: &GitFetchRequest, error: &gix::Error) -> GitFetchError {
             detail,
         },
         FailureKind::Unreachable => GitFetchError::Unreachable { url, detail },
+        FailureKind::Certificate => GitFetchError::Certificate { url, detail },
         FailureKind::Other => GitFetchError::Fetch {
             url,
             revision,
@@ -482,6 +488,12 @@ mod tests {
                 false,
                 false,
                 FailureKind::Unreachable,
+            ),
+            (
+                "client error (Connect): invalid peer certificate: UnknownIssuer",
+                false,
+                false,
+                FailureKind::Certificate,
             ),
             ("pack checksum mismatch", false, false, FailureKind::Other),
         ];

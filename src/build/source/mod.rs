@@ -194,6 +194,18 @@ pub enum GitFetchError {
         /// gix's message.
         detail: String,
     },
+    /// The server's TLS certificate is not trusted.
+    #[error(
+        "failed to fetch {url}: the server's TLS certificate is not trusted or not valid for the \
+         host; the fetch trusts the system's roots (or the PEM file in SSL_CERT_FILE / folder in \
+         SSL_CERT_DIR): {detail}"
+    )]
+    Certificate {
+        /// The URL, redacted.
+        url: String,
+        /// gix's message.
+        detail: String,
+    },
     /// Any other failure of the fetch.
     #[error("failed to fetch {url} at revision `{revision}`: {detail}")]
     Fetch {
