@@ -13,6 +13,11 @@
 //! | `file:///path`, `/path` | the `git-upload-pack` program | for tests and local use |
 //! | `git://host/path` | git daemon | unauthenticated |
 //!
+//! HTTPS trusts the system's roots (`SSL_CERT_FILE` and `SSL_CERT_DIR` are honoured; the slipway
+//! image sets `SSL_CERT_FILE` to its CA bundle); an untrusted certificate fails with
+//! [`GitFetchError::Certificate`]. gix reads proxies from `http.proxy` and the `http_proxy`,
+//! `HTTPS_PROXY` and `all_proxy` variables (not exercised by the tests).
+//!
 //! # Revisions
 //! A full 40-hex commit SHA (fetched by id and checked out with a detached `HEAD`; the server
 //! must allow fetching it, as git's protocol v2 servers and the big hosts do for any reachable
