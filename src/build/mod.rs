@@ -12,5 +12,6 @@
 //!   controller that renders the Job.
 //!
 //! `slipway buildspec check FILE...` (in [`crate::cli`]) is the parser's command-line face.
+pub mod artifacts;
 pub mod buildspec;
 pub mod executor;

@@ -1,0 +1,4 @@
+//! Table tests of the artifact rules (selection, packaging).
+
+mod package;
+mod selection;
