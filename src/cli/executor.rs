@@ -3,6 +3,8 @@
 //! - `slipway executor run` runs the buildspec with CodeBuild's semantics (see
 //!   [`crate::build::executor`]), streams the log to stdout, writes the result (termination
 //!   message, result file) and exits `0` SUCCEEDED, `1` FAILED, `2` FAULT.
+//! - `slipway executor fetch artifact --location LOC --to DIR` downloads and unpacks an
+//!   artifact as the build's source (see [`super::fetch_artifact`]).
 //! - `slipway executor install --to DIR` copies this binary to `DIR/slipway` (the init container
 //!   that makes the executor available in any build image; see the Dockerfile).
 //!
@@ -40,6 +42,8 @@ pub enum ExecutorAction {
     Run(Box<RunOptions>),
     /// Copy this binary into a directory shared with the build container.
     Install(InstallOptions),
+    /// Fetch a build's source: `slipway executor fetch artifact --location LOC --to DIR`.
+    Fetch(super::fetch_artifact::FetchCommand),
 }
 
 /// Options of `slipway executor run`.
@@ -131,6 +135,9 @@ pub struct RunOptions {
     /// The shell, overriding the buildspec's `env.shell` (e.g. `/bin/busybox sh`).
     #[arg(long, env = "SLIPWAY_EXECUTOR_SHELL")]
     pub shell: Option<String>,
+    /// The artifact store, its credentials and the primary artifact's record name.
+    #[command(flatten)]
+    pub artifacts: super::artifact_options::ArtifactUploadOptions,
 }
 
 /// Options of `slipway executor install`.
@@ -146,6 +153,7 @@ pub fn run(command: &ExecutorCommand) -> ExitCode {
     let outcome = match &command.action {
         ExecutorAction::Run(options) => run_executor(options),
         ExecutorAction::Install(options) => install(options).map(|()| 0),
+        ExecutorAction::Fetch(command) => super::fetch_artifact::run(command).map(|()| 0),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -208,7 +216,14 @@ fn run_executor(options: &RunOptions) -> anyhow::Result<u8> {
     };
     let sink: crate::build::executor::LogSink =
         std::sync::Arc::new(std::sync::Mutex::new(std::io::stdout()));
-    let result = run_build(&config, sink.clone(), &mut NoArtifactStore);
+    let result = match options.artifacts.uploader(&config.metadata, config.src_dir.clone())? {
+        Some(mut uploader) => {
+            let mut result = run_build(&config, sink.clone(), &mut uploader);
+            result.artifacts = uploader.into_records();
+            result
+        }
+        None => run_build(&config, sink.clone(), &mut NoArtifactStore),
+    };
     let termination =
         Some(options.termination_message_path.as_path()).filter(|path| path.as_os_str() != "-");
     if let Err(error) = write_result(&result, termination, options.result_file.as_deref()) {

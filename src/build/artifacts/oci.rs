@@ -140,11 +140,11 @@ impl ArtifactStorage for OciStorage {
             self.client
                 .push(&reference, &layers, config, &self.auth, Some(manifest))
                 .await
-                .map_err(|error| upload_error(describe_error(&error)))?;
+                .map_err(|error| upload_error(registry_message(&describe_error(&error))))?;
             self.client
                 .fetch_manifest_digest(&reference, &self.auth)
                 .await
-                .map_err(|error| upload_error(describe_error(&error)))
+                .map_err(|error| upload_error(registry_message(&describe_error(&error))))
         })?;
         Ok(format!("{}@{manifest_digest}", self.describe()))
     }
@@ -160,13 +160,13 @@ impl ArtifactStorage for OciStorage {
                 .client
                 .pull_image_manifest(&reference, &self.auth)
                 .await
-                .map_err(|error| download_error(describe_error(&error)))?;
+                .map_err(|error| download_error(registry_message(&describe_error(&error))))?;
             let layer = artifact_layer(&manifest).map_err(download_error)?;
             let mut data = Vec::new();
             self.client
                 .pull_blob(&reference, layer, &mut data)
                 .await
-                .map_err(|error| download_error(describe_error(&error)))?;
+                .map_err(|error| download_error(registry_message(&describe_error(&error))))?;
             Ok::<_, StoreError>(data)
         })?;
         std::fs::write(destination, data).map_err(|error| {
@@ -207,6 +207,38 @@ pub fn parse_location(location: &str) -> Result<Reference, StoreError> {
         )));
     }
     Ok(reference)
+}
+
+/// `message` with a registry's JSON error envelope (`{"errors":[{"code":…,"message":…}]}`)
+/// reduced to its words: `UNAUTHORIZED: authentication required`.
+pub fn registry_message(message: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        errors: Vec<RegistryError>,
+    }
+    #[derive(serde::Deserialize)]
+    struct RegistryError {
+        code: String,
+        #[serde(default)]
+        message: String,
+    }
+    let Some(start) = message.find("{\"errors\"") else {
+        return message.to_owned();
+    };
+    let mut stream =
+        serde_json::Deserializer::from_str(&message[start..]).into_iter::<Envelope>();
+    let Some(Ok(envelope)) = stream.next() else {
+        return message.to_owned();
+    };
+    let end = start + stream.byte_offset();
+    let words: Vec<String> = envelope
+        .errors
+        .iter()
+        .map(|error| format!("{}: {}", error.code, error.message))
+        .collect();
+    format!("{}{}{}", &message[..start], words.join("; "), &message[end..])
+        .trim_end()
+        .to_owned()
 }
 
 /// Whether `registry` (`host[:port]`) is a loopback address.
@@ -340,6 +372,17 @@ mod tests {
             assert_eq!(found, expected, "{registry}");
         }
         assert!(credentials_for("not json", "x").is_err());
+    }
+
+    #[test]
+    fn registry_error_envelopes_read_as_words() {
+        let raw = r#"Server error: url http://r/v2/, code: 401, message: {"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":[{"Type":"repository"}]},{"code":"DENIED","message":"no"}]}"#;
+        assert_eq!(
+            registry_message(raw),
+            "Server error: url http://r/v2/, code: 401, message: UNAUTHORIZED: authentication required; DENIED: no"
+        );
+        assert_eq!(registry_message("connection refused"), "connection refused");
+        assert_eq!(registry_message(r#"bad {"errors": oops"#), r#"bad {"errors": oops"#);
     }
 
     #[test]
