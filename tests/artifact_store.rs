@@ -344,3 +344,54 @@ fn no_matching_files_fail_the_upload_with_codebuilds_client_error() {
         run.stdout
     );
 }
+
+#[test]
+fn artifact_settings_are_evaluated_in_the_builds_shell_without_globbing() {
+    let buildspec = r#"version: 0.2
+env:
+  variables:
+    OUT: out
+phases:
+  pre_build:
+    commands:
+      - SUFFIX=$(echo built)
+  build:
+    commands:
+      - mkdir -p out && echo a > out/a.txt && echo b > out/b.log
+      - echo r > README.md && echo n > NOTES.md
+artifacts:
+  files:
+    - $OUT/*.txt
+    - "*.md"
+  name: $(echo report)-$SUFFIX-${CODEBUILD_BUILD_NUMBER}
+"#;
+    for (version, name) in [("0.2", "report-built-7.zip"), ("0.1", "report--7.zip")] {
+        let scratch = Scratch::new(&format!("evaluation-{version}"));
+        let store = format!(r#"{{"objectStore":{{"url":"file://{}/bucket"}}}}"#, scratch.0.display());
+        let text = buildspec.replace("version: 0.2", &format!("version: {version}"));
+        let run = executor_run(&scratch, &text, &store, &scratch.0.join("credentials"));
+        assert_eq!(run.code, 0, "{version}: {}\n{}", run.result, run.stdout);
+        let records = records(&run);
+        // 0.1 runs each command in a fresh shell: the plain SUFFIX assignment is gone.
+        assert!(records[0].1.ends_with(&format!("/team/web-7/{name}")), "{version}: {records:?}");
+        let to = scratch.0.join("fetched");
+        let (code, output) = executor_fetch(&["--location", &records[0].1], &to, &scratch.0.join("credentials"));
+        assert_eq!(code, 0, "{output}");
+        assert_eq!(
+            tree(&to).keys().cloned().collect::<Vec<_>>(),
+            vec!["NOTES.md", "README.md", "out/a.txt"],
+            "{version}"
+        );
+    }
+}
+
+#[test]
+fn an_upload_failure_keeps_the_records_of_earlier_artifacts() {
+    let scratch = Scratch::new("partial");
+    let store = format!(r#"{{"objectStore":{{"url":"file://{}/bucket"}}}}"#, scratch.0.display());
+    let buildspec = BUILDSPEC.replace("reports/*.xml", "missing/*.xml");
+    let run = executor_run(&scratch, &buildspec, &store, &scratch.0.join("credentials"));
+    assert_eq!(run.code, 1, "{}", run.result);
+    assert_eq!(records(&run).len(), 1, "the primary artifact was uploaded");
+    assert_eq!(upload_phase(&run)["message"], "CLIENT_ERROR: no matching artifact paths found");
+}

@@ -2,3 +2,4 @@
 
 mod package;
 mod selection;
+mod termination;
