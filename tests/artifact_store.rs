@@ -395,3 +395,73 @@ fn an_upload_failure_keeps_the_records_of_earlier_artifacts() {
     assert_eq!(records(&run).len(), 1, "the primary artifact was uploaded");
     assert_eq!(upload_phase(&run)["message"], "CLIENT_ERROR: no matching artifact paths found");
 }
+
+#[test]
+fn a_result_too_large_for_the_termination_message_is_stored_with_the_artifacts() {
+    let registry = ArtifactRegistry::start("result", "builder", "pass");
+    let buildspec = r#"version: 0.2
+env:
+  exported-variables:
+    - BIG
+phases:
+  build:
+    commands:
+      - BIG=$(printf '%05000d' 7)
+      - echo a > a.txt
+artifacts:
+  files:
+    - a.txt
+"#;
+    let scratch = Scratch::new("large-result");
+    let credentials =
+        credentials_with(&scratch, ".dockerconfigjson", &registry.docker_config("pass"));
+    let stores = [
+        (
+            format!(r#"{{"objectStore":{{"url":"file://{}/bucket"}}}}"#, scratch.0.display()),
+            format!("file://{}/bucket/team/web-7/result.json", scratch.0.display()),
+        ),
+        (
+            format!(r#"{{"oci":{{"repository":"{}/team/artifacts"}}}}"#, registry.address),
+            format!("oci://{}/team/artifacts@sha256:", registry.address),
+        ),
+    ];
+    for (store, expected_location) in stores {
+        let termination = scratch.0.join("termination-log");
+        let source = scratch.0.join("src");
+        std::fs::create_dir_all(&source).unwrap();
+        std::fs::write(source.join("buildspec.yml"), buildspec).unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_slipway"))
+            .args(["executor", "run", "--build-id", "web:1", "--namespace", "team", "--build-run", "web-7"])
+            .arg("--source")
+            .arg(&source)
+            .arg("--termination-message-path")
+            .arg(&termination)
+            .args(["--artifact-store", &store])
+            .arg("--credentials-dir")
+            .arg(&credentials)
+            .env_remove("SLIPWAY_EXECUTOR_ARTIFACT_STORE")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+        let message = std::fs::read_to_string(&termination).unwrap();
+        assert!(message.len() <= 4096);
+        let summary: Value = serde_json::from_str(&message).unwrap();
+        assert_eq!(summary["complete"], false);
+        assert_eq!(summary["omittedExportedVariables"][0], "BIG");
+        assert_eq!(summary["artifacts"][0]["name"], "primary", "records stay in the message");
+        let location = summary["resultLocation"].as_str().expect("the full result's location");
+        assert!(location.starts_with(&expected_location), "{location}");
+        if let Some(path) = location.strip_prefix("file://") {
+            let stored: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            assert_eq!(stored["complete"], true);
+            assert_eq!(stored["exportedVariables"][0]["value"].as_str().unwrap().len(), 5000);
+        } else {
+            let digest = location.rsplit('@').next().unwrap();
+            let (status, body) = registry.manifest("team/artifacts", digest);
+            assert_eq!(status, 200, "{body}");
+            let manifest: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(manifest["artifactType"], "application/vnd.slipway.build-result.v1+json");
+            assert_eq!(manifest["layers"][0]["mediaType"], "application/json");
+        }
+    }
+}

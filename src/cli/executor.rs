@@ -219,7 +219,13 @@ fn run_executor(options: &RunOptions) -> anyhow::Result<u8> {
     let result = match options.artifacts.uploader(&config.metadata, config.src_dir.clone())? {
         Some(mut uploader) => {
             let mut result = run_build(&config, sink.clone(), &mut uploader);
-            result.artifacts = uploader.into_records();
+            result.artifacts = uploader.records().to_vec();
+            if let Err(error) = uploader.store_full_result(&mut result) {
+                let log = BuildLog::new(sink.clone(), std::sync::Arc::default());
+                log.container(&format!(
+                    "Warning: unable to store the full build result in the artifact store: {error}"
+                ));
+            }
             result
         }
         None => run_build(&config, sink.clone(), &mut NoArtifactStore),

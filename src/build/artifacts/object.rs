@@ -284,6 +284,21 @@ impl ArtifactStorage for ObjectStorage {
         Ok(location)
     }
 
+    fn upload_result(&self, json: &[u8], placement: &Placement) -> Result<String, StoreError> {
+        let key = self.full_key(&placement.object_key()?);
+        let location = self.location(&key);
+        let object_path = ObjectPath::parse(&key).map_err(|error| {
+            StoreError::Config(format!("the result key `{key}` is not valid: {error}"))
+        })?;
+        self.runtime
+            .block_on(self.store.put(&object_path, PutPayload::from(json.to_vec())))
+            .map_err(|error| StoreError::Upload {
+                destination: location.clone(),
+                message: describe_error(&error),
+            })?;
+        Ok(location)
+    }
+
     fn download(&self, location: &str, destination: &Path) -> Result<(), StoreError> {
         let download_error = |message: String| StoreError::Download {
             location: location.to_owned(),

@@ -11,6 +11,10 @@
 //!   record names the manifest by digest: `oci://<registry>/<repository>@sha256:…`. The
 //!   record's `digest` is the ZIP's (the layer's) digest.
 //!
+//! A build result too large for the termination message is stored the same way, with
+//! `artifactType` [`RESULT_ARTIFACT_TYPE`], one `application/json` layer, tag
+//! `<build id>-result.json`.
+//!
 //! # Credentials and transport
 //! `<credentials-dir>/artifact-store/.dockerconfigjson` (a `kubernetes.io/dockerconfigjson`
 //! Secret): the `auths` entry whose key names the registry host (`host`, `host:port`,
@@ -44,6 +48,11 @@ pub const LAYER_MEDIA_TYPE: &str = "application/zip";
 pub const EMPTY_CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
 /// The manifest's media type.
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+/// The `artifactType` of a stored build result (the full result when the termination message
+/// could not hold it).
+pub const RESULT_ARTIFACT_TYPE: &str = "application/vnd.slipway.build-result.v1+json";
+/// The media type of a stored build result's layer.
+pub const RESULT_LAYER_MEDIA_TYPE: &str = "application/json";
 /// The annotation naming the file.
 const TITLE_ANNOTATION: &str = "org.opencontainers.image.title";
 
@@ -95,29 +104,26 @@ impl OciStorage {
     fn reference_with_tag(&self, tag: String) -> Reference {
         Reference::with_tag(self.registry.clone(), self.repository.clone(), tag)
     }
-}
 
-impl ArtifactStorage for OciStorage {
-    fn describe(&self) -> String {
-        format!("oci://{}/{}", self.registry, self.repository)
+    fn destination(&self, placement: &Placement) -> String {
+        format!("{}:{}", self.describe(), placement.oci_tag())
     }
 
-    fn upload(
+    /// Pushes `data` as the one layer of an artifact manifest; returns the location by digest.
+    fn push(
         &self,
-        artifact: &PackagedArtifact,
+        data: Vec<u8>,
+        artifact_type: &str,
+        layer_media_type: &str,
         placement: &Placement,
     ) -> Result<String, StoreError> {
-        let destination = format!("{}:{}", self.describe(), placement.oci_tag());
         let upload_error = |message: String| StoreError::Upload {
-            destination: destination.clone(),
-            message,
+            destination: self.destination(placement),
+            message: registry_message(&message),
         };
-        let data = std::fs::read(&artifact.path).map_err(|error| {
-            upload_error(format!("unable to read {}: {error}", artifact.path.display()))
-        })?;
         let layer = ImageLayer::new(
             data,
-            LAYER_MEDIA_TYPE.to_owned(),
+            layer_media_type.to_owned(),
             Some(BTreeMap::from([(
                 TITLE_ANNOTATION.to_owned(),
                 placement.file_name.clone(),
@@ -134,19 +140,46 @@ impl ArtifactStorage for OciStorage {
         let layers = [layer];
         let mut manifest = OciImageManifest::build(&layers, &config, Some(annotations));
         manifest.media_type = Some(MANIFEST_MEDIA_TYPE.to_owned());
-        manifest.artifact_type = Some(ARTIFACT_TYPE.to_owned());
+        manifest.artifact_type = Some(artifact_type.to_owned());
         let reference = self.reference_with_tag(placement.oci_tag());
         let manifest_digest = self.runtime.block_on(async {
             self.client
                 .push(&reference, &layers, config, &self.auth, Some(manifest))
                 .await
-                .map_err(|error| upload_error(registry_message(&describe_error(&error))))?;
+                .map_err(|error| upload_error(describe_error(&error)))?;
             self.client
                 .fetch_manifest_digest(&reference, &self.auth)
                 .await
-                .map_err(|error| upload_error(registry_message(&describe_error(&error))))
+                .map_err(|error| upload_error(describe_error(&error)))
         })?;
         Ok(format!("{}@{manifest_digest}", self.describe()))
+    }
+}
+
+impl ArtifactStorage for OciStorage {
+    fn describe(&self) -> String {
+        format!("oci://{}/{}", self.registry, self.repository)
+    }
+
+    fn upload(
+        &self,
+        artifact: &PackagedArtifact,
+        placement: &Placement,
+    ) -> Result<String, StoreError> {
+        let data = std::fs::read(&artifact.path).map_err(|error| StoreError::Upload {
+            destination: self.destination(placement),
+            message: format!("unable to read {}: {error}", artifact.path.display()),
+        })?;
+        self.push(data, ARTIFACT_TYPE, LAYER_MEDIA_TYPE, placement)
+    }
+
+    fn upload_result(&self, json: &[u8], placement: &Placement) -> Result<String, StoreError> {
+        self.push(
+            json.to_vec(),
+            RESULT_ARTIFACT_TYPE,
+            RESULT_LAYER_MEDIA_TYPE,
+            placement,
+        )
     }
 
     fn download(&self, location: &str, destination: &Path) -> Result<(), StoreError> {

@@ -146,6 +146,13 @@ pub trait ArtifactStorage {
     fn upload(&self, artifact: &PackagedArtifact, placement: &Placement)
     -> Result<String, StoreError>;
 
+    /// Stores a build's full result JSON (when the termination message cannot hold it) and
+    /// returns its location.
+    ///
+    /// # Errors
+    /// The store's message on failure.
+    fn upload_result(&self, json: &[u8], placement: &Placement) -> Result<String, StoreError>;
+
     /// Downloads the archive at `location` (recorded by [`ArtifactStorage::upload`]) into the
     /// file `destination`.
     ///

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use crate::api::common::{ArtifactRecord, ArtifactStore};
 use crate::build::buildspec::{ArtifactSet, BuildSpec};
 use crate::build::executor::shell::CommandRunner;
-use crate::build::executor::{ArtifactUploader, BuildLog};
+use crate::build::executor::{
+    ArtifactUploader, BuildLog, BuildResult, TERMINATION_MESSAGE_LIMIT,
+};
 
 use super::evaluate::evaluate;
 use super::package::package;
@@ -67,6 +69,26 @@ impl StoreUploader {
     /// The records, for the build result.
     pub fn into_records(self) -> Vec<ArtifactRecord> {
         self.records
+    }
+
+    /// When `result` is too large for the termination message, stores the full result in the
+    /// artifact store (`result.json` next to the artifacts) and sets `result_location`.
+    ///
+    /// # Errors
+    /// The store's message; the result is then left as it was.
+    pub fn store_full_result(&self, result: &mut BuildResult) -> Result<(), String> {
+        if result.to_json().len() <= TERMINATION_MESSAGE_LIMIT {
+            return Ok(());
+        }
+        let store =
+            open_store(&self.settings, &self.credentials_dir).map_err(|error| error.to_string())?;
+        let mut placement = self.placement("result", &ArtifactSet::default());
+        placement.file_name = "result.json".to_owned();
+        let location = store
+            .upload_result(result.to_json().as_bytes(), &placement)
+            .map_err(|error| error.to_string())?;
+        result.result_location = Some(location);
+        Ok(())
     }
 
     fn placement(&self, identifier: &str, set: &ArtifactSet) -> Placement {

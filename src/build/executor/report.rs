@@ -14,7 +14,9 @@
 //! kept while they fit and the names of the others in `omittedExportedVariables` (artifact
 //! records likewise, before the variables: `artifacts` and `omittedArtifacts`), and
 //! `resultFile` naming the file that holds the full result (written whenever a result file is
-//! configured, so the artifact upload can store it). The controller reads `complete` to know
+//! configured), and `resultLocation` naming the copy in the artifact store when one is
+//! configured (the pod's files are gone once it ends; the store is how the controller reads
+//! the rest). The controller reads `complete` to know
 //! whether to fetch the rest. Both carry `"kind": "slipway.dev/BuildResult"` and
 //! `"version": 1`.
 //!
@@ -75,6 +77,10 @@ pub struct BuildResult {
     /// result).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub omitted_artifacts: Vec<String>,
+    /// Where the artifact store holds the full result, when this one is shortened (see
+    /// [`crate::build::artifacts::StoreUploader::store_full_result`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_location: Option<String>,
     /// The file holding the full result, when this one is shortened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_file: Option<String>,
@@ -96,6 +102,7 @@ impl BuildResult {
             omitted_exported_variables: Vec::new(),
             artifacts: Vec::new(),
             omitted_artifacts: Vec::new(),
+            result_location: None,
             result_file: None,
         }
     }
@@ -134,6 +141,8 @@ pub fn termination_message(result: &BuildResult, result_file: Option<&str>) -> S
         phase.message = phase.message.take().map(|message| shorten(&message));
     }
     // Artifact records first (a pipeline's next action reads them), then exported variables.
+    let candidates = std::mem::take(&mut summary.exported_variables);
+    summary.omitted_exported_variables = candidates.iter().map(|v| v.name.clone()).collect();
     let records = std::mem::take(&mut summary.artifacts);
     summary.omitted_artifacts = records.iter().map(|r| r.name.clone()).collect();
     for record in records {
@@ -145,8 +154,6 @@ pub fn termination_message(result: &BuildResult, result_file: Option<&str>) -> S
             break;
         }
     }
-    let candidates = std::mem::take(&mut summary.exported_variables);
-    summary.omitted_exported_variables = candidates.iter().map(|v| v.name.clone()).collect();
     // Keep variables in order while the summary still fits.
     for variable in candidates {
         summary.exported_variables.push(variable);
