@@ -81,7 +81,14 @@ fn executor_run(scratch: &Scratch, buildspec: &str, store: &str, credentials: &P
         .arg("--result-file")
         .arg(&result_file)
         .args(["--build-id", "web:0f4c0000-aaaa-4bbb-8ccc-123456789abc"])
-        .args(["--namespace", "team", "--build-run", "web-7", "--build-number", "7"])
+        .args([
+            "--namespace",
+            "team",
+            "--build-run",
+            "web-7",
+            "--build-number",
+            "7",
+        ])
         .args(["--artifact-store", store])
         .arg("--credentials-dir")
         .arg(credentials)
@@ -175,18 +182,31 @@ fn artifacts_pushed_to_a_registry_fetch_back_with_the_same_digest_and_files() {
         ".dockerconfigjson",
         &registry.docker_config("s3cret-pass"),
     );
-    let store = format!(r#"{{"oci":{{"repository":"{}/team/artifacts"}}}}"#, registry.address);
+    let store = format!(
+        r#"{{"oci":{{"repository":"{}/team/artifacts"}}}}"#,
+        registry.address
+    );
     let run = executor_run(&scratch, BUILDSPEC, &store, &credentials);
     assert_eq!(run.code, 0, "{}\n{}", run.result, run.stdout);
     let records = records(&run);
     let prefix = format!("oci://{}/team/artifacts@sha256:", registry.address);
     assert_eq!(records.len(), 2, "{records:?}");
-    assert_eq!((records[0].0.as_str(), records[1].0.as_str()), ("primary", "reports"));
+    assert_eq!(
+        (records[0].0.as_str(), records[1].0.as_str()),
+        ("primary", "reports")
+    );
     for (_, location, digest) in &records {
         assert!(location.starts_with(&prefix), "{location}");
-        assert!(digest.starts_with("sha256:") && digest.len() == 71, "{digest}");
+        assert!(
+            digest.starts_with("sha256:") && digest.len() == 71,
+            "{digest}"
+        );
     }
-    assert!(run.stdout.contains("Uploaded primary (2 file(s)"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Uploaded primary (2 file(s)"),
+        "{}",
+        run.stdout
+    );
     // The tag derived from the build id and the evaluated name is in the repository, and the
     // manifest is a Slipway artifact whose one layer is the recorded ZIP.
     let tag = "web-0f4c0000-aaaa-4bbb-8ccc-123456789abc-web-stamp-7";
@@ -198,8 +218,14 @@ fn artifacts_pushed_to_a_registry_fetch_back_with_the_same_digest_and_files() {
     let (status, body) = registry.manifest("team/artifacts", tag);
     assert_eq!(status, 200, "{body}");
     let manifest: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(manifest["artifactType"], "application/vnd.slipway.artifact.v1+zip");
-    assert_eq!(manifest["config"]["mediaType"], "application/vnd.oci.empty.v1+json");
+    assert_eq!(
+        manifest["artifactType"],
+        "application/vnd.slipway.artifact.v1+zip"
+    );
+    assert_eq!(
+        manifest["config"]["mediaType"],
+        "application/vnd.oci.empty.v1+json"
+    );
     assert_eq!(manifest["layers"][0]["mediaType"], "application/zip");
     assert_eq!(manifest["layers"][0]["digest"], records[0].2.as_str());
     assert_eq!(
@@ -231,7 +257,10 @@ fn artifacts_pushed_to_a_registry_fetch_back_with_the_same_digest_and_files() {
         vec!["app.js", "bin/run.sh"],
         "the primary artifact holds dist/ relative to it"
     );
-    assert_eq!(fetched["bin/run.sh"], ("#!/bin/sh\necho run\n".to_owned(), 0o755));
+    assert_eq!(
+        fetched["bin/run.sh"],
+        ("#!/bin/sh\necho run\n".to_owned(), 0o755)
+    );
 
     let reports = scratch.0.join("reports");
     let (code, output) = executor_fetch(&["--location", &records[1].1], &reports, &credentials);
@@ -256,9 +285,15 @@ fn artifacts_pushed_to_a_registry_fetch_back_with_the_same_digest_and_files() {
 fn a_wrong_registry_password_fails_the_upload_with_the_registry_message() {
     let registry = ArtifactRegistry::start("wrong-password", "builder", "right-pass");
     let scratch = Scratch::new("registry-wrong-password");
-    let credentials =
-        credentials_with(&scratch, ".dockerconfigjson", &registry.docker_config("wrong-pass"));
-    let store = format!(r#"{{"oci":{{"repository":"{}/team/artifacts"}}}}"#, registry.address);
+    let credentials = credentials_with(
+        &scratch,
+        ".dockerconfigjson",
+        &registry.docker_config("wrong-pass"),
+    );
+    let store = format!(
+        r#"{{"oci":{{"repository":"{}/team/artifacts"}}}}"#,
+        registry.address
+    );
     let run = executor_run(&scratch, BUILDSPEC, &store, &credentials);
     assert_eq!(run.code, 1, "{}", run.result);
     assert_eq!(run.result["buildStatus"], "FAILED");
@@ -273,7 +308,10 @@ fn a_wrong_registry_password_fails_the_upload_with_the_registry_message() {
         message.ends_with("code: 401, message: UNAUTHORIZED: authentication required"),
         "the registry's own words: {message}"
     );
-    assert!(!message.contains("wrong-pass"), "the password never appears: {message}");
+    assert!(
+        !message.contains("wrong-pass"),
+        "the password never appears: {message}"
+    );
     assert!(!run.stdout.contains("wrong-pass"));
     assert!(run.result.get("artifacts").is_none(), "{}", run.result);
 }
@@ -282,15 +320,25 @@ fn a_wrong_registry_password_fails_the_upload_with_the_registry_message() {
 fn a_fetch_with_another_digest_unpacks_nothing() {
     let registry = ArtifactRegistry::start("digest-mismatch", "builder", "pass");
     let scratch = Scratch::new("registry-digest-mismatch");
-    let credentials =
-        credentials_with(&scratch, ".dockerconfigjson", &registry.docker_config("pass"));
-    let store = format!(r#"{{"oci":{{"repository":"{}/team/artifacts"}}}}"#, registry.address);
+    let credentials = credentials_with(
+        &scratch,
+        ".dockerconfigjson",
+        &registry.docker_config("pass"),
+    );
+    let store = format!(
+        r#"{{"oci":{{"repository":"{}/team/artifacts"}}}}"#,
+        registry.address
+    );
     let run = executor_run(&scratch, BUILDSPEC, &store, &credentials);
     assert_eq!(run.code, 0, "{}\n{}", run.result, run.stdout);
     let (_, location, _) = records(&run).remove(0);
     let other = format!("sha256:{}", "0".repeat(64));
     let to = scratch.0.join("fetched");
-    let (code, output) = executor_fetch(&["--location", &location, "--digest", &other], &to, &credentials);
+    let (code, output) = executor_fetch(
+        &["--location", &location, "--digest", &other],
+        &to,
+        &credentials,
+    );
     assert_eq!(code, 2, "{output}");
     assert!(output.contains(&format!("expected {other}")), "{output}");
     assert!(!to.exists(), "nothing is unpacked");
@@ -301,13 +349,19 @@ fn object_storage_uploads_under_the_documented_key_and_fetches_back() {
     let scratch = Scratch::new("object-store");
     let bucket = scratch.0.join("bucket");
     let credentials = scratch.0.join("credentials");
-    let store = format!(r#"{{"objectStore":{{"url":"file://{}/builds"}}}}"#, bucket.display());
+    let store = format!(
+        r#"{{"objectStore":{{"url":"file://{}/builds"}}}}"#,
+        bucket.display()
+    );
     let run = executor_run(&scratch, BUILDSPEC, &store, &credentials);
     assert_eq!(run.code, 0, "{}\n{}", run.result, run.stdout);
     let records = records(&run);
     assert_eq!(
         records[0].1,
-        format!("file://{}/builds/team/web-7/web-stamp-7.zip", bucket.display())
+        format!(
+            "file://{}/builds/team/web-7/web-stamp-7.zip",
+            bucket.display()
+        )
     );
     assert_eq!(
         records[1].1,
@@ -336,10 +390,14 @@ fn no_matching_files_fail_the_upload_with_codebuilds_client_error() {
     assert_eq!(run.code, 1, "{}", run.result);
     let phase = upload_phase(&run);
     assert_eq!(phase["phaseStatus"], "FAILED");
-    assert_eq!(phase["message"], "CLIENT_ERROR: no matching artifact paths found");
+    assert_eq!(
+        phase["message"],
+        "CLIENT_ERROR: no matching artifact paths found"
+    );
     assert!(
-        run.stdout
-            .contains("Phase context status code: CLIENT_ERROR Message: no matching artifact paths found"),
+        run.stdout.contains(
+            "Phase context status code: CLIENT_ERROR Message: no matching artifact paths found"
+        ),
         "{}",
         run.stdout
     );
@@ -367,15 +425,25 @@ artifacts:
 "#;
     for (version, name) in [("0.2", "report-built-7.zip"), ("0.1", "report--7.zip")] {
         let scratch = Scratch::new(&format!("evaluation-{version}"));
-        let store = format!(r#"{{"objectStore":{{"url":"file://{}/bucket"}}}}"#, scratch.0.display());
+        let store = format!(
+            r#"{{"objectStore":{{"url":"file://{}/bucket"}}}}"#,
+            scratch.0.display()
+        );
         let text = buildspec.replace("version: 0.2", &format!("version: {version}"));
         let run = executor_run(&scratch, &text, &store, &scratch.0.join("credentials"));
         assert_eq!(run.code, 0, "{version}: {}\n{}", run.result, run.stdout);
         let records = records(&run);
         // 0.1 runs each command in a fresh shell: the plain SUFFIX assignment is gone.
-        assert!(records[0].1.ends_with(&format!("/team/web-7/{name}")), "{version}: {records:?}");
+        assert!(
+            records[0].1.ends_with(&format!("/team/web-7/{name}")),
+            "{version}: {records:?}"
+        );
         let to = scratch.0.join("fetched");
-        let (code, output) = executor_fetch(&["--location", &records[0].1], &to, &scratch.0.join("credentials"));
+        let (code, output) = executor_fetch(
+            &["--location", &records[0].1],
+            &to,
+            &scratch.0.join("credentials"),
+        );
         assert_eq!(code, 0, "{output}");
         assert_eq!(
             tree(&to).keys().cloned().collect::<Vec<_>>(),
@@ -388,12 +456,18 @@ artifacts:
 #[test]
 fn an_upload_failure_keeps_the_records_of_earlier_artifacts() {
     let scratch = Scratch::new("partial");
-    let store = format!(r#"{{"objectStore":{{"url":"file://{}/bucket"}}}}"#, scratch.0.display());
+    let store = format!(
+        r#"{{"objectStore":{{"url":"file://{}/bucket"}}}}"#,
+        scratch.0.display()
+    );
     let buildspec = BUILDSPEC.replace("reports/*.xml", "missing/*.xml");
     let run = executor_run(&scratch, &buildspec, &store, &scratch.0.join("credentials"));
     assert_eq!(run.code, 1, "{}", run.result);
     assert_eq!(records(&run).len(), 1, "the primary artifact was uploaded");
-    assert_eq!(upload_phase(&run)["message"], "CLIENT_ERROR: no matching artifact paths found");
+    assert_eq!(
+        upload_phase(&run)["message"],
+        "CLIENT_ERROR: no matching artifact paths found"
+    );
 }
 
 #[test]
@@ -413,15 +487,27 @@ artifacts:
     - a.txt
 "#;
     let scratch = Scratch::new("large-result");
-    let credentials =
-        credentials_with(&scratch, ".dockerconfigjson", &registry.docker_config("pass"));
+    let credentials = credentials_with(
+        &scratch,
+        ".dockerconfigjson",
+        &registry.docker_config("pass"),
+    );
     let stores = [
         (
-            format!(r#"{{"objectStore":{{"url":"file://{}/bucket"}}}}"#, scratch.0.display()),
-            format!("file://{}/bucket/team/web-7/result.json", scratch.0.display()),
+            format!(
+                r#"{{"objectStore":{{"url":"file://{}/bucket"}}}}"#,
+                scratch.0.display()
+            ),
+            format!(
+                "file://{}/bucket/team/web-7/result.json",
+                scratch.0.display()
+            ),
         ),
         (
-            format!(r#"{{"oci":{{"repository":"{}/team/artifacts"}}}}"#, registry.address),
+            format!(
+                r#"{{"oci":{{"repository":"{}/team/artifacts"}}}}"#,
+                registry.address
+            ),
             format!("oci://{}/team/artifacts@sha256:", registry.address),
         ),
     ];
@@ -431,7 +517,16 @@ artifacts:
         std::fs::create_dir_all(&source).unwrap();
         std::fs::write(source.join("buildspec.yml"), buildspec).unwrap();
         let output = Command::new(env!("CARGO_BIN_EXE_slipway"))
-            .args(["executor", "run", "--build-id", "web:1", "--namespace", "team", "--build-run", "web-7"])
+            .args([
+                "executor",
+                "run",
+                "--build-id",
+                "web:1",
+                "--namespace",
+                "team",
+                "--build-run",
+                "web-7",
+            ])
             .arg("--source")
             .arg(&source)
             .arg("--termination-message-path")
@@ -442,25 +537,44 @@ artifacts:
             .env_remove("SLIPWAY_EXECUTOR_ARTIFACT_STORE")
             .output()
             .unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
         let message = std::fs::read_to_string(&termination).unwrap();
         assert!(message.len() <= 4096);
         let summary: Value = serde_json::from_str(&message).unwrap();
         assert_eq!(summary["complete"], false);
         assert_eq!(summary["omittedExportedVariables"][0], "BIG");
-        assert_eq!(summary["artifacts"][0]["name"], "primary", "records stay in the message");
-        let location = summary["resultLocation"].as_str().expect("the full result's location");
+        assert_eq!(
+            summary["artifacts"][0]["name"], "primary",
+            "records stay in the message"
+        );
+        let location = summary["resultLocation"]
+            .as_str()
+            .expect("the full result's location");
         assert!(location.starts_with(&expected_location), "{location}");
         if let Some(path) = location.strip_prefix("file://") {
-            let stored: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            let stored: Value =
+                serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
             assert_eq!(stored["complete"], true);
-            assert_eq!(stored["exportedVariables"][0]["value"].as_str().unwrap().len(), 5000);
+            assert_eq!(
+                stored["exportedVariables"][0]["value"]
+                    .as_str()
+                    .unwrap()
+                    .len(),
+                5000
+            );
         } else {
             let digest = location.rsplit('@').next().unwrap();
             let (status, body) = registry.manifest("team/artifacts", digest);
             assert_eq!(status, 200, "{body}");
             let manifest: Value = serde_json::from_str(&body).unwrap();
-            assert_eq!(manifest["artifactType"], "application/vnd.slipway.build-result.v1+json");
+            assert_eq!(
+                manifest["artifactType"],
+                "application/vnd.slipway.build-result.v1+json"
+            );
             assert_eq!(manifest["layers"][0]["mediaType"], "application/json");
         }
     }

@@ -18,7 +18,10 @@ fn artifact_sets(file: &str) -> Vec<(String, ArtifactSet)> {
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|error| panic!("read {}: {error}", path.display()));
     let parsed = parse_buildspec(&text, file).unwrap_or_else(|error| panic!("{file}: {error}"));
-    let artifacts = parsed.spec.artifacts.expect("the file has an artifacts section");
+    let artifacts = parsed
+        .spec
+        .artifacts
+        .expect("the file has an artifacts section");
     let mut sets = vec![("primary".to_owned(), artifacts.primary)];
     sets.extend(
         artifacts
@@ -72,7 +75,11 @@ fn select(
         .collect()
 }
 
-fn ok(identifier: &str, file_name: &str, names: &[&str]) -> (String, String, Result<Vec<String>, String>) {
+fn ok(
+    identifier: &str,
+    file_name: &str,
+    names: &[&str],
+) -> (String, String, Result<Vec<String>, String>) {
     (
         identifier.to_owned(),
         file_name.to_owned(),
@@ -86,7 +93,11 @@ fn a_single_file_artifact() {
         .file("/src/shared-scripts.sh")
         .file("/src/scripts/other.sh");
     assert_eq!(
-        select("aws-amplify__amplify-cli__codebuild_specs_build_windows.yml", &tree, &[]),
+        select(
+            "aws-amplify__amplify-cli__codebuild_specs_build_windows.yml",
+            &tree,
+            &[]
+        ),
         vec![ok("primary", "primary.zip", &["shared-scripts.sh"])]
     );
 }
@@ -103,7 +114,11 @@ fn an_absolute_file_and_a_missing_one_with_discard_paths() {
             &tree,
             &[]
         ),
-        vec![ok("primary", "primary.zip", &["build.json", "imageDetail.json"])]
+        vec![ok(
+            "primary",
+            "primary.zip",
+            &["build.json", "imageDetail.json"]
+        )]
     );
 }
 
@@ -116,9 +131,17 @@ fn an_absolute_base_directory_and_a_named_secondary_artifact() {
         .file("/tmp/buildArtifacts/plugin-1.0.zip")
         .file("/tmp/buildArtifacts/nested/ignored.txt");
     assert_eq!(
-        select("aws__aws-toolkit-jetbrains__buildspec_linuxTests.yml", &tree, &[]),
+        select(
+            "aws__aws-toolkit-jetbrains__buildspec_linuxTests.yml",
+            &tree,
+            &[]
+        ),
         vec![
-            ok("primary", "primary.zip", &["reports/tests/index.html", "test-results/TEST-a.xml"]),
+            ok(
+                "primary",
+                "primary.zip",
+                &["reports/tests/index.html", "test-results/TEST-a.xml"]
+            ),
             ok("plugin", "plugin.zip", &["plugin-1.0.zip"]),
         ]
     );
@@ -154,7 +177,10 @@ fn fuzz_corpus_and_logs_with_evaluated_names_and_base_directories() {
             ok(
                 "logs",
                 "fuzz-logs-s2n_cert_fuzz_test-$(date +%Y%m%d)-42.zip",
-                &["s2n_cert_fuzz_test_output.txt", "s2n_cert_fuzz_test_results.txt"]
+                &[
+                    "s2n_cert_fuzz_test_output.txt",
+                    "s2n_cert_fuzz_test_results.txt"
+                ]
             ),
         ]
     );
@@ -169,8 +195,16 @@ fn a_cdk_template_and_parameter_files() {
         .file("/src/params/README.md")
         .file("/src/app.py");
     assert_eq!(
-        select("awslabs__aws-deployment-framework__samples_sample-python-cdk-app_buildspec.yml", &tree, &[]),
-        vec![ok("primary", "primary.zip", &["params/global.json", "params/prod.yml", "template.yml"])]
+        select(
+            "awslabs__aws-deployment-framework__samples_sample-python-cdk-app_buildspec.yml",
+            &tree,
+            &[]
+        ),
+        vec![ok(
+            "primary",
+            "primary.zip",
+            &["params/global.json", "params/prod.yml", "template.yml"]
+        )]
     );
 }
 
@@ -214,7 +248,12 @@ fn files_named_by_variables_and_an_absolute_source_path() {
         vec![ok(
             "primary",
             "3f2a9c.zip",
-            &["build.log", "csi-driver.tar", "ecs-agent-v1.rpm", "ecs-agent-v1.tar"]
+            &[
+                "build.log",
+                "csi-driver.tar",
+                "ecs-agent-v1.rpm",
+                "ecs-agent-v1.tar"
+            ]
         )]
     );
 }
@@ -223,7 +262,11 @@ fn files_named_by_variables_and_an_absolute_source_path() {
 fn a_build_that_produced_nothing_fails_like_codebuild() {
     let empty = MemoryTree::new().file("/src/buildspec.yml");
     assert_eq!(
-        select("aws-amplify__amplify-cli__codebuild_specs_build_windows.yml", &empty, &[]),
+        select(
+            "aws-amplify__amplify-cli__codebuild_specs_build_windows.yml",
+            &empty,
+            &[]
+        ),
         vec![(
             "primary".to_owned(),
             "primary.zip".to_owned(),

@@ -8,7 +8,9 @@
 //!   It also decides what Slipway parses but refuses to run (`batch`, Windows shells).
 //! - [`executor`] — runs a buildspec's phases with CodeBuild's semantics, in the build pod
 //!   (`slipway executor run`) or locally (`slipway build --local`).
-//! - *(later issues)* the image builder (bollard), artifact packaging, and the BuildRun
+//! - [`artifacts`] — the buildspec's `artifacts` packaged (deterministic ZIP) and uploaded to
+//!   the artifact store (OCI registry or object storage), and fetched back as a source.
+//! - *(later issues)* the image builder (bollard) and the BuildRun
 //!   controller that renders the Job.
 //!
 //! `slipway buildspec check FILE...` (in [`crate::cli`]) is the parser's command-line face.

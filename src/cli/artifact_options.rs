@@ -16,7 +16,8 @@ use crate::build::executor::BuildMetadata;
 pub struct ArtifactStoreOptions {
     /// The artifact store as JSON of the CRD's `ArtifactStore`
     /// (`{"oci":{"repository":"127.0.0.1:5000/team/artifacts"}}`,
-    /// `{"objectStore":{"url":"s3://bucket/prefix","endpoint":"…"}}`); none: no upload.
+    /// `{"objectStore":{"url":"s3://bucket/prefix","endpoint":"…"}}`). `run` uploads nothing
+    /// without it; `fetch` takes endpoint, region and `insecure` from it.
     #[arg(long, env = "SLIPWAY_EXECUTOR_ARTIFACT_STORE", value_name = "JSON")]
     pub artifact_store: Option<String>,
     /// The directory where the build's Secrets are mounted (`artifact-store/` holds the store's).
@@ -34,7 +35,11 @@ impl ArtifactStoreOptions {
     /// # Errors
     /// When the JSON is not an `ArtifactStore`.
     pub fn store(&self) -> anyhow::Result<Option<ArtifactStore>> {
-        let Some(text) = self.artifact_store.as_deref().filter(|t| !t.trim().is_empty()) else {
+        let Some(text) = self
+            .artifact_store
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+        else {
             return Ok(None);
         };
         let store: ArtifactStore = serde_json::from_str(text)

@@ -216,7 +216,10 @@ fn run_executor(options: &RunOptions) -> anyhow::Result<u8> {
     };
     let sink: crate::build::executor::LogSink =
         std::sync::Arc::new(std::sync::Mutex::new(std::io::stdout()));
-    let result = match options.artifacts.uploader(&config.metadata, config.src_dir.clone())? {
+    let result = match options
+        .artifacts
+        .uploader(&config.metadata, config.src_dir.clone())?
+    {
         Some(mut uploader) => {
             let mut result = run_build(&config, sink.clone(), &mut uploader);
             result.artifacts = uploader.records().to_vec();

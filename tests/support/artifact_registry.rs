@@ -75,7 +75,10 @@ impl ArtifactRegistry {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if let Some(status) = self.status_of("/v2/") {
-                assert!(status == 401 || status == 200, "unexpected /v2/ status {status}");
+                assert!(
+                    status == 401 || status == 200,
+                    "unexpected /v2/ status {status}"
+                );
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -108,20 +111,27 @@ impl ArtifactRegistry {
         let mut stream = TcpStream::connect(&self.address).ok()?;
         stream
             .write_all(
-                format!("GET {path} HTTP/1.0\r\nHost: {}\r\n{headers}\r\n", self.address).as_bytes(),
+                format!(
+                    "GET {path} HTTP/1.0\r\nHost: {}\r\n{headers}\r\n",
+                    self.address
+                )
+                .as_bytes(),
             )
             .ok()?;
         let mut response = String::new();
         stream.read_to_string(&mut response).ok()?;
         let status = response.split_whitespace().nth(1)?.parse().ok()?;
-        let body = response.split_once("\r\n\r\n").map(|(_, body)| body.to_owned());
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body.to_owned());
         Some((status, body.unwrap_or_default()))
     }
 
     /// A `.dockerconfigjson` document for this registry with `password`.
     pub fn docker_config(&self, password: &str) -> String {
         use base64::Engine;
-        let auth = base64::engine::general_purpose::STANDARD.encode(format!("{}:{password}", self.user));
+        let auth =
+            base64::engine::general_purpose::STANDARD.encode(format!("{}:{password}", self.user));
         format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, self.address)
     }
 }

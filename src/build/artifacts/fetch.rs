@@ -87,7 +87,11 @@ pub fn fetch_artifact(
     store: &dyn ArtifactStorage,
     request: &FetchRequest,
 ) -> Result<FetchOutcome, FetchError> {
-    let expected = request.digest.as_deref().map(normalized_digest).transpose()?;
+    let expected = request
+        .digest
+        .as_deref()
+        .map(normalized_digest)
+        .transpose()?;
     let download = std::env::temp_dir().join(format!(
         "slipway-fetch-{}.zip",
         crate::build::executor::environment::random_uuid()
@@ -151,7 +155,13 @@ mod tests {
             normalized_digest(&format!("sha256:{hex}")).unwrap(),
             format!("sha256:{}", hex.to_lowercase())
         );
-        for bad in ["", "sha256:abc", "md5:00", &"a".repeat(64), &format!("sha256:{}", "g".repeat(64))] {
+        for bad in [
+            "",
+            "sha256:abc",
+            "md5:00",
+            &"a".repeat(64),
+            &format!("sha256:{}", "g".repeat(64)),
+        ] {
             assert!(normalized_digest(bad).is_err(), "{bad}");
         }
     }

@@ -291,7 +291,10 @@ impl ArtifactStorage for ObjectStorage {
             StoreError::Config(format!("the result key `{key}` is not valid: {error}"))
         })?;
         self.runtime
-            .block_on(self.store.put(&object_path, PutPayload::from(json.to_vec())))
+            .block_on(
+                self.store
+                    .put(&object_path, PutPayload::from(json.to_vec())),
+            )
             .map_err(|error| StoreError::Upload {
                 destination: location.clone(),
                 message: describe_error(&error),
@@ -309,7 +312,10 @@ impl ArtifactStorage for ObjectStorage {
             StoreError::Config(format!("the artifact key `{key}` is not valid: {error}"))
         })?;
         let mut output = std::fs::File::create(destination).map_err(|error| {
-            download_error(format!("unable to write {}: {error}", destination.display()))
+            download_error(format!(
+                "unable to write {}: {error}",
+                destination.display()
+            ))
         })?;
         self.runtime.block_on(async {
             let result = self
@@ -321,13 +327,19 @@ impl ArtifactStorage for ObjectStorage {
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|error| download_error(describe_error(&error)))?;
                 output.write_all(&chunk).map_err(|error| {
-                    download_error(format!("unable to write {}: {error}", destination.display()))
+                    download_error(format!(
+                        "unable to write {}: {error}",
+                        destination.display()
+                    ))
                 })?;
             }
             Ok::<(), StoreError>(())
         })?;
         output.flush().map_err(|error| {
-            download_error(format!("unable to write {}: {error}", destination.display()))
+            download_error(format!(
+                "unable to write {}: {error}",
+                destination.display()
+            ))
         })
     }
 }
@@ -341,7 +353,10 @@ mod tests {
         let table = [
             ("s3://bucket/a/b.zip", Some(("s3://bucket", "a/b.zip"))),
             ("gs://b/k.zip", Some(("gs://b", "k.zip"))),
-            ("file:///tmp/store/k.zip", Some(("file:///", "tmp/store/k.zip"))),
+            (
+                "file:///tmp/store/k.zip",
+                Some(("file:///", "tmp/store/k.zip")),
+            ),
             ("s3://bucket", None),
             ("s3:///key", None),
             ("bucket/key", None),

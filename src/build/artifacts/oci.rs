@@ -70,7 +70,10 @@ impl OciStorage {
     ///
     /// # Errors
     /// When the repository does not parse or the credentials file is unreadable.
-    pub fn new(settings: &OciArtifactStore, credentials_dir: &Path) -> Result<OciStorage, StoreError> {
+    pub fn new(
+        settings: &OciArtifactStore,
+        credentials_dir: &Path,
+    ) -> Result<OciStorage, StoreError> {
         let repository = settings.repository.trim().trim_start_matches("oci://");
         let reference: Reference = repository.parse().map_err(|error| {
             StoreError::Config(format!(
@@ -135,7 +138,10 @@ impl OciStorage {
                 "dev.slipway.artifact.identifier".to_owned(),
                 placement.identifier.clone(),
             ),
-            ("dev.slipway.build.id".to_owned(), placement.build_id.clone()),
+            (
+                "dev.slipway.build.id".to_owned(),
+                placement.build_id.clone(),
+            ),
         ]);
         let layers = [layer];
         let mut manifest = OciImageManifest::build(&layers, &config, Some(annotations));
@@ -203,13 +209,18 @@ impl ArtifactStorage for OciStorage {
             Ok::<_, StoreError>(data)
         })?;
         std::fs::write(destination, data).map_err(|error| {
-            download_error(format!("unable to write {}: {error}", destination.display()))
+            download_error(format!(
+                "unable to write {}: {error}",
+                destination.display()
+            ))
         })
     }
 }
 
 /// The ZIP layer of a Slipway artifact manifest.
-fn artifact_layer(manifest: &OciImageManifest) -> Result<&oci_client::manifest::OciDescriptor, String> {
+fn artifact_layer(
+    manifest: &OciImageManifest,
+) -> Result<&oci_client::manifest::OciDescriptor, String> {
     if manifest.artifact_type.as_deref() != Some(ARTIFACT_TYPE) {
         return Err(format!(
             "the manifest's artifactType is {:?}, not {ARTIFACT_TYPE}",
@@ -232,7 +243,9 @@ fn artifact_layer(manifest: &OciImageManifest) -> Result<&oci_client::manifest::
 pub fn parse_location(location: &str) -> Result<Reference, StoreError> {
     let text = location.strip_prefix("oci://").unwrap_or(location);
     let reference: Reference = text.parse().map_err(|error| {
-        StoreError::Config(format!("the artifact location `{location}` is not valid: {error}"))
+        StoreError::Config(format!(
+            "the artifact location `{location}` is not valid: {error}"
+        ))
     })?;
     if reference.digest().is_none() {
         return Err(StoreError::Config(format!(
@@ -258,8 +271,7 @@ pub fn registry_message(message: &str) -> String {
     let Some(start) = message.find("{\"errors\"") else {
         return message.to_owned();
     };
-    let mut stream =
-        serde_json::Deserializer::from_str(&message[start..]).into_iter::<Envelope>();
+    let mut stream = serde_json::Deserializer::from_str(&message[start..]).into_iter::<Envelope>();
     let Some(Ok(envelope)) = stream.next() else {
         return message.to_owned();
     };
@@ -269,9 +281,14 @@ pub fn registry_message(message: &str) -> String {
         .iter()
         .map(|error| format!("{}: {}", error.code, error.message))
         .collect();
-    format!("{}{}{}", &message[..start], words.join("; "), &message[end..])
-        .trim_end()
-        .to_owned()
+    format!(
+        "{}{}{}",
+        &message[..start],
+        words.join("; "),
+        &message[end..]
+    )
+    .trim_end()
+    .to_owned()
 }
 
 /// Whether `registry` (`host[:port]`) is a loopback address.
@@ -343,12 +360,15 @@ fn credentials_for(text: &str, registry: &str) -> Result<Option<(String, String)
         return Ok(Some((user.clone(), password.clone())));
     }
     let Some(encoded) = &entry.auth else {
-        return Err(format!("the entry for {key} has neither auth nor username and password"));
+        return Err(format!(
+            "the entry for {key} has neither auth nor username and password"
+        ));
     };
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
         .map_err(|_| format!("the auth of {key} is not base64"))?;
-    let decoded = String::from_utf8(decoded).map_err(|_| format!("the auth of {key} is not UTF-8"))?;
+    let decoded =
+        String::from_utf8(decoded).map_err(|_| format!("the auth of {key} is not UTF-8"))?;
     let (user, password) = decoded
         .split_once(':')
         .ok_or_else(|| format!("the auth of {key} is not user:password"))?;
@@ -374,7 +394,13 @@ mod tests {
 
     #[test]
     fn loopback_registries_are_recognised() {
-        for registry in ["localhost:5000", "127.0.0.1:5000", "127.1.2.3", "[::1]:5000", "localhost"] {
+        for registry in [
+            "localhost:5000",
+            "127.0.0.1:5000",
+            "127.1.2.3",
+            "[::1]:5000",
+            "localhost",
+        ] {
             assert!(is_loopback(registry), "{registry}");
         }
         for registry in ["registry.internal:5000", "10.0.0.1:5000", "[fe80::1]:5000"] {
@@ -415,7 +441,10 @@ mod tests {
             "Server error: url http://r/v2/, code: 401, message: UNAUTHORIZED: authentication required; DENIED: no"
         );
         assert_eq!(registry_message("connection refused"), "connection refused");
-        assert_eq!(registry_message(r#"bad {"errors": oops"#), r#"bad {"errors": oops"#);
+        assert_eq!(
+            registry_message(r#"bad {"errors": oops"#),
+            r#"bad {"errors": oops"#
+        );
     }
 
     #[test]

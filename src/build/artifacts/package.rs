@@ -59,7 +59,10 @@ pub enum PackageError {
 ///
 /// # Errors
 /// When a file cannot be read or the ZIP cannot be written.
-pub fn package(selection: &Selection, destination: &Path) -> Result<PackagedArtifact, PackageError> {
+pub fn package(
+    selection: &Selection,
+    destination: &Path,
+) -> Result<PackagedArtifact, PackageError> {
     let write_error = |message: String| PackageError::Write {
         path: destination.display().to_string(),
         message,
@@ -103,7 +106,8 @@ pub fn package(selection: &Selection, destination: &Path) -> Result<PackagedArti
         .flush()
         .map_err(|error| write_error(error.to_string()))?;
     drop(writer);
-    let (digest, size) = file_digest(destination).map_err(|error| write_error(error.to_string()))?;
+    let (digest, size) =
+        file_digest(destination).map_err(|error| write_error(error.to_string()))?;
     Ok(PackagedArtifact {
         path: destination.to_path_buf(),
         digest,

@@ -72,7 +72,10 @@ pub struct Selection {
 impl Selection {
     /// The archive names, for tests and logs.
     pub fn names(&self) -> Vec<&str> {
-        self.entries.iter().map(|entry| entry.name.as_str()).collect()
+        self.entries
+            .iter()
+            .map(|entry| entry.name.as_str())
+            .collect()
     }
 }
 
@@ -350,11 +353,7 @@ fn resolve_bases(
                 continue;
             }
             let relative = relative_name(&path, &spec.root);
-            if spec
-                .matcher
-                .as_ref()
-                .is_some_and(|m| m.is_match(&relative))
-            {
+            if spec.matcher.as_ref().is_some_and(|m| m.is_match(&relative)) {
                 directories.push(path.clone());
             }
             stack.push((path, depth + 1));

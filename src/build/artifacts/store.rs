@@ -143,8 +143,11 @@ pub trait ArtifactStorage {
     ///
     /// # Errors
     /// The store's message on failure.
-    fn upload(&self, artifact: &PackagedArtifact, placement: &Placement)
-    -> Result<String, StoreError>;
+    fn upload(
+        &self,
+        artifact: &PackagedArtifact,
+        placement: &Placement,
+    ) -> Result<String, StoreError>;
 
     /// Stores a build's full result JSON (when the termination message cannot hold it) and
     /// returns its location.
@@ -170,10 +173,7 @@ pub fn open_store(
     credentials_dir: &Path,
 ) -> Result<Box<dyn ArtifactStorage>, StoreError> {
     match (&store.oci, &store.object_store) {
-        (Some(oci), None) => Ok(Box::new(super::oci::OciStorage::new(
-            oci,
-            credentials_dir,
-        )?)),
+        (Some(oci), None) => Ok(Box::new(super::oci::OciStorage::new(oci, credentials_dir)?)),
         (None, Some(object)) => Ok(Box::new(super::object::ObjectStorage::new(
             object,
             credentials_dir,
@@ -285,7 +285,11 @@ mod tests {
                 Some("nightly/"),
                 Ok("nightly/team/web-7/fuzz-corpus.zip"),
             ),
-            ("dir/out.zip", Some("/a//b"), Ok("a/b/team/web-7/dir/out.zip")),
+            (
+                "dir/out.zip",
+                Some("/a//b"),
+                Ok("a/b/team/web-7/dir/out.zip"),
+            ),
             ("../escape.zip", None, Err(())),
         ];
         for (file_name, prefix, expected) in table {

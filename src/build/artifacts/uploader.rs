@@ -10,9 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::api::common::{ArtifactRecord, ArtifactStore};
 use crate::build::buildspec::{ArtifactSet, BuildSpec};
 use crate::build::executor::shell::CommandRunner;
-use crate::build::executor::{
-    ArtifactUploader, BuildLog, BuildResult, TERMINATION_MESSAGE_LIMIT,
-};
+use crate::build::executor::{ArtifactUploader, BuildLog, BuildResult, TERMINATION_MESSAGE_LIMIT};
 
 use super::evaluate::evaluate;
 use super::package::package;
@@ -152,7 +150,8 @@ impl StoreUploader {
             selection.entries.len()
         ));
         let zip_path = scratch.join(format!("{}.zip", sanitize(identifier)));
-        let packaged = package(&selection, &zip_path).map_err(|error| format!("CLIENT_ERROR: {error}"))?;
+        let packaged =
+            package(&selection, &zip_path).map_err(|error| format!("CLIENT_ERROR: {error}"))?;
         let placement = self.placement(identifier, set);
         let uploaded = store.upload(&packaged, &placement);
         let _ = std::fs::remove_file(&zip_path);
@@ -177,7 +176,13 @@ impl StoreUploader {
 fn sanitize(identifier: &str) -> String {
     identifier
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 

@@ -150,7 +150,9 @@ pub fn termination_message(result: &BuildResult, result_file: Option<&str>) -> S
         summary.omitted_artifacts.remove(0);
         if summary.to_json().len() > TERMINATION_MESSAGE_LIMIT {
             let dropped = summary.artifacts.pop().map(|r| r.name);
-            summary.omitted_artifacts.insert(0, dropped.unwrap_or_default());
+            summary
+                .omitted_artifacts
+                .insert(0, dropped.unwrap_or_default());
             break;
         }
     }

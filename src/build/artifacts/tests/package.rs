@@ -94,10 +94,19 @@ fn unpacking_restores_contents_modes_and_links() {
     let summary = unpack(&zip, &to).unwrap();
     assert_eq!((summary.files, summary.symlinks), (3, 1));
     assert_eq!(std::fs::read_to_string(to.join("b.txt")).unwrap(), "bee\n");
-    assert_eq!(std::fs::read_to_string(to.join("a/deep/c.txt")).unwrap(), "c".repeat(10_000));
+    assert_eq!(
+        std::fs::read_to_string(to.join("a/deep/c.txt")).unwrap(),
+        "c".repeat(10_000)
+    );
     let mode = |p: &str| std::fs::metadata(to.join(p)).unwrap().permissions().mode() & 0o777;
-    assert_eq!((mode("a/run.sh"), mode("a/deep/c.txt"), mode("b.txt")), (0o755, 0o600, 0o644));
-    assert_eq!(std::fs::read_link(to.join("run")).unwrap(), Path::new("a/run.sh"));
+    assert_eq!(
+        (mode("a/run.sh"), mode("a/deep/c.txt"), mode("b.txt")),
+        (0o755, 0o600, 0o644)
+    );
+    assert_eq!(
+        std::fs::read_link(to.join("run")).unwrap(),
+        Path::new("a/run.sh")
+    );
 }
 
 #[test]
@@ -109,8 +118,16 @@ fn links_become_copies_without_enable_symlinks() {
     let to = scratch.0.join("unpacked");
     let summary = unpack(&zip, &to).unwrap();
     assert_eq!((summary.files, summary.symlinks), (4, 0));
-    assert!(!std::fs::symlink_metadata(to.join("run")).unwrap().file_type().is_symlink());
-    assert_eq!(std::fs::read_to_string(to.join("run")).unwrap(), "#!/bin/sh\necho hi\n");
+    assert!(
+        !std::fs::symlink_metadata(to.join("run"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        std::fs::read_to_string(to.join("run")).unwrap(),
+        "#!/bin/sh\necho hi\n"
+    );
 }
 
 #[test]
@@ -128,9 +145,15 @@ fn archives_with_escaping_names_are_rejected_before_writing() {
         writer.finish().unwrap();
         let to = scratch.0.join("to");
         let error = unpack(&zip_path, &to).unwrap_err();
-        assert!(matches!(error, UnpackError::Traversal { .. }), "{hostile}: {error}");
+        assert!(
+            matches!(error, UnpackError::Traversal { .. }),
+            "{hostile}: {error}"
+        );
         assert!(error.to_string().contains(hostile), "{error}");
-        assert!(!to.join("fine.txt").exists(), "nothing is written for {hostile}");
+        assert!(
+            !to.join("fine.txt").exists(),
+            "nothing is written for {hostile}"
+        );
         assert!(!scratch.0.join("escape.txt").exists());
     }
 }

@@ -41,6 +41,13 @@ fn set(files: &[&str], tweak: impl FnOnce(&mut ArtifactSet)) -> ArtifactSet {
 
 fn none(_: &mut ArtifactSet) {}
 
+/// One row: the rule, the set, and the archive names or the error it gives.
+type Row = (
+    &'static str,
+    ArtifactSet,
+    Result<Vec<&'static str>, &'static str>,
+);
+
 fn select(set: &ArtifactSet) -> Result<Vec<String>, String> {
     select_files(&tree(), Path::new("/src"), set)
         .map(|selection| selection.names().into_iter().map(str::to_owned).collect())
@@ -67,14 +74,29 @@ const ALL_SOURCE_FILES: &[&str] = &[
 
 #[test]
 fn selection_follows_codebuild_rules() {
-    let table: Vec<(&str, ArtifactSet, Result<Vec<&str>, &str>)> = vec![
-        ("double star selects everything recursively", set(&["**/*"], none), Ok(ALL_SOURCE_FILES.to_vec())),
+    let table: Vec<Row> = vec![
+        (
+            "double star selects everything recursively",
+            set(&["**/*"], none),
+            Ok(ALL_SOURCE_FILES.to_vec()),
+        ),
         (
             "single star selects the base's own files",
             set(&["*"], none),
-            Ok(vec!["README.md", "buildspec.yml", "config-a.json", "config-b.json", "link-to-file", "master-stack.yml"]),
+            Ok(vec![
+                "README.md",
+                "buildspec.yml",
+                "config-a.json",
+                "config-b.json",
+                "link-to-file",
+                "master-stack.yml",
+            ]),
         ),
-        ("dir/* selects only that directory's files", set(&["dist/*"], none), Ok(vec!["dist/app.js"])),
+        (
+            "dir/* selects only that directory's files",
+            set(&["dist/*"], none),
+            Ok(vec!["dist/app.js"]),
+        ),
         (
             "dir/**/* selects a directory recursively",
             set(&["dist/**/*"], none),
@@ -85,11 +107,22 @@ fn selection_follows_codebuild_rules() {
             set(&["dist"], none),
             Ok(vec!["dist/app.js", "dist/bin/run.sh", "dist/css/site.css"]),
         ),
-        ("a single file", set(&["master-stack.yml"], none), Ok(vec!["master-stack.yml"])),
-        ("a leading ./ is ignored", set(&["./dist/app.js"], none), Ok(vec!["dist/app.js"])),
+        (
+            "a single file",
+            set(&["master-stack.yml"], none),
+            Ok(vec!["master-stack.yml"]),
+        ),
+        (
+            "a leading ./ is ignored",
+            set(&["./dist/app.js"], none),
+            Ok(vec!["dist/app.js"]),
+        ),
         (
             "several patterns add up without duplicates",
-            set(&["config-*.json", "config-a.json", "master-stack.yml"], none),
+            set(
+                &["config-*.json", "config-a.json", "master-stack.yml"],
+                none,
+            ),
             Ok(vec!["config-a.json", "config-b.json", "master-stack.yml"]),
         ),
         (
@@ -127,22 +160,47 @@ fn selection_follows_codebuild_rules() {
             set(&["**/*"], |s| s.base_directory = Some("build*".into())),
             Err("no matching base directory path found for build*"),
         ),
-        ("nothing matched is CodeBuild's error", set(&["target/*.jar"], none), Err("no matching artifact paths found")),
-        ("an empty directory is no match", set(&["empty"], none), Err("no matching artifact paths found")),
+        (
+            "nothing matched is CodeBuild's error",
+            set(&["target/*.jar"], none),
+            Err("no matching artifact paths found"),
+        ),
+        (
+            "an empty directory is no match",
+            set(&["empty"], none),
+            Err("no matching artifact paths found"),
+        ),
         (
             "exclude-paths with a double star",
-            set(&["**/*"], |s| s.exclude_paths = vec!["node_modules/**/*".into(), "logs/**/*".into()]),
-            Ok(ALL_SOURCE_FILES.iter().copied().filter(|f| !f.starts_with("node_modules") && !f.starts_with("logs")).collect()),
+            set(&["**/*"], |s| {
+                s.exclude_paths = vec!["node_modules/**/*".into(), "logs/**/*".into()]
+            }),
+            Ok(ALL_SOURCE_FILES
+                .iter()
+                .copied()
+                .filter(|f| !f.starts_with("node_modules") && !f.starts_with("logs"))
+                .collect()),
         ),
         (
             "exclude-paths naming a directory excludes what is under it",
-            set(&["dist/**/*"], |s| s.exclude_paths = vec!["dist/css".into()]),
+            set(&["dist/**/*"], |s| {
+                s.exclude_paths = vec!["dist/css".into()]
+            }),
             Ok(vec!["dist/app.js", "dist/bin/run.sh"]),
         ),
         (
             "an exclude star stays within one directory",
-            set(&["*", "params/*"], |s| s.exclude_paths = vec!["*.json".into()]),
-            Ok(vec!["README.md", "buildspec.yml", "link-to-file", "master-stack.yml", "params/dev.json", "params/prod.yml"]),
+            set(&["*", "params/*"], |s| {
+                s.exclude_paths = vec!["*.json".into()]
+            }),
+            Ok(vec![
+                "README.md",
+                "buildspec.yml",
+                "link-to-file",
+                "master-stack.yml",
+                "params/dev.json",
+                "params/prod.yml",
+            ]),
         ),
         (
             "exclude-paths are relative to base-directory",
@@ -165,7 +223,9 @@ fn selection_follows_codebuild_rules() {
         (
             "discard-paths with two files of one name is an error",
             set(&["logs/**/*"], |s| s.discard_paths = true),
-            Err("unable to package the artifact: /src/logs/a/x_results.txt and /src/logs/b/x_results.txt would both be stored as `x_results.txt` (discard-paths: yes keeps only file names)"),
+            Err(
+                "unable to package the artifact: /src/logs/a/x_results.txt and /src/logs/b/x_results.txt would both be stored as `x_results.txt` (discard-paths: yes keeps only file names)",
+            ),
         ),
         (
             "an absolute file keeps its full path",
@@ -194,7 +254,9 @@ fn selection_follows_codebuild_rules() {
         ),
         (
             "enable-symlinks keeps every link as a link",
-            set(&["link-to-file", "link-to-dir", "dangling"], |s| s.enable_symlinks = true),
+            set(&["link-to-file", "link-to-dir", "dangling"], |s| {
+                s.enable_symlinks = true
+            }),
             Ok(vec!["dangling", "link-to-dir", "link-to-file"]),
         ),
     ];
@@ -208,7 +270,9 @@ fn selection_follows_codebuild_rules() {
 
 #[test]
 fn links_keep_their_kind_and_files_their_mode() {
-    let links = set(&["link-to-file", "link-to-dir", "dist/bin/run.sh"], |s| s.enable_symlinks = true);
+    let links = set(&["link-to-file", "link-to-dir", "dist/bin/run.sh"], |s| {
+        s.enable_symlinks = true
+    });
     let selection = select_files(&tree(), Path::new("/src"), &links).unwrap();
     let contents: Vec<_> = selection
         .entries
@@ -219,12 +283,30 @@ fn links_keep_their_kind_and_files_their_mode() {
         contents,
         vec![
             ("dist/bin/run.sh", EntryContent::File { mode: 0o755 }),
-            ("link-to-dir", EntryContent::Symlink { target: "dist".into() }),
-            ("link-to-file", EntryContent::Symlink { target: "dist/app.js".into() }),
+            (
+                "link-to-dir",
+                EntryContent::Symlink {
+                    target: "dist".into()
+                }
+            ),
+            (
+                "link-to-file",
+                EntryContent::Symlink {
+                    target: "dist/app.js".into()
+                }
+            ),
         ]
     );
-    let followed = select_files(&tree(), Path::new("/src"), &set(&["link-to-file", "link-to-dir", "dangling"], none)).unwrap();
-    assert_eq!(followed.entries[0].content, EntryContent::File { mode: 0o644 });
+    let followed = select_files(
+        &tree(),
+        Path::new("/src"),
+        &set(&["link-to-file", "link-to-dir", "dangling"], none),
+    )
+    .unwrap();
+    assert_eq!(
+        followed.entries[0].content,
+        EntryContent::File { mode: 0o644 }
+    );
     assert_eq!(followed.entries[0].source, Path::new("/src/link-to-file"));
     assert_eq!(
         followed.warnings,

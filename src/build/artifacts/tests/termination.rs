@@ -32,7 +32,11 @@ fn a_few_artifact_records_travel_whole() {
 #[test]
 fn many_artifact_records_are_cut_to_4_kib_and_the_rest_named() {
     let message = termination_message(&result_with(100), Some("/workspace/.slipway/result.json"));
-    assert!(message.len() <= TERMINATION_MESSAGE_LIMIT, "{}", message.len());
+    assert!(
+        message.len() <= TERMINATION_MESSAGE_LIMIT,
+        "{}",
+        message.len()
+    );
     let summary: serde_json::Value = serde_json::from_str(&message).unwrap();
     assert_eq!(summary["complete"], false);
     assert_eq!(summary["resultFile"], "/workspace/.slipway/result.json");
@@ -40,7 +44,11 @@ fn many_artifact_records_are_cut_to_4_kib_and_the_rest_named() {
     let omitted = summary["omittedArtifacts"].as_array().unwrap();
     assert!(!kept.is_empty(), "records are kept while they fit");
     assert!(!omitted.is_empty());
-    assert_eq!(kept.len() + omitted.len(), 100, "every record is kept or named");
+    assert_eq!(
+        kept.len() + omitted.len(),
+        100,
+        "every record is kept or named"
+    );
     assert_eq!(kept[0]["name"], "artifact-0", "in order");
     assert_eq!(omitted[0], format!("artifact-{}", kept.len()).as_str());
 }
