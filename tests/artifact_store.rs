@@ -579,3 +579,45 @@ artifacts:
         }
     }
 }
+
+#[test]
+fn a_large_artifact_streams_through_either_store_and_back() {
+    let registry = ArtifactRegistry::start("large", "builder", "pass");
+    let scratch = Scratch::new("large");
+    let credentials = credentials_with(
+        &scratch,
+        ".dockerconfigjson",
+        &registry.docker_config("pass"),
+    );
+    // Incompressible, so the ZIP is past the 16 MiB single-request limit of both stores.
+    let buildspec = "version: 0.2\nphases:\n  build:\n    commands:\n      - head -c 17000000 /dev/urandom > big.bin\nartifacts:\n  files:\n    - big.bin\n";
+    let stores = [
+        format!(
+            r#"{{"oci":{{"repository":"{}/team/artifacts"}}}}"#,
+            registry.address
+        ),
+        format!(
+            r#"{{"objectStore":{{"url":"file://{}/bucket"}}}}"#,
+            scratch.0.display()
+        ),
+    ];
+    for store in stores {
+        let run = executor_run(&scratch, buildspec, &store, &credentials);
+        assert_eq!(run.code, 0, "{}\n{}", run.result, run.stdout);
+        let (_, location, digest) = records(&run).remove(0);
+        let to = scratch.0.join("fetched");
+        let _ = std::fs::remove_dir_all(&to);
+        let (code, output) = executor_fetch(
+            &["--location", &location, "--digest", &digest],
+            &to,
+            &credentials,
+        );
+        assert_eq!(code, 0, "{output}");
+        let original = std::fs::read(scratch.0.join("src/big.bin")).unwrap();
+        assert!(original.len() == 17_000_000);
+        assert!(
+            std::fs::read(to.join("big.bin")).unwrap() == original,
+            "{location}"
+        );
+    }
+}

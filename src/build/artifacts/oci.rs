@@ -22,19 +22,23 @@
 //! `password`. No file, or no entry: anonymous. Plain HTTP when the store says `insecure` or
 //! the registry is on loopback (`localhost`, `127.0.0.0/8`, `[::1]`), as Docker does.
 //!
-//! # Caveats
-//! The ZIP is held in memory while it is pushed or pulled (the client's API takes bytes).
+//! # Large artifacts
+//! A ZIP up to 16 MiB is pushed from memory; a larger one streams from its file in 4 MiB
+//! chunks (chunked blob upload). Downloads always stream to a file, and the layer digest is
+//! checked against the manifest before the file is used.
 
 use std::collections::BTreeMap;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use base64::Engine;
+use futures::StreamExt;
 use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
-use oci_client::manifest::OciImageManifest;
+use oci_client::manifest::{OciDescriptor, OciImageManifest};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 
-use super::package::PackagedArtifact;
+use super::package::{PackagedArtifact, file_digest};
 use super::store::{
     ArtifactStorage, Placement, StoreError, credentials_folder, describe_error, runtime,
 };
@@ -53,6 +57,10 @@ pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+jso
 pub const RESULT_ARTIFACT_TYPE: &str = "application/vnd.slipway.build-result.v1+json";
 /// The media type of a stored build result's layer.
 pub const RESULT_LAYER_MEDIA_TYPE: &str = "application/json";
+/// Artifacts up to this size are pushed from memory in one go; larger ones are streamed.
+const IN_MEMORY_LIMIT: u64 = 16 * 1024 * 1024;
+/// The chunk size of streamed pushes.
+const STREAM_CHUNK: usize = 4 * 1024 * 1024;
 /// The annotation naming the file.
 const TITLE_ANNOTATION: &str = "org.opencontainers.image.title";
 
@@ -112,6 +120,84 @@ impl OciStorage {
         format!("{}:{}", self.describe(), placement.oci_tag())
     }
 
+    /// Pushes a large ZIP as a stream of chunks read from its file (never whole in memory),
+    /// then the empty config and the manifest; returns the location by digest.
+    fn push_streamed(
+        &self,
+        artifact: &PackagedArtifact,
+        placement: &Placement,
+    ) -> Result<String, StoreError> {
+        let upload_error = |message: String| StoreError::Upload {
+            destination: self.destination(placement),
+            message: registry_message(&message),
+        };
+        let file = std::fs::File::open(&artifact.path).map_err(|error| {
+            upload_error(format!(
+                "unable to read {}: {error}",
+                artifact.path.display()
+            ))
+        })?;
+        let chunks = futures::stream::unfold(file, |mut file| async move {
+            let mut buffer = vec![0_u8; STREAM_CHUNK];
+            match file.read(&mut buffer) {
+                Ok(0) => None,
+                Ok(count) => {
+                    buffer.truncate(count);
+                    Some((Ok(bytes::Bytes::from(buffer)), file))
+                }
+                Err(error) => Some((Err(error.into()), file)),
+            }
+        });
+        let config_data = b"{}".to_vec();
+        let config = OciDescriptor {
+            media_type: EMPTY_CONFIG_MEDIA_TYPE.to_owned(),
+            digest: super::package::bytes_digest(&config_data),
+            size: 2,
+            ..OciDescriptor::default()
+        };
+        let layer = OciDescriptor {
+            media_type: LAYER_MEDIA_TYPE.to_owned(),
+            digest: artifact.digest.clone(),
+            size: i64::try_from(artifact.size).unwrap_or(i64::MAX),
+            annotations: Some(BTreeMap::from([(
+                TITLE_ANNOTATION.to_owned(),
+                placement.file_name.clone(),
+            )])),
+            ..OciDescriptor::default()
+        };
+        let manifest = OciImageManifest {
+            media_type: Some(MANIFEST_MEDIA_TYPE.to_owned()),
+            config: config.clone(),
+            layers: vec![layer],
+            artifact_type: Some(ARTIFACT_TYPE.to_owned()),
+            annotations: Some(manifest_annotations(placement)),
+            ..OciImageManifest::default()
+        };
+        let reference = self.reference_with_tag(placement.oci_tag());
+        let manifest_digest = self.runtime.block_on(async {
+            self.client
+                .store_auth_if_needed(reference.resolve_registry(), &self.auth)
+                .await;
+            self.client
+                .push_blob_stream(&reference, chunks, &artifact.digest, Some(artifact.size))
+                .await
+                .map_err(|error| upload_error(describe_error(&error)))?;
+            self.client
+                .push_blob(&reference, config_data, &config.digest)
+                .await
+                .map_err(|error| upload_error(describe_error(&error)))?;
+            self.client
+                .push_manifest(&reference, &manifest.into())
+                .await
+                .map_err(|error| upload_error(describe_error(&error)))?;
+            self.client
+                .fetch_manifest_digest(&reference, &self.auth)
+                .await
+                .map_err(|error| upload_error(describe_error(&error)))
+        })?;
+        Ok(format!("{}@{manifest_digest}", self.describe()))
+    }
+
     /// Pushes `data` as the one layer of an artifact manifest; returns the location by digest.
     fn push(
         &self,
@@ -133,18 +219,9 @@ impl OciStorage {
             )])),
         );
         let config = Config::new(b"{}".to_vec(), EMPTY_CONFIG_MEDIA_TYPE.to_owned(), None);
-        let annotations = BTreeMap::from([
-            (
-                "dev.slipway.artifact.identifier".to_owned(),
-                placement.identifier.clone(),
-            ),
-            (
-                "dev.slipway.build.id".to_owned(),
-                placement.build_id.clone(),
-            ),
-        ]);
         let layers = [layer];
-        let mut manifest = OciImageManifest::build(&layers, &config, Some(annotations));
+        let mut manifest =
+            OciImageManifest::build(&layers, &config, Some(manifest_annotations(placement)));
         manifest.media_type = Some(MANIFEST_MEDIA_TYPE.to_owned());
         manifest.artifact_type = Some(artifact_type.to_owned());
         let reference = self.reference_with_tag(placement.oci_tag());
@@ -172,6 +249,9 @@ impl ArtifactStorage for OciStorage {
         artifact: &PackagedArtifact,
         placement: &Placement,
     ) -> Result<String, StoreError> {
+        if artifact.size > IN_MEMORY_LIMIT {
+            return self.push_streamed(artifact, placement);
+        }
         let data = std::fs::read(&artifact.path).map_err(|error| StoreError::Upload {
             destination: self.destination(placement),
             message: format!("unable to read {}: {error}", artifact.path.display()),
@@ -191,30 +271,70 @@ impl ArtifactStorage for OciStorage {
     fn download(&self, location: &str, destination: &Path) -> Result<(), StoreError> {
         let download_error = |message: String| StoreError::Download {
             location: location.to_owned(),
-            message,
+            message: registry_message(&message),
         };
         let reference = parse_location(location)?;
-        let data = self.runtime.block_on(async {
-            let (manifest, _) = self
-                .client
-                .pull_image_manifest(&reference, &self.auth)
-                .await
-                .map_err(|error| download_error(registry_message(&describe_error(&error))))?;
-            let layer = artifact_layer(&manifest).map_err(download_error)?;
-            let mut data = Vec::new();
-            self.client
-                .pull_blob(&reference, layer, &mut data)
-                .await
-                .map_err(|error| download_error(registry_message(&describe_error(&error))))?;
-            Ok::<_, StoreError>(data)
-        })?;
-        std::fs::write(destination, data).map_err(|error| {
+        let mut output = std::fs::File::create(destination).map_err(|error| {
             download_error(format!(
                 "unable to write {}: {error}",
                 destination.display()
             ))
-        })
+        })?;
+        let layer_digest = self.runtime.block_on(async {
+            let (manifest, _) = self
+                .client
+                .pull_image_manifest(&reference, &self.auth)
+                .await
+                .map_err(|error| download_error(describe_error(&error)))?;
+            let layer = artifact_layer(&manifest).map_err(download_error)?;
+            let mut stream = self
+                .client
+                .pull_blob_stream(&reference, layer)
+                .await
+                .map_err(|error| download_error(describe_error(&error)))?;
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|error| download_error(describe_error(&error)))?;
+                output.write_all(&chunk).map_err(|error| {
+                    download_error(format!(
+                        "unable to write {}: {error}",
+                        destination.display()
+                    ))
+                })?;
+            }
+            Ok::<_, StoreError>(layer.digest.clone())
+        })?;
+        output.flush().map_err(|error| {
+            download_error(format!(
+                "unable to write {}: {error}",
+                destination.display()
+            ))
+        })?;
+        drop(output);
+        // The client does not check a stream: the layer digest is checked here.
+        let (digest, _) = file_digest(destination).map_err(|error| {
+            download_error(format!("unable to read {}: {error}", destination.display()))
+        })?;
+        if digest != layer_digest {
+            return Err(download_error(format!(
+                "the downloaded layer's digest is {digest}, the manifest says {layer_digest}"
+            )));
+        }
+        Ok(())
     }
+}
+
+/// The manifest's annotations (no timestamps: the same artifact gives the same manifest).
+fn manifest_annotations(placement: &Placement) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (
+            "dev.slipway.artifact.identifier".to_owned(),
+            placement.identifier.clone(),
+        ),
+        (
+            "dev.slipway.build.id".to_owned(),
+            placement.build_id.clone(),
+        ),
+    ])
 }
 
 /// The ZIP layer of a Slipway artifact manifest.
