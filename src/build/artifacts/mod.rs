@@ -13,7 +13,7 @@
 //! - [`selection`]: which files, by CodeBuild's rules (globs, base directory globs,
 //!   `discard-paths` and its collisions, exclusions, links, `no matching artifact paths found`).
 //!   Pure over a [`tree::FileTree`]; table-tested.
-//! - [`package`]: the ZIP. **Packaging**: sorted entries, timestamps fixed at 1980-01-01, Unix
+//! - [`package`](mod@package): the ZIP. **Packaging**: sorted entries, timestamps fixed at 1980-01-01, Unix
 //!   permission bits kept, links as links only with `enable-symlinks`, so the same files give
 //!   the same bytes and the same `sha256:` digest — the record's `digest`.
 //! - [`store`]: the [`store::ArtifactStorage`] trait, the key and tag layout, opening a store

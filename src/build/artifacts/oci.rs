@@ -9,7 +9,7 @@
 //!   so the same ZIP from the same build gives the same manifest digest).
 //! - Tag: [`Placement::oci_tag`] (`<build id>-<name>`), for people and garbage collection; the
 //!   record names the manifest by digest: `oci://<registry>/<repository>@sha256:…`. The
-//!   record's `digest` is the ZIP's (the layer's) digest.
+//!   record's `digest` is the ZIP's (the layer's) digest. `s3-prefix` does not apply here.
 //!
 //! A build result too large for the termination message is stored the same way, with
 //! `artifactType` [`RESULT_ARTIFACT_TYPE`], one `application/json` layer, tag

@@ -14,7 +14,7 @@ use crate::build::executor::{ArtifactUploader, BuildLog, BuildResult, TERMINATIO
 
 use super::evaluate::evaluate;
 use super::package::package;
-use super::selection::{SelectionError, select_files};
+use super::selection::select_files;
 use super::store::{ArtifactStorage, Placement, archive_file_name, open_store};
 use super::tree::DiskTree;
 
@@ -137,11 +137,8 @@ impl StoreUploader {
         for file in &set.files {
             log.container(&format!("Expanding {file}"));
         }
-        let selection =
-            select_files(&DiskTree, &self.source_dir, set).map_err(|error| match error {
-                SelectionError::Read { .. } => format!("CLIENT_ERROR: {error}"),
-                other => format!("CLIENT_ERROR: {other}"),
-            })?;
+        let selection = select_files(&DiskTree, &self.source_dir, set)
+            .map_err(|error| format!("CLIENT_ERROR: {error}"))?;
         for warning in &selection.warnings {
             log.container(&format!("Warning: {warning}"));
         }
