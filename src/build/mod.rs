@@ -10,10 +10,13 @@
 //!   (`slipway executor run`) or locally (`slipway build --local`).
 //! - [`source`] — fetches the build's git source at an exact revision with gix
 //!   (`slipway executor fetch git`, the build pod's `fetch-source` init container).
-//! - *(later issues)* the image builder (bollard), artifact packaging, and the BuildRun
+//! - [`artifacts`] — the buildspec's `artifacts` packaged (deterministic ZIP) and uploaded to
+//!   the artifact store (OCI registry or object storage), and fetched back as a source.
+//! - *(later issues)* the image builder (bollard) and the BuildRun
 //!   controller that renders the Job.
 //!
 //! `slipway buildspec check FILE...` (in [`crate::cli`]) is the parser's command-line face.
+pub mod artifacts;
 pub mod buildspec;
 pub mod executor;
 pub mod source;

@@ -3,7 +3,7 @@
 //! - `slipway executor run` runs the buildspec with CodeBuild's semantics (see
 //!   [`crate::build::executor`]), streams the log to stdout, writes the result (termination
 //!   message, result file) and exits `0` SUCCEEDED, `1` FAILED, `2` FAULT.
-//! - `slipway executor fetch git …` fetches the build's source (see [`super::fetch`]).
+//! - `slipway executor fetch git|artifact …` fetches the build's source (see [`super::fetch`]).
 //! - `slipway executor install --to DIR` copies this binary to `DIR/slipway` (the init container
 //!   that makes the executor available in any build image; see the Dockerfile).
 //!
@@ -138,6 +138,9 @@ pub struct RunOptions {
     /// The shell, overriding the buildspec's `env.shell` (e.g. `/bin/busybox sh`).
     #[arg(long, env = "SLIPWAY_EXECUTOR_SHELL")]
     pub shell: Option<String>,
+    /// The artifact store, its credentials and the primary artifact's record name.
+    #[command(flatten)]
+    pub artifacts: super::artifact_options::ArtifactUploadOptions,
 }
 
 /// Options of `slipway executor install`.
@@ -214,7 +217,23 @@ fn run_executor(options: &RunOptions) -> anyhow::Result<u8> {
     };
     let sink: crate::build::executor::LogSink =
         std::sync::Arc::new(std::sync::Mutex::new(std::io::stdout()));
-    let result = run_build(&config, sink.clone(), &mut NoArtifactStore);
+    let result = match options
+        .artifacts
+        .uploader(&config.metadata, config.src_dir.clone())?
+    {
+        Some(mut uploader) => {
+            let mut result = run_build(&config, sink.clone(), &mut uploader);
+            result.artifacts = uploader.records().to_vec();
+            if let Err(error) = uploader.store_full_result(&mut result) {
+                let log = BuildLog::new(sink.clone(), std::sync::Arc::default());
+                log.container(&format!(
+                    "Warning: unable to store the full build result in the artifact store: {error}"
+                ));
+            }
+            result
+        }
+        None => run_build(&config, sink.clone(), &mut NoArtifactStore),
+    };
     let termination =
         Some(options.termination_message_path.as_path()).filter(|path| path.as_os_str() != "-");
     if let Err(error) = write_result(&result, termination, options.result_file.as_deref()) {

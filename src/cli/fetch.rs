@@ -4,6 +4,8 @@
 //! - `slipway executor fetch git --url URL --revision REV --depth N [--submodules] --to DIR
 //!   --resolved-file FILE [--credentials-dir DIR]` clones with gix (see
 //!   [`crate::build::source`]) and writes the commit it checked out to `FILE`.
+//! - `slipway executor fetch artifact --location LOC [--digest sha256:…] --to DIR` downloads
+//!   and unpacks an artifact from the artifact store (see [`super::fetch_artifact`]).
 //!
 //! Exit codes: `0` fetched, `1` the fetch failed (the message says what to fix).
 
@@ -29,6 +31,8 @@ pub struct FetchCommand {
 pub enum FetchSource {
     /// Clone a git repository at an exact revision.
     Git(GitFetchOptions),
+    /// Download an artifact from the artifact store and unpack it.
+    Artifact(super::fetch_artifact::FetchArtifactOptions),
 }
 
 /// Options of `slipway executor fetch git`.
@@ -66,6 +70,9 @@ pub struct GitFetchOptions {
 pub fn run(command: &FetchCommand) -> ExitCode {
     let outcome = match &command.source {
         FetchSource::Git(options) => fetch_git_source(options),
+        FetchSource::Artifact(options) => {
+            super::fetch_artifact::fetch(options).map_err(|error| format!("{error:#}"))
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

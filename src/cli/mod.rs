@@ -2,12 +2,14 @@
 //! the executor and the `kubectl slipway` commands.
 
 pub mod appspec;
+pub mod artifact_options;
 pub mod build;
 pub mod buildspec;
 mod check;
 mod crd;
 pub mod executor;
 pub mod fetch;
+pub mod fetch_artifact;
 
 use std::process::ExitCode;
 

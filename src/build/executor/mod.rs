@@ -31,8 +31,9 @@
 //! in glibc, Alpine/musl and busybox images.
 //!
 //! # Artifacts
-//! [`ArtifactUploader`] is the hook where artifacts are uploaded after `post_build`
-//! ([`NoArtifactStore`] until the artifact store exists).
+//! [`ArtifactUploader`] is the hook where artifacts are uploaded after `post_build`:
+//! [`crate::build::artifacts::StoreUploader`] when the build has an artifact store,
+//! [`NoArtifactStore`] otherwise (local builds).
 
 pub mod environment;
 pub mod exported;

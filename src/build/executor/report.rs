@@ -11,9 +11,12 @@
 //! # Termination message (at most [`TERMINATION_MESSAGE_LIMIT`] bytes)
 //! The full result when it fits, with `"complete": true`. Otherwise a summary with
 //! `"complete": false`: status, message and phases kept (messages shortened), exported variables
-//! kept while they fit and the names of the others in `omittedExportedVariables`, and
+//! kept while they fit and the names of the others in `omittedExportedVariables` (artifact
+//! records likewise, before the variables: `artifacts` and `omittedArtifacts`), and
 //! `resultFile` naming the file that holds the full result (written whenever a result file is
-//! configured, so the artifact upload can store it). The controller reads `complete` to know
+//! configured), and `resultLocation` naming the copy in the artifact store when one is
+//! configured (the pod's files are gone once it ends; the store is how the controller reads
+//! the rest). The controller reads `complete` to know
 //! whether to fetch the rest. Both carry `"kind": "slipway.dev/BuildResult"` and
 //! `"version": 1`.
 //!
@@ -28,7 +31,7 @@ use k8s_openapi::jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::api::buildrun::{BuildPhase, BuildPhaseType, BuildStatus};
-use crate::api::common::NameValue;
+use crate::api::common::{ArtifactRecord, NameValue};
 
 /// Kubernetes' limit on a container's termination message.
 pub const TERMINATION_MESSAGE_LIMIT: usize = 4096;
@@ -67,6 +70,17 @@ pub struct BuildResult {
     /// Exported variables left out of a shortened termination message.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub omitted_exported_variables: Vec<String>,
+    /// Artifacts uploaded to the artifact store (see [`crate::build::artifacts`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<ArtifactRecord>,
+    /// Artifacts left out of a shortened termination message (their records are in the full
+    /// result).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub omitted_artifacts: Vec<String>,
+    /// Where the artifact store holds the full result, when this one is shortened (see
+    /// [`crate::build::artifacts::StoreUploader::store_full_result`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_location: Option<String>,
     /// The file holding the full result, when this one is shortened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_file: Option<String>,
@@ -86,6 +100,9 @@ impl BuildResult {
             phases: Vec::new(),
             exported_variables: Vec::new(),
             omitted_exported_variables: Vec::new(),
+            artifacts: Vec::new(),
+            omitted_artifacts: Vec::new(),
+            result_location: None,
             result_file: None,
         }
     }
@@ -123,8 +140,22 @@ pub fn termination_message(result: &BuildResult, result_file: Option<&str>) -> S
     for phase in &mut summary.phases {
         phase.message = phase.message.take().map(|message| shorten(&message));
     }
+    // Artifact records first (a pipeline's next action reads them), then exported variables.
     let candidates = std::mem::take(&mut summary.exported_variables);
     summary.omitted_exported_variables = candidates.iter().map(|v| v.name.clone()).collect();
+    let records = std::mem::take(&mut summary.artifacts);
+    summary.omitted_artifacts = records.iter().map(|r| r.name.clone()).collect();
+    for record in records {
+        summary.artifacts.push(record);
+        summary.omitted_artifacts.remove(0);
+        if summary.to_json().len() > TERMINATION_MESSAGE_LIMIT {
+            let dropped = summary.artifacts.pop().map(|r| r.name);
+            summary
+                .omitted_artifacts
+                .insert(0, dropped.unwrap_or_default());
+            break;
+        }
+    }
     // Keep variables in order while the summary still fits.
     for variable in candidates {
         summary.exported_variables.push(variable);
@@ -139,7 +170,8 @@ pub fn termination_message(result: &BuildResult, result_file: Option<&str>) -> S
     }
     let mut text = summary.to_json();
     while text.len() > TERMINATION_MESSAGE_LIMIT
-        && summary.omitted_exported_variables.pop().is_some()
+        && (summary.omitted_exported_variables.pop().is_some()
+            || summary.omitted_artifacts.pop().is_some())
     {
         text = summary.to_json();
     }
@@ -148,6 +180,8 @@ pub fn termination_message(result: &BuildResult, result_file: Option<&str>) -> S
         summary.phases.clear();
         summary.exported_variables.clear();
         summary.omitted_exported_variables.clear();
+        summary.artifacts.clear();
+        summary.omitted_artifacts.clear();
         text = summary.to_json();
     }
     text

@@ -219,6 +219,20 @@ fn finish(
     result
 }
 
+/// The context message of a failed upload: an error that names its status code
+/// (`CLIENT_ERROR: no matching artifact paths found`) keeps it, others get
+/// `UPLOAD_ARTIFACTS_ERROR`.
+fn upload_failure_message(error: &str) -> String {
+    let names_code = error.split_once(": ").is_some_and(|(code, _)| {
+        code.ends_with("_ERROR") && code.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+    });
+    if names_code {
+        error.to_owned()
+    } else {
+        format!("UPLOAD_ARTIFACTS_ERROR: {error}")
+    }
+}
+
 /// The context message of a failed command.
 pub fn command_failure_message(command: &str, exit_code: i32) -> String {
     let mut quoted = command.trim().replace('\n', " ");
@@ -323,15 +337,13 @@ fn follow_plan(
                 let uploaded = uploader.upload(spec, runner, log);
                 let (status, message) = match &uploaded {
                     Ok(()) => (BuildStatus::Succeeded, None),
-                    Err(error) => (
-                        BuildStatus::Failed,
-                        Some(format!("UPLOAD_ARTIFACTS_ERROR: {error}")),
-                    ),
+                    Err(error) => (BuildStatus::Failed, Some(upload_failure_message(error))),
                 };
                 log.container(&format!(
                     "Phase complete: UPLOAD_ARTIFACTS State: {}",
                     status_name(status)
                 ));
+                log.container(&context_line(message.as_deref().unwrap_or(": ")));
                 if let (None, Some(message)) = (&first_failure, &message) {
                     first_failure = Some(format!("phase UPLOAD_ARTIFACTS failed: {message}"));
                 }

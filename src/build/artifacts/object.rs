@@ -1,0 +1,373 @@
+//! The object storage store (`object_store` crate): S3 and S3-compatible stores, GCS, Azure.
+//!
+//! # Keys
+//! `<url prefix>/[<s3-prefix>/]<namespace>/<build run>/<name>.zip` (see
+//! [`Placement::object_key`]); the record's location is `s3://bucket/<that key>` (`gs://`,
+//! `az://` alike) and its digest the ZIP's sha256.
+//!
+//! # Credentials (files under `<credentials-dir>/artifact-store/`)
+//! - `s3://`: `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (both or neither), optional
+//!   `AWS_SESSION_TOKEN`. `endpoint` selects an S3-compatible store (path-style requests; an
+//!   `http://` endpoint allows plain HTTP), `region` defaults to `us-east-1`.
+//! - `gs://`: `service-account.json` (a service-account key file).
+//! - `az://`: `AZURE_STORAGE_ACCOUNT_NAME` and `AZURE_STORAGE_ACCOUNT_KEY`; `endpoint` for
+//!   Azurite-style endpoints.
+//!
+//! Without files the pod's ambient identity applies (the provider's usual environment
+//! variables and metadata endpoints, as `object_store`'s `from_env` builders read them).
+//!
+//! `file:///absolute/dir` is accepted by the executor for tests and local builds; the CRD's
+//! pattern only admits `s3`, `gs` and `az`.
+//!
+//! Archives up to 16 MiB are sent in one request; larger ones stream as a multipart upload.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
+
+use super::package::PackagedArtifact;
+use super::store::{
+    ArtifactStorage, Placement, StoreError, credentials_folder, describe_error, runtime,
+};
+use crate::api::common::ObjectArtifactStore;
+
+/// Archives up to this size go up in one request.
+const SINGLE_PUT_LIMIT: u64 = 16 * 1024 * 1024;
+/// The part size of multipart uploads.
+const PART_SIZE: usize = 8 * 1024 * 1024;
+
+/// A bucket (and prefix) as an artifact store.
+pub struct ObjectStorage {
+    scheme: String,
+    bucket: String,
+    prefix: String,
+    store: Arc<dyn ObjectStore>,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// Splits a location into the store URL (`s3://bucket`, `file:///`) and the key.
+///
+/// # Errors
+/// When the location is not `scheme://bucket/key`.
+pub fn split_location(location: &str) -> Result<(String, String), StoreError> {
+    let invalid = || {
+        StoreError::Config(format!(
+            "the artifact location `{location}` is not scheme://bucket/key"
+        ))
+    };
+    let (scheme, rest) = location.split_once("://").ok_or_else(invalid)?;
+    if scheme == "file" {
+        let key = rest.strip_prefix('/').ok_or_else(invalid)?;
+        return Ok(("file:///".to_owned(), key.to_owned()));
+    }
+    let (bucket, key) = rest.split_once('/').ok_or_else(invalid)?;
+    if bucket.is_empty() || key.is_empty() {
+        return Err(invalid());
+    }
+    Ok((format!("{scheme}://{bucket}"), key.to_owned()))
+}
+
+/// Reads one credentials file, trimmed; `None` when absent.
+fn credential(folder: &Path, name: &str) -> Result<Option<String>, StoreError> {
+    let path = folder.join(name);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(text.trim().to_owned())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(StoreError::Credentials {
+            path: path.display().to_string(),
+            message: error.to_string(),
+        }),
+    }
+}
+
+/// Both files of a pair, or neither.
+fn credential_pair(
+    folder: &Path,
+    first: &str,
+    second: &str,
+) -> Result<Option<(String, String)>, StoreError> {
+    match (credential(folder, first)?, credential(folder, second)?) {
+        (Some(a), Some(b)) => Ok(Some((a, b))),
+        (None, None) => Ok(None),
+        (Some(_), None) | (None, Some(_)) => Err(StoreError::Credentials {
+            path: folder.display().to_string(),
+            message: format!("{first} and {second} must be given together"),
+        }),
+    }
+}
+
+impl ObjectStorage {
+    /// The store for `settings`, with credentials under `credentials_dir`.
+    ///
+    /// # Errors
+    /// When the URL or the credentials are unusable.
+    pub fn new(
+        settings: &ObjectArtifactStore,
+        credentials_dir: &Path,
+    ) -> Result<ObjectStorage, StoreError> {
+        let url = settings.url.trim();
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+            StoreError::Config(format!("the object store URL `{url}` has no scheme"))
+        })?;
+        let folder = credentials_folder(credentials_dir);
+        let build_error = |error: object_store::Error| {
+            StoreError::Config(format!(
+                "unable to set up the {scheme} store: {}",
+                describe_error(&error)
+            ))
+        };
+        let (bucket, prefix) = match scheme {
+            "file" => (String::new(), rest.trim_matches('/').to_owned()),
+            _ => {
+                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+                if bucket.is_empty() {
+                    return Err(StoreError::Config(format!(
+                        "the object store URL `{url}` names no bucket"
+                    )));
+                }
+                (bucket.to_owned(), prefix.trim_matches('/').to_owned())
+            }
+        };
+        let endpoint = settings.endpoint.as_deref().map(str::trim);
+        let allow_http = endpoint.is_some_and(|endpoint| endpoint.starts_with("http://"));
+        let store: Arc<dyn ObjectStore> = match scheme {
+            "s3" => {
+                let mut builder = object_store::aws::AmazonS3Builder::from_env()
+                    .with_bucket_name(&bucket)
+                    .with_allow_http(allow_http);
+                builder = builder.with_region(settings.region.as_deref().unwrap_or("us-east-1"));
+                if let Some(endpoint) = endpoint {
+                    builder = builder.with_endpoint(endpoint);
+                }
+                if let Some((id, secret)) =
+                    credential_pair(&folder, "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")?
+                {
+                    builder = builder
+                        .with_access_key_id(id)
+                        .with_secret_access_key(secret);
+                }
+                if let Some(token) = credential(&folder, "AWS_SESSION_TOKEN")? {
+                    builder = builder.with_token(token);
+                }
+                Arc::new(builder.build().map_err(build_error)?)
+            }
+            "gs" => {
+                let mut builder = object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                    .with_bucket_name(&bucket);
+                let key_file = folder.join("service-account.json");
+                if key_file.exists() {
+                    builder = builder.with_service_account_path(key_file.display().to_string());
+                }
+                Arc::new(builder.build().map_err(build_error)?)
+            }
+            "az" => {
+                let mut builder = object_store::azure::MicrosoftAzureBuilder::from_env()
+                    .with_container_name(&bucket)
+                    .with_allow_http(allow_http);
+                if let Some(endpoint) = endpoint {
+                    builder = builder.with_endpoint(endpoint.to_owned());
+                }
+                if let Some((account, key)) = credential_pair(
+                    &folder,
+                    "AZURE_STORAGE_ACCOUNT_NAME",
+                    "AZURE_STORAGE_ACCOUNT_KEY",
+                )? {
+                    builder = builder.with_account(account).with_access_key(key);
+                }
+                Arc::new(builder.build().map_err(build_error)?)
+            }
+            "file" => Arc::new(
+                object_store::local::LocalFileSystem::new_with_prefix("/").map_err(build_error)?,
+            ),
+            other => {
+                return Err(StoreError::Config(format!(
+                    "the object store scheme `{other}` is not one of s3, gs, az"
+                )));
+            }
+        };
+        Ok(ObjectStorage {
+            scheme: scheme.to_owned(),
+            bucket,
+            prefix,
+            store,
+            runtime: runtime()?,
+        })
+    }
+
+    /// The location of `key` (a key below the bucket).
+    fn location(&self, key: &str) -> String {
+        if self.scheme == "file" {
+            format!("file:///{key}")
+        } else {
+            format!("{}://{}/{key}", self.scheme, self.bucket)
+        }
+    }
+
+    fn full_key(&self, key: &str) -> String {
+        if self.prefix.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}/{key}", self.prefix)
+        }
+    }
+
+    async fn put_file(&self, path: &Path, key: &ObjectPath, size: u64) -> Result<(), String> {
+        let mut file = std::fs::File::open(path)
+            .map_err(|error| format!("unable to read {}: {error}", path.display()))?;
+        if size <= SINGLE_PUT_LIMIT {
+            let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+            file.read_to_end(&mut data)
+                .map_err(|error| format!("unable to read {}: {error}", path.display()))?;
+            self.store
+                .put(key, PutPayload::from(data))
+                .await
+                .map_err(|error| describe_error(&error))?;
+            return Ok(());
+        }
+        let upload = self
+            .store
+            .put_multipart(key)
+            .await
+            .map_err(|error| describe_error(&error))?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        let mut buffer = vec![0_u8; PART_SIZE];
+        loop {
+            let count = match file.read(&mut buffer) {
+                Ok(count) => count,
+                Err(error) => {
+                    let _ = writer.abort().await;
+                    return Err(format!("unable to read {}: {error}", path.display()));
+                }
+            };
+            if count == 0 {
+                break;
+            }
+            writer
+                .wait_for_capacity(4)
+                .await
+                .map_err(|error| describe_error(&error))?;
+            writer.write(&buffer[..count]);
+        }
+        writer
+            .finish()
+            .await
+            .map_err(|error| describe_error(&error))?;
+        Ok(())
+    }
+}
+
+impl ArtifactStorage for ObjectStorage {
+    fn describe(&self) -> String {
+        self.location(&self.prefix).trim_end_matches('/').to_owned()
+    }
+
+    fn upload(
+        &self,
+        artifact: &PackagedArtifact,
+        placement: &Placement,
+    ) -> Result<String, StoreError> {
+        let key = self.full_key(&placement.object_key()?);
+        let location = self.location(&key);
+        let object_path = ObjectPath::parse(&key).map_err(|error| {
+            StoreError::Config(format!("the artifact key `{key}` is not valid: {error}"))
+        })?;
+        self.runtime
+            .block_on(self.put_file(&artifact.path, &object_path, artifact.size))
+            .map_err(|message| StoreError::Upload {
+                destination: location.clone(),
+                message,
+            })?;
+        Ok(location)
+    }
+
+    fn upload_result(&self, json: &[u8], placement: &Placement) -> Result<String, StoreError> {
+        let key = self.full_key(&placement.object_key()?);
+        let location = self.location(&key);
+        let object_path = ObjectPath::parse(&key).map_err(|error| {
+            StoreError::Config(format!("the result key `{key}` is not valid: {error}"))
+        })?;
+        self.runtime
+            .block_on(
+                self.store
+                    .put(&object_path, PutPayload::from(json.to_vec())),
+            )
+            .map_err(|error| StoreError::Upload {
+                destination: location.clone(),
+                message: describe_error(&error),
+            })?;
+        Ok(location)
+    }
+
+    fn download(&self, location: &str, destination: &Path) -> Result<(), StoreError> {
+        let download_error = |message: String| StoreError::Download {
+            location: location.to_owned(),
+            message,
+        };
+        let (_, key) = split_location(location)?;
+        let object_path = ObjectPath::parse(&key).map_err(|error| {
+            StoreError::Config(format!("the artifact key `{key}` is not valid: {error}"))
+        })?;
+        let mut output = std::fs::File::create(destination).map_err(|error| {
+            download_error(format!(
+                "unable to write {}: {error}",
+                destination.display()
+            ))
+        })?;
+        self.runtime.block_on(async {
+            let result = self
+                .store
+                .get(&object_path)
+                .await
+                .map_err(|error| download_error(describe_error(&error)))?;
+            let mut stream = result.into_stream();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|error| download_error(describe_error(&error)))?;
+                output.write_all(&chunk).map_err(|error| {
+                    download_error(format!(
+                        "unable to write {}: {error}",
+                        destination.display()
+                    ))
+                })?;
+            }
+            Ok::<(), StoreError>(())
+        })?;
+        output.flush().map_err(|error| {
+            download_error(format!(
+                "unable to write {}: {error}",
+                destination.display()
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_location;
+
+    #[test]
+    fn locations_split_into_store_and_key() {
+        let table = [
+            ("s3://bucket/a/b.zip", Some(("s3://bucket", "a/b.zip"))),
+            ("gs://b/k.zip", Some(("gs://b", "k.zip"))),
+            (
+                "file:///tmp/store/k.zip",
+                Some(("file:///", "tmp/store/k.zip")),
+            ),
+            ("s3://bucket", None),
+            ("s3:///key", None),
+            ("bucket/key", None),
+        ];
+        for (location, expected) in table {
+            let split = split_location(location).ok();
+            assert_eq!(
+                split.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
+                expected,
+                "{location}"
+            );
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Table tests of the artifact rules (selection, packaging).
+
+mod package;
+mod selection;
+mod termination;
