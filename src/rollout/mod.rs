@@ -15,3 +15,4 @@
 //!   `spec.revision.appSpec` is set, the controller reads the revision through
 //!   [`appspec::rollout_from_revision`] and never looks at the appspec text again.
 pub mod appspec;
+pub mod revision;
