@@ -16,3 +16,4 @@
 //!   [`appspec::rollout_from_revision`] and never looks at the appspec text again.
 pub mod appspec;
 pub mod revision;
+pub mod traffic_apply;
