@@ -38,7 +38,9 @@
 //! (filters, matches, a new rule). The JSON patch changes exactly the weights, and the server
 //! applies it to the current object atomically: if the rules moved so that an index no longer
 //! names the Service, the `test` fails (422) and [`set_route_weights`] reads again and retries
-//! (up to [`ROUTE_ATTEMPTS`] times). Unlike a `resourceVersion` precondition it does not fail on
+//! (up to [`ROUTE_ATTEMPTS`] times; a 409 is retried too). A 422 after which a fresh read
+//! yields the very same patch is final — the route did not move, the server refused the
+//! values (a weight over the schema's maximum) — and is returned at once. Unlike a `resourceVersion` precondition it does not fail on
 //! unrelated writes such as the Gateway controller's status updates.
 //!
 //! # Caveats
@@ -594,8 +596,9 @@ pub async fn set_route_weights(
         field_manager: Some(FIELD_MANAGER.to_owned()),
         ..PatchParams::default()
     };
-    // The operations and error of a refused patch: when a fresh read yields the same operations,
-    // the route did not move and the refusal is final (e.g. a weight the schema rejects).
+    // The operations and error of a patch refused as invalid: when a fresh read yields the same
+    // operations, the route did not move and the refusal is final (e.g. a weight the schema
+    // rejects); otherwise a `test` failed because it moved, and the new operations are tried.
     let mut refused: Option<(Vec<Value>, kube::Error)> = None;
     for _ in 0..ROUTE_ATTEMPTS {
         let spec = read_route_spec(&api, namespace, route).await?;
@@ -630,8 +633,10 @@ pub async fn set_route_weights(
                     changed: true,
                 });
             }
-            // A failed `test` (422) or a conflict: maybe the rules moved since the read.
-            Err(kube::Error::Api(status)) if status.code == 422 || status.code == 409 => {
+            // A conflict is transient by definition: read again.
+            Err(kube::Error::Api(status)) if status.code == 409 => {}
+            // A failed `test` (422) when the rules moved since the read; else a final refusal.
+            Err(kube::Error::Api(status)) if status.code == 422 => {
                 refused = Some((operations, kube::Error::Api(status)));
             }
             Err(source) => {
