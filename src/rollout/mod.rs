@@ -17,3 +17,4 @@
 pub mod appspec;
 pub mod revision;
 pub mod traffic_apply;
+pub mod http_call;
