@@ -18,3 +18,4 @@ pub mod appspec;
 pub mod revision;
 pub mod traffic_apply;
 pub mod http_call;
+pub mod job_run;

@@ -252,17 +252,27 @@ pub fn revision_hash(template: &PodTemplateSpec) -> String {
     let value = serde_json::to_value(template).unwrap_or(Value::Null);
     let mut canonical = String::new();
     write_canonical(&value, &mut canonical);
-    let digest = fnv1a_64(canonical.as_bytes());
-    format!("{digest:016x}")[..HASH_LENGTH].to_owned()
+    short_hash(canonical.as_bytes())
+}
+
+/// The first [`HASH_LENGTH`] lowercase hex digits of the FNV-1a 64-bit hash of `bytes`.
+pub fn short_hash(bytes: &[u8]) -> String {
+    format!("{:016x}", fnv1a_64(bytes))[..HASH_LENGTH].to_owned()
 }
 
 /// The `slipway.dev/target` value for a workload: its name when that is a valid label value
 /// (at most 63 characters), else the first 52 characters, `-` and the 10-digit hash of the name.
 pub fn target_label_value(workload: &str) -> String {
-    if workload.len() <= LABEL_VALUE_MAX {
-        return workload.to_owned();
+    label_value(workload)
+}
+
+/// An object name as a label value: as is up to 63 characters, else shortened as
+/// [`target_label_value`] says.
+pub fn label_value(name: &str) -> String {
+    if name.len() <= LABEL_VALUE_MAX {
+        return name.to_owned();
     }
-    shortened(workload, LABEL_VALUE_MAX)
+    shortened(name, LABEL_VALUE_MAX)
 }
 
 /// The Deployment name of a revision: `<workload>-<hash>`, the workload part shortened (with a
@@ -280,11 +290,10 @@ pub fn revision_name(workload: &str, hash: &str) -> String {
 /// `text` cut to `length` characters with its own hash as the last [`HASH_LENGTH`], ending in an
 /// alphanumeric character (names and label values must).
 fn shortened(text: &str, length: usize) -> String {
-    let digest = format!("{:016x}", fnv1a_64(text.as_bytes()));
     let keep = length - HASH_LENGTH - 1;
     let head: String = text.chars().take(keep).collect();
     let head = head.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
-    format!("{head}-{}", &digest[..HASH_LENGTH])
+    format!("{head}-{}", short_hash(text.as_bytes()))
 }
 
 /// FNV-1a, 64-bit.
