@@ -19,3 +19,4 @@ pub mod revision;
 pub mod traffic_apply;
 pub mod http_call;
 pub mod job_run;
+pub mod hook_runner;

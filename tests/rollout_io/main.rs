@@ -1,7 +1,7 @@
 //! The rollout's I/O building blocks against the test cluster and local HTTP servers: traffic
 //! (Service selectors, HTTPRoute weights), probes and hooks, each through the real kube client.
 
-// mod hooks;
+mod hooks;
 // mod probes;
 mod traffic;
 
