@@ -20,3 +20,4 @@ pub mod traffic_apply;
 pub mod http_call;
 pub mod job_run;
 pub mod hook_runner;
+pub mod probes;
