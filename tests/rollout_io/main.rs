@@ -2,7 +2,7 @@
 //! (Service selectors, HTTPRoute weights), probes and hooks, each through the real kube client.
 
 mod hooks;
-// mod probes;
+mod probes;
 mod traffic;
 
 use std::time::Duration;
