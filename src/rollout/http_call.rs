@@ -121,7 +121,9 @@ pub async fn send(request: &HttpRequest) -> Result<HttpResponse, HttpCallError> 
         .parse()
         .map_err(|error: hyper::http::uri::InvalidUri| invalid(error.to_string()))?;
     if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
-        return Err(invalid("the URL must be absolute http:// or https://".into()));
+        return Err(invalid(
+            "the URL must be absolute http:// or https://".into(),
+        ));
     }
     let mut builder = Request::builder().method(request.method.clone()).uri(uri);
     for (name, value) in &request.headers {
@@ -134,7 +136,9 @@ pub async fn send(request: &HttpRequest) -> Result<HttpResponse, HttpCallError> 
         }
         None => Full::new(Bytes::new()),
     };
-    let http_request = builder.body(body).map_err(|error| invalid(error.to_string()))?;
+    let http_request = builder
+        .body(body)
+        .map_err(|error| invalid(error.to_string()))?;
 
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls_config(request.verify_certificates))
@@ -269,9 +273,7 @@ impl ServerCertVerifier for AcceptAnyCertificate {
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 
@@ -308,18 +310,21 @@ mod tests {
                             .and_then(|value| value.to_str().ok())
                             .unwrap_or("")
                             .to_owned();
-                        (axum::http::StatusCode::CREATED, format!("{token}|{kind}|{body}"))
+                        (
+                            axum::http::StatusCode::CREATED,
+                            format!("{token}|{kind}|{body}"),
+                        )
                     }),
                 )
-                .route(
-                    "/big",
-                    get(|| async { "x".repeat(BODY_LIMIT * 3) }),
-                ),
+                .route("/big", get(|| async { "x".repeat(BODY_LIMIT * 3) })),
         )
         .await;
-        let response = send(&HttpRequest::get(format!("{base}/ok"), Duration::from_secs(5)))
-            .await
-            .unwrap();
+        let response = send(&HttpRequest::get(
+            format!("{base}/ok"),
+            Duration::from_secs(5),
+        ))
+        .await
+        .unwrap();
         assert_eq!((response.status, response.body.as_str()), (200, "fine"));
 
         let mut request = HttpRequest::get(format!("{base}/echo"), Duration::from_secs(5));
@@ -330,9 +335,12 @@ mod tests {
         assert_eq!(response.status, 201);
         assert_eq!(response.body, "t1|application/json|{\"a\":1}");
 
-        let response = send(&HttpRequest::get(format!("{base}/big"), Duration::from_secs(5)))
-            .await
-            .unwrap();
+        let response = send(&HttpRequest::get(
+            format!("{base}/big"),
+            Duration::from_secs(5),
+        ))
+        .await
+        .unwrap();
         assert_eq!(response.body.len(), BODY_LIMIT, "the body is capped");
     }
 
@@ -347,9 +355,12 @@ mod tests {
         ))
         .await;
         let started = std::time::Instant::now();
-        let error = send(&HttpRequest::get(format!("{base}/slow"), Duration::from_millis(200)))
-            .await
-            .unwrap_err();
+        let error = send(&HttpRequest::get(
+            format!("{base}/slow"),
+            Duration::from_millis(200),
+        ))
+        .await
+        .unwrap_err();
         assert!(matches!(error, HttpCallError::Timeout { .. }), "{error}");
         assert!(started.elapsed() < Duration::from_secs(2));
 
@@ -357,9 +368,12 @@ mod tests {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             listener.local_addr().unwrap()
         };
-        let error = send(&HttpRequest::get(format!("http://{closed}/"), Duration::from_secs(5)))
-            .await
-            .unwrap_err();
+        let error = send(&HttpRequest::get(
+            format!("http://{closed}/"),
+            Duration::from_secs(5),
+        ))
+        .await
+        .unwrap_err();
         assert!(
             matches!(&error, HttpCallError::Transport { message, .. } if message.contains("onnect")),
             "{error}"
@@ -367,6 +381,9 @@ mod tests {
         let error = send(&HttpRequest::get("ftp://example/", Duration::from_secs(1)))
             .await
             .unwrap_err();
-        assert!(matches!(error, HttpCallError::InvalidRequest { .. }), "{error}");
+        assert!(
+            matches!(error, HttpCallError::InvalidRequest { .. }),
+            "{error}"
+        );
     }
 }

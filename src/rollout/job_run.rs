@@ -106,7 +106,9 @@ pub struct JobRequest<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum JobRunError {
     /// The record has no name, namespace or UID (it was not read from the API).
-    #[error("unable to own a Job: the deployments.slipway.dev record has no name, namespace or uid")]
+    #[error(
+        "unable to own a Job: the deployments.slipway.dev record has no name, namespace or uid"
+    )]
     OwnerWithoutIdentity,
     /// An API call failed.
     #[error("unable to {action}: {source}")]
@@ -118,7 +120,9 @@ pub enum JobRunError {
         source: kube::Error,
     },
     /// A Job of that name exists but belongs to something else.
-    #[error("unable to start Job {namespace}/{name}: a Job of that name exists and is not owned by deployments.slipway.dev {owner}")]
+    #[error(
+        "unable to start Job {namespace}/{name}: a Job of that name exists and is not owned by deployments.slipway.dev {owner}"
+    )]
     NameTaken {
         /// Namespace.
         namespace: String,
@@ -184,7 +188,10 @@ pub fn render_job(request: &JobRequest<'_>) -> Job {
         }
     }
     let labels = BTreeMap::from([
-        (DEPLOYMENT_LABEL.to_owned(), label_value(&request.owner.name)),
+        (
+            DEPLOYMENT_LABEL.to_owned(),
+            label_value(&request.owner.name),
+        ),
         (PURPOSE_LABEL.to_owned(), request.purpose.to_owned()),
         (MANAGED_BY_LABEL.to_owned(), MANAGED_BY_VALUE.to_owned()),
     ]);
@@ -271,13 +278,14 @@ pub fn job_outcome(job: &Job) -> JobOutcome {
             condition.status == "True" && kinds.contains(&condition.type_.as_str())
         })
     };
-    let describe = |condition: &k8s_openapi::api::batch::v1::JobCondition| {
-        match (condition.reason.as_deref(), condition.message.as_deref()) {
-            (Some(reason), Some(message)) if !message.is_empty() => format!("{reason}: {message}"),
-            (Some(reason), _) => reason.to_owned(),
-            (None, Some(message)) => message.to_owned(),
-            (None, None) => condition.type_.clone(),
-        }
+    let describe = |condition: &k8s_openapi::api::batch::v1::JobCondition| match (
+        condition.reason.as_deref(),
+        condition.message.as_deref(),
+    ) {
+        (Some(reason), Some(message)) if !message.is_empty() => format!("{reason}: {message}"),
+        (Some(reason), _) => reason.to_owned(),
+        (None, Some(message)) => message.to_owned(),
+        (None, None) => condition.type_.clone(),
     };
     if let Some(condition) = find(&["Failed", "FailureTarget"]) {
         return JobOutcome::Failed {

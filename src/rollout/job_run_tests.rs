@@ -98,7 +98,8 @@ fn the_users_own_limits_are_kept_when_stricter() {
         (json!({}), Duration::from_millis(10), (1, 0, "Never")),
     ];
     for (extra, timeout, (deadline, backoff, restart)) in cases {
-        let mut value = json!({"template": {"spec": {"containers": [{"name": "c", "image": "i"}]}}});
+        let mut value =
+            json!({"template": {"spec": {"containers": [{"name": "c", "image": "i"}]}}});
         for (key, field) in extra.as_object().unwrap() {
             value[key] = field.clone();
         }
@@ -120,7 +121,9 @@ fn the_users_own_limits_are_kept_when_stricter() {
             "{extra}"
         );
     }
-    let on_failure = spec(json!({"template": {"spec": {"restartPolicy": "OnFailure", "containers": [{"name": "c"}]}}}));
+    let on_failure = spec(
+        json!({"template": {"spec": {"restartPolicy": "OnFailure", "containers": [{"name": "c"}]}}}),
+    );
     let job = render_job(&JobRequest {
         owner: &owner("r", "u"),
         purpose: "hook",
@@ -130,20 +133,25 @@ fn the_users_own_limits_are_kept_when_stricter() {
         timeout: Duration::from_secs(5),
     });
     assert_eq!(
-        job.spec.unwrap().template.spec.unwrap().restart_policy.as_deref(),
+        job.spec
+            .unwrap()
+            .template
+            .spec
+            .unwrap()
+            .restart_policy
+            .as_deref(),
         Some("OnFailure")
     );
 }
 
 fn job_with(conditions: serde_json::Value) -> Job {
-    serde_json::from_value(json!({"metadata": {"name": "j"}, "status": {"conditions": conditions}})).unwrap()
+    serde_json::from_value(json!({"metadata": {"name": "j"}, "status": {"conditions": conditions}}))
+        .unwrap()
 }
 
 #[test]
 fn outcome_follows_the_final_or_interim_conditions() {
-    let condition = |kind: &str, status: &str, reason: &str, message: &str| {
-        json!({"type": kind, "status": status, "reason": reason, "message": message})
-    };
+    let condition = |kind: &str, status: &str, reason: &str, message: &str| json!({"type": kind, "status": status, "reason": reason, "message": message});
     let cases = [
         ("no status", json!([]), JobOutcome::Running),
         (
@@ -153,29 +161,56 @@ fn outcome_follows_the_final_or_interim_conditions() {
         ),
         (
             "complete",
-            json!([condition("SuccessCriteriaMet", "True", "CompletionsReached", "Reached expected number of succeeded pods"),
-                   condition("Complete", "True", "CompletionsReached", "Reached expected number of succeeded pods")]),
+            json!([
+                condition(
+                    "SuccessCriteriaMet",
+                    "True",
+                    "CompletionsReached",
+                    "Reached expected number of succeeded pods"
+                ),
+                condition(
+                    "Complete",
+                    "True",
+                    "CompletionsReached",
+                    "Reached expected number of succeeded pods"
+                )
+            ]),
             JobOutcome::Succeeded {
                 message: "CompletionsReached: Reached expected number of succeeded pods".into(),
             },
         ),
         (
             "interim success",
-            json!([condition("SuccessCriteriaMet", "True", "CompletionsReached", "")]),
+            json!([condition(
+                "SuccessCriteriaMet",
+                "True",
+                "CompletionsReached",
+                ""
+            )]),
             JobOutcome::Succeeded {
                 message: "CompletionsReached".into(),
             },
         ),
         (
             "deadline",
-            json!([condition("FailureTarget", "True", "DeadlineExceeded", "Job was active longer than specified deadline")]),
+            json!([condition(
+                "FailureTarget",
+                "True",
+                "DeadlineExceeded",
+                "Job was active longer than specified deadline"
+            )]),
             JobOutcome::Failed {
                 message: "DeadlineExceeded: Job was active longer than specified deadline".into(),
             },
         ),
         (
             "failed",
-            json!([condition("Failed", "True", "BackoffLimitExceeded", "Job has reached the specified backoff limit")]),
+            json!([condition(
+                "Failed",
+                "True",
+                "BackoffLimitExceeded",
+                "Job has reached the specified backoff limit"
+            )]),
             JobOutcome::Failed {
                 message: "BackoffLimitExceeded: Job has reached the specified backoff limit".into(),
             },

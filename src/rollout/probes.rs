@@ -202,7 +202,9 @@ pub async fn http_probe(
     let failures: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
     match (failures.first(), results.len()) {
         (None, 1) => ProbeOutcome::now(true, results[0].clone().unwrap_or_default()),
-        (None, total) => ProbeOutcome::now(true, format!("{total}/{total} pods answered as expected")),
+        (None, total) => {
+            ProbeOutcome::now(true, format!("{total}/{total} pods answered as expected"))
+        }
         (Some(first), 1) => ProbeOutcome::now(false, (*first).clone()),
         (Some(first), total) => ProbeOutcome::now(
             false,
@@ -234,7 +236,10 @@ pub fn prometheus_query_url(check: &PrometheusCheck, revision: &str, namespace: 
     let encoded: String = form_urlencoded::Serializer::new(String::new())
         .append_pair("query", &query)
         .finish();
-    format!("{}/api/v1/query?{encoded}", check.address.trim_end_matches('/'))
+    format!(
+        "{}/api/v1/query?{encoded}",
+        check.address.trim_end_matches('/')
+    )
 }
 
 /// The sample values of a Prometheus query response, in order.
@@ -242,8 +247,12 @@ pub fn prometheus_query_url(check: &PrometheusCheck, revision: &str, namespace: 
 /// # Errors
 /// A message for an error response, an unusable result type or an undecodable body.
 pub fn sample_values(body: &str) -> Result<Vec<f64>, String> {
-    let document: Value = serde_json::from_str(body)
-        .map_err(|error| format!("the answer is not Prometheus JSON: {error}{}", excerpt(body)))?;
+    let document: Value = serde_json::from_str(body).map_err(|error| {
+        format!(
+            "the answer is not Prometheus JSON: {error}{}",
+            excerpt(body)
+        )
+    })?;
     if document["status"] != "success" {
         return Err(format!(
             "Prometheus answered {}: {}",
@@ -300,13 +309,14 @@ pub fn evaluate_success_condition(condition: &str, values: &[f64]) -> Result<boo
     context.add_variable_from_value("result", cel::Value::Float(*first));
     context.add_variable_from_value(
         "results",
-        values.iter().map(|v| cel::Value::Float(*v)).collect::<Vec<_>>(),
+        values
+            .iter()
+            .map(|v| cel::Value::Float(*v))
+            .collect::<Vec<_>>(),
     );
     match program.execute(&context) {
         Ok(cel::Value::Bool(passed)) => Ok(passed),
-        Ok(other) => Err(format!(
-            "successCondition gave {other:?}, not a boolean"
-        )),
+        Ok(other) => Err(format!("successCondition gave {other:?}, not a boolean")),
         Err(error) => Err(format!("successCondition failed to evaluate: {error}")),
     }
 }
@@ -324,8 +334,7 @@ pub async fn prometheus_probe(
         Err(error) => return ProbeOutcome::now(false, error.to_string()),
     };
     let outcome = sample_values(&response.body).and_then(|values| {
-        evaluate_success_condition(&check.success_condition, &values)
-            .map(|passed| (passed, values))
+        evaluate_success_condition(&check.success_condition, &values).map(|passed| (passed, values))
     });
     match outcome {
         Ok((passed, values)) => ProbeOutcome::now(
@@ -374,8 +383,15 @@ pub fn readiness_probe(
         });
         for container in statuses {
             restarts += i64::from(container.restart_count);
-            if worst.as_ref().is_none_or(|(_, _, most)| container.restart_count > *most) {
-                worst = Some((name.clone(), container.name.clone(), container.restart_count));
+            if worst
+                .as_ref()
+                .is_none_or(|(_, _, most)| container.restart_count > *most)
+            {
+                worst = Some((
+                    name.clone(),
+                    container.name.clone(),
+                    container.restart_count,
+                ));
             }
             let waiting = container
                 .state
@@ -393,7 +409,9 @@ pub fn readiness_probe(
     }
     if restarts > i64::from(check.max_restarts) {
         let detail = worst
-            .map(|(pod, container, count)| format!("; pod {pod} container {container} restarted {count} time(s)"))
+            .map(|(pod, container, count)| {
+                format!("; pod {pod} container {container} restarted {count} time(s)")
+            })
             .unwrap_or_default();
         return ProbeOutcome::at(
             false,

@@ -1,6 +1,19 @@
 use super::*;
 use serde_json::json;
 
+/// Case, check, pods, default port, expected URLs.
+type UrlCase<'a> = (
+    &'a str,
+    Value,
+    &'a [PodTarget],
+    Option<i32>,
+    Result<Vec<(String, String, bool)>, String>,
+);
+/// Case, response body, expected values.
+type SampleCase = (&'static str, String, Result<Vec<f64>, String>);
+/// Case, check, pods, required Ready, passed, message.
+type ReadinessCase<'a> = (&'a str, &'a ReadinessCheck, Vec<Pod>, i32, bool, &'a str);
+
 fn now() -> Time {
     Time("2026-11-26T05:00:00Z".parse().unwrap())
 }
@@ -20,9 +33,8 @@ fn pods(ips: &[(&str, &str)]) -> Vec<PodTarget> {
 
 #[test]
 fn http_probes_target_the_url_or_each_pod() {
-    type Expected = Result<Vec<(String, String, bool)>, String>;
     let two = pods(&[("web-a", "10.0.0.1"), ("web-b", "fd00::2")]);
-    let cases: [(&str, Value, &[PodTarget], Option<i32>, Expected); 5] = [
+    let cases: [UrlCase; 5] = [
         (
             "a URL, verified",
             json!({"url": "https://shop.example.com/health"}),
@@ -40,8 +52,16 @@ fn http_probes_target_the_url_or_each_pod() {
             &two,
             Some(8080),
             Ok(vec![
-                ("pod web-a".into(), "http://10.0.0.1:9090/ready".into(), false),
-                ("pod web-b".into(), "http://[fd00::2]:9090/ready".into(), false),
+                (
+                    "pod web-a".into(),
+                    "http://10.0.0.1:9090/ready".into(),
+                    false,
+                ),
+                (
+                    "pod web-b".into(),
+                    "http://[fd00::2]:9090/ready".into(),
+                    false,
+                ),
             ]),
         ),
         (
@@ -49,7 +69,11 @@ fn http_probes_target_the_url_or_each_pod() {
             json!({"scheme": "HTTPS"}),
             &two[..1],
             Some(8443),
-            Ok(vec![("pod web-a".into(), "https://10.0.0.1:8443/".into(), false)]),
+            Ok(vec![(
+                "pod web-a".into(),
+                "https://10.0.0.1:8443/".into(),
+                false,
+            )]),
         ),
         (
             "no port",
@@ -67,7 +91,11 @@ fn http_probes_target_the_url_or_each_pod() {
         ),
     ];
     for (case, value, targets, port, expected) in cases {
-        assert_eq!(http_probe_urls(&check(value), targets, port), expected, "{case}");
+        assert_eq!(
+            http_probe_urls(&check(value), targets, port),
+            expected,
+            "{case}"
+        );
     }
 }
 
@@ -94,7 +122,7 @@ fn prometheus_results_read_as_doubles() {
             values.iter().map(|v| json!({"metric": {"pod": "x"}, "value": [1_700_000_000.5, v]})).collect::<Vec<_>>()}})
         .to_string()
     };
-    let cases: [(&str, String, Result<Vec<f64>, String>); 7] = [
+    let cases: [SampleCase; 7] = [
         ("one series", vector(&["0.97"]), Ok(vec![0.97])),
         ("two series", vector(&["1", "0.5"]), Ok(vec![1.0, 0.5])),
         ("no series", vector(&[]), Ok(vec![])),
@@ -111,8 +139,12 @@ fn prometheus_results_read_as_doubles() {
         ),
         (
             "a range vector",
-            json!({"status": "success", "data": {"resultType": "matrix", "result": []}}).to_string(),
-            Err("the query returned a matrix; use a query that returns an instant vector or scalar".into()),
+            json!({"status": "success", "data": {"resultType": "matrix", "result": []}})
+                .to_string(),
+            Err(
+                "the query returned a matrix; use a query that returns an instant vector or scalar"
+                    .into(),
+            ),
         ),
         (
             "an error",
@@ -126,7 +158,11 @@ fn prometheus_results_read_as_doubles() {
     }
     let nan = sample_values(&vector(&["NaN"])).unwrap();
     assert!(nan[0].is_nan());
-    assert!(sample_values("<html>").unwrap_err().starts_with("the answer is not Prometheus JSON"));
+    assert!(
+        sample_values("<html>")
+            .unwrap_err()
+            .starts_with("the answer is not Prometheus JSON")
+    );
 }
 
 #[test]
@@ -137,12 +173,28 @@ fn success_conditions_are_cel_over_result_and_results() {
         ("result < 0.05", &[0.01, 0.9], Ok(true)),
         ("result > 0", &[0.5], Ok(true)),
         ("results.all(x, x < 0.05)", &[0.01, 0.9], Ok(false)),
-        ("size(results) == 2 && results[1] == 0.9", &[0.01, 0.9], Ok(true)),
+        (
+            "size(results) == 2 && results[1] == 0.9",
+            &[0.01, 0.9],
+            Ok(true),
+        ),
         ("result == result", &[f64::NAN], Ok(false)),
         ("result < 0.05", &[], Err("the query returned no samples")),
-        ("result + 1.0", &[1.0], Err("successCondition gave Float(2.0), not a boolean")),
-        ("result >=", &[1.0], Err("successCondition does not compile")),
-        ("missing > 1.0", &[1.0], Err("successCondition failed to evaluate")),
+        (
+            "result + 1.0",
+            &[1.0],
+            Err("successCondition gave Float(2.0), not a boolean"),
+        ),
+        (
+            "result >=",
+            &[1.0],
+            Err("successCondition does not compile"),
+        ),
+        (
+            "missing > 1.0",
+            &[1.0],
+            Err("successCondition failed to evaluate"),
+        ),
     ];
     for (condition, values, expected) in cases {
         let got = evaluate_success_condition(condition, values);
@@ -200,11 +252,14 @@ fn pod(name: &str, ready: bool, restarts: &[i32], waiting: Option<&str>, termina
 fn readiness_counts_ready_pods_restarts_and_stuck_containers() {
     let tolerant = ReadinessCheck { max_restarts: 2 };
     let strict = ReadinessCheck { max_restarts: 0 };
-    let cases: [(&str, &ReadinessCheck, Vec<Pod>, i32, bool, &str); 7] = [
+    let cases: [ReadinessCase; 7] = [
         (
             "all ready",
             &strict,
-            vec![pod("a", true, &[0], None, false), pod("b", true, &[0, 0], None, false)],
+            vec![
+                pod("a", true, &[0], None, false),
+                pod("b", true, &[0, 0], None, false),
+            ],
             2,
             true,
             "2/2 pods Ready, 0 restart(s)",
@@ -212,7 +267,10 @@ fn readiness_counts_ready_pods_restarts_and_stuck_containers() {
         (
             "too few ready",
             &strict,
-            vec![pod("a", true, &[0], None, false), pod("b", false, &[0], None, false)],
+            vec![
+                pod("a", true, &[0], None, false),
+                pod("b", false, &[0], None, false),
+            ],
             2,
             false,
             "1/2 pods Ready, 0 restart(s)",
@@ -220,7 +278,10 @@ fn readiness_counts_ready_pods_restarts_and_stuck_containers() {
         (
             "terminating pods do not count",
             &strict,
-            vec![pod("a", true, &[0], None, false), pod("b", true, &[5], None, true)],
+            vec![
+                pod("a", true, &[0], None, false),
+                pod("b", true, &[5], None, true),
+            ],
             2,
             false,
             "1/2 pods Ready, 0 restart(s)",
@@ -228,7 +289,10 @@ fn readiness_counts_ready_pods_restarts_and_stuck_containers() {
         (
             "restarts within the tolerance",
             &tolerant,
-            vec![pod("a", true, &[1], None, false), pod("b", true, &[1], None, false)],
+            vec![
+                pod("a", true, &[1], None, false),
+                pod("b", true, &[1], None, false),
+            ],
             2,
             true,
             "2/2 pods Ready, 2 restart(s)",
@@ -236,7 +300,10 @@ fn readiness_counts_ready_pods_restarts_and_stuck_containers() {
         (
             "restarts past the tolerance",
             &tolerant,
-            vec![pod("a", true, &[1], None, false), pod("b", true, &[0, 2], None, false)],
+            vec![
+                pod("a", true, &[1], None, false),
+                pod("b", true, &[0, 2], None, false),
+            ],
             1,
             false,
             "3 container restart(s), more than the 2 tolerated; pod b container c1 restarted 2 time(s)",
@@ -294,13 +361,19 @@ fn check_jobs_are_named_per_probe_and_read_from_conditions() {
         revision: "abc",
         probe,
     };
-    let spec: JobSpec = serde_json::from_value(json!({"template": {"spec": {"containers": [{"name": "c", "image": "i"}]}}})).unwrap();
+    let spec: JobSpec = serde_json::from_value(
+        json!({"template": {"spec": {"containers": [{"name": "c", "image": "i"}]}}}),
+    )
+    .unwrap();
     let first = render_check_job(&run(0), &spec, Duration::from_secs(5));
     let second = render_check_job(&run(1), &spec, Duration::from_secs(5));
     assert_ne!(first.metadata.name, second.metadata.name);
     let value = serde_json::to_value(&first).unwrap();
     assert_eq!(value["spec"]["activeDeadlineSeconds"], 5);
-    assert_eq!(value["metadata"]["labels"][job_run::PURPOSE_LABEL], "health-check");
+    assert_eq!(
+        value["metadata"]["labels"][job_run::PURPOSE_LABEL],
+        "health-check"
+    );
     assert_eq!(
         value["spec"]["template"]["spec"]["containers"][0]["env"],
         json!([{"name": "SLIPWAY_DEPLOYMENT", "value": "web-rollout"},
@@ -314,5 +387,9 @@ fn check_jobs_are_named_per_probe_and_read_from_conditions() {
     ]})).unwrap());
     let outcome = check_job_outcome(&failed, now()).unwrap();
     assert!(!outcome.passed);
-    assert!(outcome.message.ends_with("failed: DeadlineExceeded: Job was active longer than specified deadline"));
+    assert!(
+        outcome
+            .message
+            .ends_with("failed: DeadlineExceeded: Job was active longer than specified deadline")
+    );
 }

@@ -100,7 +100,10 @@ fn revision_is_labelled_on_metadata_selector_and_template() {
     let spec = deployment.spec.as_ref().unwrap();
     let hash = revision.hash.as_str();
     assert_eq!(revision.name, format!("web-{hash}"));
-    assert_eq!(deployment.metadata.name.as_deref(), Some(revision.name.as_str()));
+    assert_eq!(
+        deployment.metadata.name.as_deref(),
+        Some(revision.name.as_str())
+    );
     assert_eq!(
         deployment.metadata.labels.clone().unwrap(),
         BTreeMap::from([
@@ -123,7 +126,13 @@ fn revision_is_labelled_on_metadata_selector_and_template() {
         ])
     );
     assert_eq!(
-        spec.template.metadata.as_ref().unwrap().labels.clone().unwrap(),
+        spec.template
+            .metadata
+            .as_ref()
+            .unwrap()
+            .labels
+            .clone()
+            .unwrap(),
         BTreeMap::from([
             ("app".to_owned(), "web".to_owned()),
             ("tier".to_owned(), "frontend".to_owned()),
@@ -144,7 +153,13 @@ fn hash_follows_the_template_after_image_substitution() {
     let base = render_revision(&web(), &[image("web", "web:2")], 1).unwrap();
     let cases: [(&str, AppsDeployment, Vec<ContainerImage>, i32, bool); 5] = [
         ("same inputs", web(), vec![image("web", "web:2")], 1, true),
-        ("other replicas", web(), vec![image("web", "web:2")], 9, true),
+        (
+            "other replicas",
+            web(),
+            vec![image("web", "web:2")],
+            9,
+            true,
+        ),
         (
             "workload metadata changed",
             {
@@ -162,8 +177,15 @@ fn hash_follows_the_template_after_image_substitution() {
             "template annotation changed",
             {
                 let mut other = web();
-                other.spec.as_mut().unwrap().template.metadata.as_mut().unwrap().annotations =
-                    Some(BTreeMap::from([("restartedAt".into(), "now".into())]));
+                other
+                    .spec
+                    .as_mut()
+                    .unwrap()
+                    .template
+                    .metadata
+                    .as_mut()
+                    .unwrap()
+                    .annotations = Some(BTreeMap::from([("restartedAt".into(), "now".into())]));
                 other
             },
             vec![image("web", "web:2")],
@@ -236,7 +258,10 @@ fn long_names_are_shortened_to_valid_lengths() {
     assert_eq!(target.len(), 63);
     assert!(target.starts_with(&"b".repeat(52)));
     assert_eq!(target, target_label_value(&long), "deterministic");
-    assert_ne!(target, target_label_value(&format!("{}-y", "b".repeat(300))));
+    assert_ne!(
+        target,
+        target_label_value(&format!("{}-y", "b".repeat(300)))
+    );
     let name = revision_name(&long, "0123456789");
     assert_eq!(name.len(), 236);
     assert!(name.ends_with("-0123456789"));
@@ -310,8 +335,10 @@ fn images_come_from_the_revision_or_its_appspec() {
         .unwrap()
     };
     assert_eq!(
-        revision_images(&template(json!({"images": [{"container": "web", "image": "web:2"}]})))
-            .unwrap(),
+        revision_images(&template(
+            json!({"images": [{"container": "web", "image": "web:2"}]})
+        ))
+        .unwrap(),
         [image("web", "web:2")]
     );
     let appspec = "version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n      Properties:\n        TaskDefinition: \"registry.example/web:7\"\n        LoadBalancerInfo:\n          ContainerName: web\n          ContainerPort: 8080\n";

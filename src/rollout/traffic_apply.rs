@@ -152,7 +152,9 @@ pub enum TrafficApplyError {
         service: String,
     },
     /// The computed selector would be empty or not name the target.
-    #[error("unable to switch Service {service}: the computed selector {selector:?} has no {TARGET_LABEL} label")]
+    #[error(
+        "unable to switch Service {service}: the computed selector {selector:?} has no {TARGET_LABEL} label"
+    )]
     SelectorWithoutTarget {
         /// The Service.
         service: String,
@@ -168,7 +170,9 @@ pub enum TrafficApplyError {
         message: String,
     },
     /// `spec.target.httpRoute.rule` is past the route's rules.
-    #[error("unable to weight HTTPRoute {route}: spec.target.httpRoute.rule is {rule} but the route has {rules} rule(s)")]
+    #[error(
+        "unable to weight HTTPRoute {route}: spec.target.httpRoute.rule is {rule} but the route has {rules} rule(s)"
+    )]
     RuleOutOfRange {
         /// The route.
         route: String,
@@ -186,7 +190,9 @@ pub enum TrafficApplyError {
         services: String,
     },
     /// A selected rule lacks a backendRef to one of the Services.
-    #[error("unable to weight HTTPRoute {route}: spec.rules[{rule}].backendRefs has no entry for Service {service}; add one (with its port) to the route")]
+    #[error(
+        "unable to weight HTTPRoute {route}: spec.rules[{rule}].backendRefs has no entry for Service {service}; add one (with its port) to the route"
+    )]
     BackendMissing {
         /// The route.
         route: String,
@@ -196,7 +202,9 @@ pub enum TrafficApplyError {
         service: String,
     },
     /// The route kept changing under the patch.
-    #[error("unable to weight HTTPRoute {route}: its rules changed during each of {attempts} attempts")]
+    #[error(
+        "unable to weight HTTPRoute {route}: its rules changed during each of {attempts} attempts"
+    )]
     RouteKeptChanging {
         /// The route.
         route: String,
@@ -263,10 +271,13 @@ pub async fn read_service_selector(
     service: &str,
 ) -> Result<Selector, TrafficApplyError> {
     let api: Api<Service> = Api::namespaced(client.clone(), namespace);
-    let object = api.get(service).await.map_err(|source| TrafficApplyError::Api {
-        action: format!("read Service {namespace}/{service}"),
-        source,
-    })?;
+    let object = api
+        .get(service)
+        .await
+        .map_err(|source| TrafficApplyError::Api {
+            action: format!("read Service {namespace}/{service}"),
+            source,
+        })?;
     Ok(object
         .spec
         .and_then(|spec| spec.selector)
@@ -287,10 +298,13 @@ pub async fn switch_service_selector(
     to: &SelectorTarget,
 ) -> Result<SelectorSwitch, TrafficApplyError> {
     let api: Api<Service> = Api::namespaced(client.clone(), namespace);
-    let object = api.get(service).await.map_err(|source| TrafficApplyError::Api {
-        action: format!("read Service {namespace}/{service}"),
-        source,
-    })?;
+    let object = api
+        .get(service)
+        .await
+        .map_err(|source| TrafficApplyError::Api {
+            action: format!("read Service {namespace}/{service}"),
+            source,
+        })?;
     let previous = object
         .spec
         .as_ref()
@@ -514,8 +528,12 @@ pub fn weight_patch(
                     continue;
                 }
                 let path = format!("/spec/rules/{rule}/backendRefs/{index}");
-                operations.push(json!({"op": "test", "path": format!("{path}/name"), "value": backend.name}));
-                operations.push(json!({"op": "add", "path": format!("{path}/weight"), "value": wanted.weight}));
+                operations.push(
+                    json!({"op": "test", "path": format!("{path}/name"), "value": backend.name}),
+                );
+                operations.push(
+                    json!({"op": "add", "path": format!("{path}/weight"), "value": wanted.weight}),
+                );
             }
             if !found {
                 return Err(TrafficApplyError::BackendMissing {
@@ -538,10 +556,13 @@ async fn read_route_spec(
     namespace: &str,
     route: &str,
 ) -> Result<HttpRouteSpec, TrafficApplyError> {
-    let object = api.get(route).await.map_err(|source| TrafficApplyError::Api {
-        action: format!("read HTTPRoute {namespace}/{route}"),
-        source,
-    })?;
+    let object = api
+        .get(route)
+        .await
+        .map_err(|source| TrafficApplyError::Api {
+            action: format!("read HTTPRoute {namespace}/{route}"),
+            source,
+        })?;
     decode_spec(namespace, route, &object)
 }
 
@@ -552,12 +573,12 @@ fn decode_spec(
 ) -> Result<HttpRouteSpec, TrafficApplyError> {
     match object.data.get("spec") {
         None | Some(Value::Null) => Ok(HttpRouteSpec::default()),
-        Some(spec) => serde_json::from_value(spec.clone()).map_err(|error| {
-            TrafficApplyError::InvalidRoute {
+        Some(spec) => {
+            serde_json::from_value(spec.clone()).map_err(|error| TrafficApplyError::InvalidRoute {
                 route: format!("{namespace}/{route}"),
                 message: error.to_string(),
-            }
-        }),
+            })
+        }
     }
 }
 
@@ -609,13 +630,13 @@ pub async fn set_route_weights(
                 changed: false,
             });
         }
-        if let Some((previous, source)) = refused.take() {
-            if previous == operations {
-                return Err(TrafficApplyError::Api {
-                    action: action(),
-                    source,
-                });
-            }
+        if let Some((previous, source)) = refused.take()
+            && previous == operations
+        {
+            return Err(TrafficApplyError::Api {
+                action: action(),
+                source,
+            });
         }
         let patch = Patch::Json::<()>(
             serde_json::from_value(Value::Array(operations.clone())).map_err(|error| {

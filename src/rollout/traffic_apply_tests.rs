@@ -27,9 +27,15 @@ fn selectors_target_one_revision_or_span_both() {
         (TARGET_LABEL, "web"),
         (REVISION_LABEL, "blue"),
     ]);
-    let spanning_selector = selector(&[("app", "web"), ("tier", "frontend"), (TARGET_LABEL, "web")]);
+    let spanning_selector =
+        selector(&[("app", "web"), ("tier", "frontend"), (TARGET_LABEL, "web")]);
     let cases: [(&str, &Selector, SelectorTarget, Selector); 6] = [
-        ("user's selector to a revision", &user, revision("blue"), on_blue.clone()),
+        (
+            "user's selector to a revision",
+            &user,
+            revision("blue"),
+            on_blue.clone(),
+        ),
         (
             "one revision to another",
             &on_blue,
@@ -41,7 +47,12 @@ fn selectors_target_one_revision_or_span_both() {
                 (REVISION_LABEL, "green"),
             ]),
         ),
-        ("a revision to itself", &on_blue, revision("blue"), on_blue.clone()),
+        (
+            "a revision to itself",
+            &on_blue,
+            revision("blue"),
+            on_blue.clone(),
+        ),
         (
             "spanning two revisions drops the revision label",
             &on_blue,
@@ -72,8 +83,17 @@ fn spanning_keeps_only_shared_pairs_and_matches_both_revisions() {
     let green = revision_selector(&selector(&[("app", "web")]), "web", "green");
     let both = spanning_selector(&blue, &green);
     assert_eq!(both, selector(&[("app", "web"), (TARGET_LABEL, "web")]));
-    let blue_pod = selector(&[("app", "web"), (TARGET_LABEL, "web"), (REVISION_LABEL, "blue"), ("x", "1")]);
-    let green_pod = selector(&[("app", "web"), (TARGET_LABEL, "web"), (REVISION_LABEL, "green")]);
+    let blue_pod = selector(&[
+        ("app", "web"),
+        (TARGET_LABEL, "web"),
+        (REVISION_LABEL, "blue"),
+        ("x", "1"),
+    ]);
+    let green_pod = selector(&[
+        ("app", "web"),
+        (TARGET_LABEL, "web"),
+        (REVISION_LABEL, "green"),
+    ]);
     let user_pod = selector(&[("app", "web"), ("pod-template-hash", "abc")]);
     for (pod, matches_both, matches_blue) in [
         (&blue_pod, true, true),
@@ -127,7 +147,9 @@ fn weights(stable: i32, canary: i32) -> Vec<BackendWeight> {
 
 #[test]
 fn weight_patch_tests_names_and_adds_only_changed_weights() {
-    let cases: [(&str, Option<i32>, Vec<BackendWeight>, Vec<Value>); 4] = [
+    // Case, rule, desired weights, expected operations.
+    type Case = (&'static str, Option<i32>, Vec<BackendWeight>, Vec<Value>);
+    let cases: [Case; 4] = [
         ("nothing to change", Some(0), weights(100, 0), vec![]),
         (
             "one rule",
@@ -171,8 +193,13 @@ fn weight_patch_tests_names_and_adds_only_changed_weights() {
 
 #[test]
 fn weights_read_back_with_the_gateway_default() {
-    let read = route_weights(&two_rules(), "shop", &reference(None), &["web-stable", "web-canary"])
-        .unwrap();
+    let read = route_weights(
+        &two_rules(),
+        "shop",
+        &reference(None),
+        &["web-stable", "web-canary"],
+    )
+    .unwrap();
     let backend = |service: &str, weight| BackendWeight {
         service: service.into(),
         weight,
@@ -199,7 +226,10 @@ fn backends_match_services_of_the_routes_namespace_only() {
         (json!({"name": "web", "kind": "Service", "group": ""}), true),
         (json!({"name": "web", "namespace": "shop"}), true),
         (json!({"name": "web", "namespace": "other"}), false),
-        (json!({"name": "web", "kind": "ServiceImport", "group": "multicluster.x-k8s.io"}), false),
+        (
+            json!({"name": "web", "kind": "ServiceImport", "group": "multicluster.x-k8s.io"}),
+            false,
+        ),
         (json!({"name": "web", "group": "example.com"}), false),
         (json!({"name": "api"}), false),
     ];

@@ -14,7 +14,7 @@ use slipway::api::Deployment as DeploymentRecord;
 use slipway::api::common::NameValue;
 use slipway::api::deployment::{HttpHook, HttpMethod, LifecycleEvent, LifecycleEventState};
 use slipway::rollout::hook_runner::{
-    HookRun, call_http_hook, hook_job_outcome, hook_job_name, start_hook_job,
+    HookRun, call_http_hook, hook_job_name, hook_job_outcome, start_hook_job,
 };
 use slipway::rollout::job_run::{JobOwner, read_job};
 use slipway_testcluster::TestCluster;
@@ -76,7 +76,10 @@ async fn http_hook_succeeds_on_2xx_and_receives_the_event() {
         outcome.message,
         "AfterAllowTestTraffic hook answered HTTP 202: validated 12 endpoints"
     );
-    assert!(!outcome.message.contains("hook-token"), "headers stay secret");
+    assert!(
+        !outcome.message.contains("hook-token"),
+        "headers stay secret"
+    );
     assert_eq!(
         *seen.lock().unwrap(),
         [(
@@ -146,7 +149,9 @@ async fn http_hook_fails_when_it_does_not_answer_within_its_timeout() {
     assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(outcome.state, LifecycleEventState::Failed);
     assert!(
-        outcome.message.starts_with("BeforeInstall hook failed: unable to call")
+        outcome
+            .message
+            .starts_with("BeforeInstall hook failed: unable to call")
             && outcome.message.contains("no answer within 300ms"),
         "{}",
         outcome.message
@@ -245,7 +250,10 @@ async fn job_hooks_succeed_fail_and_time_out_as_their_jobs_do() {
         let job = start_hook_job(&client, &run, &job_spec(annotations), timeout)
             .await
             .unwrap();
-        assert_eq!(job.metadata.name.as_deref(), Some(hook_job_name(&run).as_str()));
+        assert_eq!(
+            job.metadata.name.as_deref(),
+            Some(hook_job_name(&run).as_str())
+        );
         let (got_state, got_message) = outcome_when_done(&cluster, &hook_job_name(&run)).await;
         assert_eq!(got_state, state, "{event:?}: {got_message}");
         assert!(got_message.contains(message), "{event:?}: {got_message}");
@@ -270,7 +278,10 @@ async fn a_restarted_controller_finds_its_hook_job_and_deleting_the_record_remov
     let again = start_hook_job(&client, &run, &job_spec(json!({})), Duration::from_secs(60))
         .await
         .unwrap();
-    assert_eq!(first.metadata.uid, again.metadata.uid, "the same Job, not a second");
+    assert_eq!(
+        first.metadata.uid, again.metadata.uid,
+        "the same Job, not a second"
+    );
     let jobs: Api<Job> = Api::default_namespaced(client.clone());
     assert_eq!(jobs.list(&Default::default()).await.unwrap().items.len(), 1);
 
@@ -300,7 +311,13 @@ async fn a_restarted_controller_finds_its_hook_job_and_deleting_the_record_remov
         .unwrap();
     eventually("the hook Job to be garbage-collected", 10, || {
         let jobs = jobs.clone();
-        async move { jobs.list(&Default::default()).await.unwrap().items.is_empty() }
+        async move {
+            jobs.list(&Default::default())
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        }
     })
     .await;
 }

@@ -37,14 +37,20 @@ async fn http_probe_of_a_url_passes_on_expected_status_and_sends_headers() {
             .route(
                 "/health",
                 get(|headers: HeaderMap| async move {
-                    if headers.get("x-probe").is_some_and(|value| value == "slipway") {
+                    if headers
+                        .get("x-probe")
+                        .is_some_and(|value| value == "slipway")
+                    {
                         (StatusCode::OK, "up")
                     } else {
                         (StatusCode::UNAUTHORIZED, "who are you")
                     }
                 }),
             )
-            .route("/teapot", get(|| async { (StatusCode::IM_A_TEAPOT, "short and stout") }))
+            .route(
+                "/teapot",
+                get(|| async { (StatusCode::IM_A_TEAPOT, "short and stout") }),
+            )
             .route(
                 "/slow",
                 get(|| async {
@@ -56,14 +62,40 @@ async fn http_probe_of_a_url_passes_on_expected_status_and_sends_headers() {
     .await;
     let header = json!([{"name": "x-probe", "value": "slipway"}]);
     let cases = [
-        (json!({"url": format!("{base}/health"), "headers": header}), true, format!("{base}/health answered HTTP 200")),
-        (json!({"url": format!("{base}/health")}), false, format!("{base}/health answered HTTP 401: who are you")),
-        (json!({"url": format!("{base}/teapot")}), false, format!("{base}/teapot answered HTTP 418: short and stout")),
-        (json!({"url": format!("{base}/teapot"), "expectedStatuses": [418]}), true, format!("{base}/teapot answered HTTP 418")),
+        (
+            json!({"url": format!("{base}/health"), "headers": header}),
+            true,
+            format!("{base}/health answered HTTP 200"),
+        ),
+        (
+            json!({"url": format!("{base}/health")}),
+            false,
+            format!("{base}/health answered HTTP 401: who are you"),
+        ),
+        (
+            json!({"url": format!("{base}/teapot")}),
+            false,
+            format!("{base}/teapot answered HTTP 418: short and stout"),
+        ),
+        (
+            json!({"url": format!("{base}/teapot"), "expectedStatuses": [418]}),
+            true,
+            format!("{base}/teapot answered HTTP 418"),
+        ),
     ];
     for (check, passed, message) in cases {
-        let outcome = http_probe(&http_check(check.clone()), &[], None, Duration::from_secs(5)).await;
-        assert_eq!((outcome.passed, outcome.message), (passed, message), "{check}");
+        let outcome = http_probe(
+            &http_check(check.clone()),
+            &[],
+            None,
+            Duration::from_secs(5),
+        )
+        .await;
+        assert_eq!(
+            (outcome.passed, outcome.message),
+            (passed, message),
+            "{check}"
+        );
     }
     let started = std::time::Instant::now();
     let outcome = http_probe(
@@ -73,9 +105,16 @@ async fn http_probe_of_a_url_passes_on_expected_status_and_sends_headers() {
         Duration::from_millis(300),
     )
     .await;
-    assert!(started.elapsed() < Duration::from_secs(3), "bounded by the timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "bounded by the timeout"
+    );
     assert!(!outcome.passed);
-    assert!(outcome.message.contains("no answer within 300ms"), "{}", outcome.message);
+    assert!(
+        outcome.message.contains("no answer within 300ms"),
+        "{}",
+        outcome.message
+    );
 }
 
 /// Starts the workload's first revision with `replicas` pods and returns its pods once the
@@ -166,9 +205,13 @@ async fn readiness_and_pod_probes_follow_the_revisions_pods() {
     // Each simulated pod has a loopback IP: serve a health endpoint on each, one of them failing.
     let targets = pod_targets(&pods);
     assert_eq!(targets.len(), 2);
-    let first = tokio::net::TcpListener::bind((targets[0].ip.as_str(), 0)).await.unwrap();
+    let first = tokio::net::TcpListener::bind((targets[0].ip.as_str(), 0))
+        .await
+        .unwrap();
     let port = first.local_addr().unwrap().port();
-    let second = tokio::net::TcpListener::bind((targets[1].ip.as_str(), port)).await.unwrap();
+    let second = tokio::net::TcpListener::bind((targets[1].ip.as_str(), port))
+        .await
+        .unwrap();
     let healthy = Router::new().route("/ready", get(|| async { "ok" }));
     let failing = Router::new().route(
         "/ready",
@@ -177,17 +220,39 @@ async fn readiness_and_pod_probes_follow_the_revisions_pods() {
     tokio::spawn(async move { axum::serve(first, healthy).await });
     tokio::spawn(async move { axum::serve(second, failing).await });
     let check = http_check(json!({"path": "/ready"}));
-    let outcome = http_probe(&check, &targets, Some(i32::from(port)), Duration::from_secs(5)).await;
+    let outcome = http_probe(
+        &check,
+        &targets,
+        Some(i32::from(port)),
+        Duration::from_secs(5),
+    )
+    .await;
     assert!(!outcome.passed);
     assert_eq!(
         outcome.message,
-        format!("1 of 2 pods failed; pod {} answered HTTP 503: warming up", targets[1].name)
+        format!(
+            "1 of 2 pods failed; pod {} answered HTTP 503: warming up",
+            targets[1].name
+        )
     );
-    let outcome = http_probe(&check, &targets[..1], Some(i32::from(port)), Duration::from_secs(5)).await;
+    let outcome = http_probe(
+        &check,
+        &targets[..1],
+        Some(i32::from(port)),
+        Duration::from_secs(5),
+    )
+    .await;
     assert!(outcome.passed, "{}", outcome.message);
-    assert_eq!(outcome.message, format!("pod {} answered HTTP 200", targets[0].name));
+    assert_eq!(
+        outcome.message,
+        format!("pod {} answered HTTP 200", targets[0].name)
+    );
     let nobody: [PodTarget; 0] = [];
-    assert!(!http_probe(&check, &nobody, Some(80), Duration::from_secs(1)).await.passed);
+    assert!(
+        !http_probe(&check, &nobody, Some(80), Duration::from_secs(1))
+            .await
+            .passed
+    );
 }
 
 #[tokio::test]
@@ -249,7 +314,10 @@ async fn prometheus_probe_evaluates_the_condition_on_the_instant_query() {
     };
     let cases = [
         (
-            check(r#"success_ratio{revision="{{revision}}",namespace="{{namespace}}"}"#, "result >= 0.95"),
+            check(
+                r#"success_ratio{revision="{{revision}}",namespace="{{namespace}}"}"#,
+                "result >= 0.95",
+            ),
             true,
             "result >= 0.95 holds (result = 0.99)",
         ),
@@ -266,7 +334,10 @@ async fn prometheus_probe_evaluates_the_condition_on_the_instant_query() {
     ];
     for (check, passed, message) in cases {
         let outcome = prometheus_probe(&check, "abc123", "shop", Duration::from_secs(5)).await;
-        assert_eq!((outcome.passed, outcome.message.as_str()), (passed, message));
+        assert_eq!(
+            (outcome.passed, outcome.message.as_str()),
+            (passed, message)
+        );
     }
     assert_eq!(
         queries.lock().unwrap()[0],
@@ -285,7 +356,13 @@ async fn prometheus_probe_evaluates_the_condition_on_the_instant_query() {
     )
     .await;
     assert!(!unreachable.passed);
-    assert!(unreachable.message.starts_with("unable to call http://127.0.0.1:9/api/v1/query"), "{}", unreachable.message);
+    assert!(
+        unreachable
+            .message
+            .starts_with("unable to call http://127.0.0.1:9/api/v1/query"),
+        "{}",
+        unreachable.message
+    );
 }
 
 #[tokio::test]
@@ -313,14 +390,23 @@ async fn job_check_reports_its_jobs_outcome() {
             .await
             .unwrap();
         let name = job.metadata.name.clone().unwrap();
-        assert_eq!(Some(name.clone()), render_check_job(&run, &spec(outcome), Duration::from_secs(30)).metadata.name);
+        assert_eq!(
+            Some(name.clone()),
+            render_check_job(&run, &spec(outcome), Duration::from_secs(30))
+                .metadata
+                .name
+        );
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         let result = loop {
             let job = read_job(&client, "default", &name).await.unwrap().unwrap();
-            if let Some(result) = check_job_outcome(&job, Time(k8s_openapi::jiff::Timestamp::now())) {
+            if let Some(result) = check_job_outcome(&job, Time(k8s_openapi::jiff::Timestamp::now()))
+            {
                 break result;
             }
-            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for Job {name}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for Job {name}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
         assert_eq!(result.passed, passed, "{}", result.message);

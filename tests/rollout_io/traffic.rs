@@ -74,7 +74,10 @@ async fn selector_switch_moves_only_the_selector_and_takes_it_over() {
         .await
         .unwrap();
     assert!(switched.changed);
-    assert_eq!(switched.previous, [("app".to_owned(), "web".to_owned())].into());
+    assert_eq!(
+        switched.previous,
+        [("app".to_owned(), "web".to_owned())].into()
+    );
     let after = services(&cluster).get("web").await.unwrap();
     assert_eq!(
         after.data["spec"]["selector"],
@@ -97,7 +100,9 @@ async fn selector_switch_moves_only_the_selector_and_takes_it_over() {
         .await
         .unwrap();
     assert_eq!(
-        read_service_selector(&client, NAMESPACE, "web").await.unwrap(),
+        read_service_selector(&client, NAMESPACE, "web")
+            .await
+            .unwrap(),
         [
             ("app".to_owned(), "web".to_owned()),
             (TARGET_LABEL.to_owned(), "web".to_owned())
@@ -106,15 +111,30 @@ async fn selector_switch_moves_only_the_selector_and_takes_it_over() {
     );
 
     // The same target again writes nothing.
-    let version = services(&cluster).get("web").await.unwrap().metadata.resource_version;
+    let version = services(&cluster)
+        .get("web")
+        .await
+        .unwrap()
+        .metadata
+        .resource_version;
     cluster.requests().clear();
     let again = switch_service_selector(&client, NAMESPACE, "web", "web", &spanning)
         .await
         .unwrap();
     assert!(!again.changed);
-    assert_eq!(cluster.requests().writes_to("services", Some(NAMESPACE), "web"), 0);
     assert_eq!(
-        services(&cluster).get("web").await.unwrap().metadata.resource_version,
+        cluster
+            .requests()
+            .writes_to("services", Some(NAMESPACE), "web"),
+        0
+    );
+    assert_eq!(
+        services(&cluster)
+            .get("web")
+            .await
+            .unwrap()
+            .metadata
+            .resource_version,
         version
     );
 
@@ -136,7 +156,9 @@ async fn selector_switch_refuses_services_without_selector_and_missing_ones() {
     let cluster = TestCluster::start().await;
     user_service(&cluster, None).await;
     let client = cluster.client();
-    let to = SelectorTarget::Revision { hash: "blue".into() };
+    let to = SelectorTarget::Revision {
+        hash: "blue".into(),
+    };
     let error = switch_service_selector(&client, NAMESPACE, "web", "web", &to)
         .await
         .unwrap_err();
@@ -144,15 +166,30 @@ async fn selector_switch_refuses_services_without_selector_and_missing_ones() {
         matches!(error, TrafficApplyError::ServiceWithoutSelector { .. }),
         "{error}"
     );
-    assert_eq!(cluster.requests().writes_to("services", Some(NAMESPACE), "web"), 1, "only the user's apply");
+    assert_eq!(
+        cluster
+            .requests()
+            .writes_to("services", Some(NAMESPACE), "web"),
+        1,
+        "only the user's apply"
+    );
     let missing = switch_service_selector(&client, NAMESPACE, "absent", "web", &to)
         .await
         .unwrap_err();
     assert!(
-        missing.to_string().starts_with("unable to read Service default/absent"),
+        missing
+            .to_string()
+            .starts_with("unable to read Service default/absent"),
         "{missing}"
     );
-    assert!(services(&cluster).get_opt("absent").await.unwrap().is_none(), "nothing created");
+    assert!(
+        services(&cluster)
+            .get_opt("absent")
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing created"
+    );
 }
 
 fn routes(cluster: &TestCluster) -> Api<DynamicObject> {
@@ -248,9 +285,15 @@ async fn route_weights_change_and_everything_else_stays() {
 
     let after = routes(&cluster).get("web").await.unwrap();
     let backends = &after.data["spec"]["rules"][0]["backendRefs"];
-    assert_eq!(backends[0], json!({"group": "", "kind": "Service", "name": "web-stable", "port": 80, "weight": 90}));
+    assert_eq!(
+        backends[0],
+        json!({"group": "", "kind": "Service", "name": "web-stable", "port": 80, "weight": 90})
+    );
     assert_eq!(backends[1]["weight"], 10);
-    assert_eq!(backends[2]["weight"], 3, "other backendRefs keep their weight");
+    assert_eq!(
+        backends[2]["weight"], 3,
+        "other backendRefs keep their weight"
+    );
     assert_eq!(
         without_our_weights(after.data["spec"].clone()),
         without_our_weights(before.data["spec"].clone()),
@@ -266,13 +309,21 @@ async fn route_weights_change_and_everything_else_stays() {
         .filter_map(|entry| entry.manager.clone())
         .collect();
     assert!(managers.contains(&FIELD_MANAGER.to_owned()), "{managers:?}");
-    assert!(managers.contains(&"gitops-labels".to_owned()), "{managers:?}");
+    assert!(
+        managers.contains(&"gitops-labels".to_owned()),
+        "{managers:?}"
+    );
 
     // Observe reads the same weights back; asking for them again writes nothing.
     assert_eq!(
-        read_route_weights(&client, NAMESPACE, &reference, &["web-stable", "web-canary"])
-            .await
-            .unwrap(),
+        read_route_weights(
+            &client,
+            NAMESPACE,
+            &reference,
+            &["web-stable", "web-canary"]
+        )
+        .await
+        .unwrap(),
         expected(90, 10)
     );
     cluster.requests().clear();
@@ -280,16 +331,26 @@ async fn route_weights_change_and_everything_else_stays() {
         .await
         .unwrap();
     assert!(!again.changed);
-    assert_eq!(cluster.requests().writes_to("httproutes", Some(NAMESPACE), "web"), 0);
+    assert_eq!(
+        cluster
+            .requests()
+            .writes_to("httproutes", Some(NAMESPACE), "web"),
+        0
+    );
 
     // Full shift.
     set_route_weights(&client, NAMESPACE, &reference, &weights(0, 100))
         .await
         .unwrap();
     assert_eq!(
-        read_route_weights(&client, NAMESPACE, &reference, &["web-stable", "web-canary"])
-            .await
-            .unwrap(),
+        read_route_weights(
+            &client,
+            NAMESPACE,
+            &reference,
+            &["web-stable", "web-canary"]
+        )
+        .await
+        .unwrap(),
         expected(0, 100)
     );
 }
@@ -305,22 +366,35 @@ async fn route_weights_follow_rules_that_moved_since_the_read() {
         rule: None,
     };
     // One refused patch (as if the route changed between read and write): read again, retry.
-    cluster
-        .faults()
-        .inject(Fault::error(409).verb("patch").resource("httproutes").times(1));
+    cluster.faults().inject(
+        Fault::error(409)
+            .verb("patch")
+            .resource("httproutes")
+            .times(1),
+    );
     let change = set_route_weights(&client, NAMESPACE, &reference, &weights(50, 50))
         .await
         .unwrap();
     assert!(change.changed);
-    assert_eq!(cluster.requests().count("patch", "httproutes"), 3, "the author's apply, the refused patch, the retry");
+    assert_eq!(
+        cluster.requests().count("patch", "httproutes"),
+        3,
+        "the author's apply, the refused patch, the retry"
+    );
 
     // The author reorders the backends. `spec.rules` is atomic and Slipway's write made it the
     // owner, so the author's apply conflicts (the documented caveat) until forced.
     let mut reordered = authored_route();
-    let backends = reordered["spec"]["rules"][0]["backendRefs"].as_array_mut().unwrap();
+    let backends = reordered["spec"]["rules"][0]["backendRefs"]
+        .as_array_mut()
+        .unwrap();
     backends.reverse();
     let conflict = routes(&cluster)
-        .patch("web", &PatchParams::apply("route-author"), &Patch::Apply(reordered.clone()))
+        .patch(
+            "web",
+            &PatchParams::apply("route-author"),
+            &Patch::Apply(reordered.clone()),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -328,7 +402,11 @@ async fn route_weights_follow_rules_that_moved_since_the_read() {
         "{conflict}"
     );
     routes(&cluster)
-        .patch("web", &PatchParams::apply("route-author").force(), &Patch::Apply(reordered))
+        .patch(
+            "web",
+            &PatchParams::apply("route-author").force(),
+            &Patch::Apply(reordered),
+        )
         .await
         .unwrap();
     // A reorder that lands while Slipway's patch is in flight: the patch's `test` of the name at
@@ -340,7 +418,7 @@ async fn route_weights_follow_rules_that_moved_since_the_read() {
         .unwrap()
         .swap(1, 2);
     cluster.faults().inject(
-        Fault::delay(std::time::Duration::from_millis(400))
+        Fault::delay(std::time::Duration::from_millis(1000))
             .verb("patch")
             .resource("httproutes")
             .times(1),
@@ -351,9 +429,17 @@ async fn route_weights_follow_rules_that_moved_since_the_read() {
         let reference = reference.clone();
         async move { set_route_weights(&client, NAMESPACE, &reference, &weights(20, 80)).await }
     });
-    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    // The fault is spent when Slipway's patch arrives: from then on it is held in flight.
+    crate::eventually("Slipway's patch to be in flight", 10, || async {
+        cluster.faults().list().is_empty()
+    })
+    .await;
     routes(&cluster)
-        .patch("web", &PatchParams::apply("route-author").force(), &Patch::Apply(swapped))
+        .patch(
+            "web",
+            &PatchParams::apply("route-author").force(),
+            &Patch::Apply(swapped),
+        )
         .await
         .unwrap();
     let change = in_flight.await.unwrap().unwrap();
@@ -390,9 +476,14 @@ async fn route_weight_refused_by_the_schema_is_reported_not_retried() {
         rule: Some(0),
     };
     cluster.requests().clear();
-    let error = set_route_weights(&cluster.client(), NAMESPACE, &reference, &weights(0, 2_000_000))
-        .await
-        .unwrap_err();
+    let error = set_route_weights(
+        &cluster.client(),
+        NAMESPACE,
+        &reference,
+        &weights(0, 2_000_000),
+    )
+    .await
+    .unwrap_err();
     assert!(
         error
             .to_string()
@@ -411,5 +502,8 @@ async fn route_weight_refused_by_the_schema_is_reported_not_retried() {
     )
     .await
     .unwrap_err();
-    assert!(matches!(missing, TrafficApplyError::BackendMissing { rule: 1, .. }), "{missing}");
+    assert!(
+        matches!(missing, TrafficApplyError::BackendMissing { rule: 1, .. }),
+        "{missing}"
+    );
 }
