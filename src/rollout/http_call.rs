@@ -386,4 +386,98 @@ mod tests {
             "{error}"
         );
     }
+
+    /// A self-signed certificate for `localhost` and `127.0.0.1` made by the openssl CLI.
+    fn self_signed() -> (Vec<u8>, Vec<u8>) {
+        let directory = std::env::temp_dir().join(format!(
+            "slipway-http-call-tls-{}-{}",
+            std::process::id(),
+            line!()
+        ));
+        std::fs::create_dir_all(&directory).unwrap();
+        let (key, certificate) = (directory.join("key.pem"), directory.join("cert.pem"));
+        let status = std::process::Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+            ])
+            .args(["-nodes", "-days", "1", "-subj", "/CN=localhost"])
+            .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&certificate)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("this test needs the openssl command (Debian package `openssl`)");
+        assert!(
+            status.success(),
+            "openssl failed to make a test certificate"
+        );
+        let pair = (
+            std::fs::read(&certificate).unwrap(),
+            std::fs::read(&key).unwrap(),
+        );
+        let _ = std::fs::remove_dir_all(&directory);
+        pair
+    }
+
+    /// Serves `HTTP/1.1 200` with body `secure` over TLS; returns the port.
+    async fn serve_tls() -> u16 {
+        use rustls::pki_types::PrivateKeyDer;
+        use rustls::pki_types::pem::PemObject;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (certificate, key) = self_signed();
+        let config = rustls::ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from_pem_slice(&certificate).unwrap()],
+                PrivateKeyDer::from_pem_slice(&key).unwrap(),
+            )
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    let mut buffer = [0_u8; 4096];
+                    let _ = tls.read(&mut buffer).await;
+                    let _ = tls
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\nconnection: close\r\n\r\nsecure")
+                        .await;
+                    let _ = tls.shutdown().await;
+                });
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn pod_probes_accept_any_certificate_while_verified_calls_refuse_an_unknown_issuer() {
+        let port = serve_tls().await;
+        let url = format!("https://127.0.0.1:{port}/");
+        let mut unverified = HttpRequest::get(url.clone(), Duration::from_secs(5));
+        unverified.verify_certificates = false;
+        let response = send(&unverified).await.unwrap();
+        assert_eq!((response.status, response.body.as_str()), (200, "secure"));
+
+        let error = send(&HttpRequest::get(url, Duration::from_secs(5)))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, HttpCallError::Transport { message, .. } if message.contains("certificate")),
+            "{error}"
+        );
+    }
 }
