@@ -507,3 +507,60 @@ async fn route_weight_refused_by_the_schema_is_reported_not_retried() {
         "{missing}"
     );
 }
+
+#[tokio::test]
+async fn selector_switch_refuses_to_overwrite_a_service_changed_since_its_read() {
+    let cluster = TestCluster::start().await;
+    user_service(&cluster, Some(json!({"app": "web"}))).await;
+    let client = cluster.client();
+    // Hold Slipway's apply in flight while the user changes the selector underneath it.
+    cluster.faults().inject(
+        Fault::delay(std::time::Duration::from_millis(1000))
+            .verb("patch")
+            .resource("services")
+            .times(1),
+    );
+    let in_flight = tokio::spawn({
+        let client = client.clone();
+        async move {
+            switch_service_selector(
+                &client,
+                NAMESPACE,
+                "web",
+                "web",
+                &SelectorTarget::Revision {
+                    hash: "blue".into(),
+                },
+            )
+            .await
+        }
+    });
+    crate::eventually("Slipway's apply to be in flight", 10, || async {
+        cluster.faults().list().is_empty()
+    })
+    .await;
+    services(&cluster)
+        .patch(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"selector": {"app": "web", "tier": "frontend"}}})),
+        )
+        .await
+        .unwrap();
+    let error = in_flight.await.unwrap().unwrap_err();
+    assert!(
+        matches!(&error, TrafficApplyError::Api { source: kube::Error::Api(status), .. } if status.code == 409),
+        "{error}"
+    );
+    assert_eq!(
+        read_service_selector(&client, NAMESPACE, "web")
+            .await
+            .unwrap(),
+        [
+            ("app".to_owned(), "web".to_owned()),
+            ("tier".to_owned(), "frontend".to_owned())
+        ]
+        .into(),
+        "the user's change stands; the next reconcile computes from it"
+    );
+}
