@@ -65,7 +65,7 @@ use kube::core::ApiResource;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::api::deployment::HttpRouteReference;
+use crate::api::deployment::{HttpRouteReference, TrafficSplit};
 use crate::rollout::revision::{REVISION_LABEL, TARGET_LABEL};
 
 /// The field manager of every traffic write.
@@ -580,6 +580,41 @@ fn decode_spec(
             })
         }
     }
+}
+
+/// The traffic split (percent, summing to 100) between `stable` and `canary` that every
+/// selected rule agrees on; `None` when rules disagree, a Service is missing from a rule, or
+/// both weights are 0. Weights are summed per Service within a rule; other backends are not
+/// counted (the split is between the two revisions).
+pub fn traffic_split(weights: &[RuleWeights], stable: &str, canary: &str) -> Option<TrafficSplit> {
+    let mut agreed: Option<TrafficSplit> = None;
+    for rule in weights {
+        let sum = |service: &str| -> Option<i64> {
+            let matching: Vec<i64> = rule
+                .backends
+                .iter()
+                .filter(|backend| backend.service == service)
+                .map(|backend| i64::from(backend.weight))
+                .collect();
+            (!matching.is_empty()).then(|| matching.iter().sum())
+        };
+        let (stable_weight, canary_weight) = (sum(stable)?, sum(canary)?);
+        let total = stable_weight + canary_weight;
+        if total == 0 {
+            return None;
+        }
+        // Rounded to the nearest percent, ties to the stable revision.
+        let canary_percent = i32::try_from((canary_weight * 200 + total - 1) / (2 * total)).ok()?;
+        let split = TrafficSplit {
+            stable: 100 - canary_percent,
+            canary: canary_percent,
+        };
+        match &agreed {
+            Some(previous) if *previous != split => return None,
+            _ => agreed = Some(split),
+        }
+    }
+    agreed
 }
 
 /// Reads the weights of `services` on the rules `reference` selects (for observe).

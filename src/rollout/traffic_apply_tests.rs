@@ -1,4 +1,5 @@
 use super::*;
+use crate::api::deployment::TrafficSplit;
 
 fn selector(pairs: &[(&str, &str)]) -> Selector {
     pairs
@@ -282,5 +283,45 @@ fn unusable_routes_are_refused_with_the_field_named() {
     for (case, rule, desired, message) in cases {
         let error = weight_patch(&two_rules(), "shop", &reference(rule), &desired).unwrap_err();
         assert_eq!(error.to_string(), message, "{case}");
+    }
+}
+
+#[test]
+fn traffic_split_is_the_percent_every_rule_agrees_on() {
+    let rule = |index, stable, canary| RuleWeights {
+        rule: index,
+        backends: weights(stable, canary),
+    };
+    let split = |stable, canary| Some(TrafficSplit { stable, canary });
+    let cases: [(&str, Vec<RuleWeights>, Option<TrafficSplit>); 7] = [
+        ("percent weights", vec![rule(0, 90, 10)], split(90, 10)),
+        ("relative weights", vec![rule(0, 3, 1)], split(75, 25)),
+        ("rounding", vec![rule(0, 2, 1)], split(67, 33)),
+        (
+            "two agreeing rules",
+            vec![rule(0, 50, 50), rule(2, 1, 1)],
+            split(50, 50),
+        ),
+        (
+            "disagreeing rules",
+            vec![rule(0, 90, 10), rule(2, 1, 1)],
+            None,
+        ),
+        ("both zero", vec![rule(0, 0, 0)], None),
+        (
+            "canary missing",
+            vec![RuleWeights {
+                rule: 0,
+                backends: weights(1, 1)[..1].to_vec(),
+            }],
+            None,
+        ),
+    ];
+    for (case, rules, expected) in cases {
+        assert_eq!(
+            traffic_split(&rules, "web-stable", "web-canary"),
+            expected,
+            "{case}"
+        );
     }
 }

@@ -4,12 +4,12 @@ use k8s_openapi::api::core::v1::Service;
 use kube::Api;
 use kube::api::{DynamicObject, Patch, PatchParams};
 use serde_json::{Value, json};
-use slipway::api::deployment::HttpRouteReference;
+use slipway::api::deployment::{HttpRouteReference, TrafficSplit};
 use slipway::rollout::revision::{REVISION_LABEL, TARGET_LABEL};
 use slipway::rollout::traffic_apply::{
     BackendWeight, FIELD_MANAGER, RuleWeights, SelectorTarget, TrafficApplyError,
     httproute_resource, read_route_weights, read_service_selector, set_route_weights,
-    switch_service_selector,
+    switch_service_selector, traffic_split,
 };
 use slipway_testcluster::{Fault, TestCluster};
 
@@ -315,16 +315,21 @@ async fn route_weights_change_and_everything_else_stays() {
     );
 
     // Observe reads the same weights back; asking for them again writes nothing.
+    let read = read_route_weights(
+        &client,
+        NAMESPACE,
+        &reference,
+        &["web-stable", "web-canary"],
+    )
+    .await
+    .unwrap();
+    assert_eq!(read, expected(90, 10));
     assert_eq!(
-        read_route_weights(
-            &client,
-            NAMESPACE,
-            &reference,
-            &["web-stable", "web-canary"]
-        )
-        .await
-        .unwrap(),
-        expected(90, 10)
+        traffic_split(&read, "web-stable", "web-canary"),
+        Some(TrafficSplit {
+            stable: 90,
+            canary: 10
+        })
     );
     cluster.requests().clear();
     let again = set_route_weights(&client, NAMESPACE, &reference, &weights(90, 10))
