@@ -15,3 +15,9 @@
 //!   `spec.revision.appSpec` is set, the controller reads the revision through
 //!   [`appspec::rollout_from_revision`] and never looks at the appspec text again.
 pub mod appspec;
+pub mod hook_runner;
+pub mod http_call;
+pub mod job_run;
+pub mod probes;
+pub mod revision;
+pub mod traffic_apply;
