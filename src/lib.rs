@@ -19,4 +19,5 @@ pub mod build;
 pub mod cli;
 pub mod rollout;
 pub mod runtime;
+pub mod tls;
 pub mod yaml;

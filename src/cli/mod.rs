@@ -45,6 +45,7 @@ pub enum Command {
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn main(cli: Cli) -> ExitCode {
+    crate::tls::install_crypto_provider();
     let result = match cli.command {
         Command::Controller(options) => crate::runtime::run_blocking(options),
         Command::Crd(options) => crd::run(&options),

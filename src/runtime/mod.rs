@@ -52,6 +52,7 @@ pub async fn run(
     options: ControllerOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    crate::tls::install_crypto_provider();
     let client = connect().await?;
     run_with_client(client, options, shutdown).await
 }

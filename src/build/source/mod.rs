@@ -258,7 +258,7 @@ pub enum GitFetchError {
 /// # Errors
 /// See [`GitFetchError`]; on failure the destination is removed again if the fetch created it.
 pub fn fetch_git(request: &GitFetchRequest) -> Result<FetchedSource, GitFetchError> {
-    install_crypto_provider();
+    crate::tls::install_crypto_provider();
     git::clone_at_revision(request)
 }
 
@@ -289,10 +289,4 @@ pub fn write_resolved(path: &Path, commit: &str) -> Result<(), GitFetchError> {
         std::fs::create_dir_all(parent).map_err(write_error)?;
     }
     std::fs::write(path, format!("{commit}\n")).map_err(write_error)
-}
-
-/// Makes ring rustls's process-wide provider (kube uses ring; reqwest is built without its own
-/// provider). Another provider installed first is kept.
-fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
 }

@@ -90,6 +90,9 @@ impl TestCluster {
     pub fn client(&self) -> kube::Client {
         let url: axum::http::Uri = self.url.parse().expect("valid URL");
         let config = kube::Config::new(url);
+        // kube builds a TLS connector even for plain HTTP, and rustls panics when the workspace
+        // compiles in two providers (ring for kube, aws-lc-rs for object stores) without a choice.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         kube::Client::try_from(config).expect("a kube client for a plain-HTTP URL")
     }
 
