@@ -8,9 +8,13 @@
 //!   It also decides what Slipway parses but refuses to run (`batch`, Windows shells).
 //! - [`executor`] — runs a buildspec's phases with CodeBuild's semantics, in the build pod
 //!   (`slipway executor run`) or locally (`slipway build --local`).
-//! - *(later issues)* the image builder (bollard), artifact packaging, and the BuildRun
-//!   controller that renders the Job.
+//! - [`image`] — image outputs built and pushed through the Docker Engine (bollard), digests
+//!   read back from the registry, the layer cache kept in the registry.
+//! - [`container`] — `slipway build --local --image IMAGE`: the executor inside a container.
+//! - *(later issues)* artifact packaging, and the BuildRun controller that renders the Job.
 //!
 //! `slipway buildspec check FILE...` (in [`crate::cli`]) is the parser's command-line face.
 pub mod buildspec;
+pub mod container;
 pub mod executor;
+pub mod image;

@@ -19,7 +19,7 @@ use clap::{Args, Subcommand};
 use crate::build::executor::environment::WEBHOOK_VARIABLES;
 use crate::build::executor::{
     BuildLog, BuildMetadata, EnvironmentSources, ExecutorConfig, NoArtifactStore, ParameterMounts,
-    ShellProgram, run_build, write_result,
+    ShellProgram, run_build_with_images, write_result,
 };
 
 /// The prefix of the executor's own environment variables.
@@ -131,6 +131,9 @@ pub struct RunOptions {
     /// The shell, overriding the buildspec's `env.shell` (e.g. `/bin/busybox sh`).
     #[arg(long, env = "SLIPWAY_EXECUTOR_SHELL")]
     pub shell: Option<String>,
+    /// Image outputs and credentials (`--images`, `--credentials-dir`).
+    #[command(flatten)]
+    pub image_outputs: super::executor_images::ImageOutputOptions,
 }
 
 /// Options of `slipway executor install`.
@@ -187,11 +190,13 @@ fn run_executor(options: &RunOptions) -> anyhow::Result<u8> {
         .filter(|(name, _)| options.project_env.contains(name))
         .cloned()
         .collect();
+    let src_dir = absolute(&options.source)?;
+    let mut publisher = options.image_outputs.publisher(src_dir.clone())?;
     let config = ExecutorConfig {
         buildspec,
         buildspec_name,
         metadata,
-        src_dir: absolute(&options.source)?,
+        src_dir,
         work_dir: options.work_dir.clone(),
         shell: options.shell.as_deref().map(ShellProgram::parse),
         sources: EnvironmentSources {
@@ -208,7 +213,7 @@ fn run_executor(options: &RunOptions) -> anyhow::Result<u8> {
     };
     let sink: crate::build::executor::LogSink =
         std::sync::Arc::new(std::sync::Mutex::new(std::io::stdout()));
-    let result = run_build(&config, sink.clone(), &mut NoArtifactStore);
+    let result = run_build_with_images(&config, sink.clone(), &mut NoArtifactStore, &mut publisher);
     let termination =
         Some(options.termination_message_path.as_path()).filter(|path| path.as_os_str() != "-");
     if let Err(error) = write_result(&result, termination, options.result_file.as_deref()) {

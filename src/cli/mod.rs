@@ -7,6 +7,7 @@ pub mod buildspec;
 mod check;
 mod crd;
 pub mod executor;
+pub mod executor_images;
 
 use std::process::ExitCode;
 

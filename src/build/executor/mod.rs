@@ -33,12 +33,18 @@
 //! # Artifacts
 //! [`ArtifactUploader`] is the hook where artifacts are uploaded after `post_build`
 //! ([`NoArtifactStore`] until the artifact store exists).
+//!
+//! # Images
+//! [`ImagePublisher`] is the hook where image outputs are built and pushed, at the end of a
+//! successful `BUILD` phase ([`publish`]; [`crate::build::image`] implements it with the
+//! Docker Engine). Their results are the result's `images`.
 
 pub mod environment;
 pub mod exported;
 pub mod log;
 pub mod masking;
 pub mod plan;
+pub mod publish;
 pub mod report;
 mod retry_pattern;
 mod run;
@@ -51,8 +57,10 @@ mod tests;
 pub use environment::{BuildMetadata, EnvironmentSources, ParameterMounts};
 pub use log::{BuildLog, LogSink};
 pub use report::{BuildResult, TERMINATION_MESSAGE_LIMIT, termination_message};
+pub use publish::{ImagePublisher, NoImages, PublishFailure, PublishOutcome};
 pub use run::{
     ArtifactUploader, ExecutorConfig, NoArtifactStore, command_failure_message, run_build,
+    run_build_with_images,
 };
 pub use shell::ShellProgram;
 

@@ -11,7 +11,8 @@
 //! # Termination message (at most [`TERMINATION_MESSAGE_LIMIT`] bytes)
 //! The full result when it fits, with `"complete": true`. Otherwise a summary with
 //! `"complete": false`: status, message and phases kept (messages shortened), exported variables
-//! kept while they fit and the names of the others in `omittedExportedVariables`, and
+//! kept while they fit and the names of the others in `omittedExportedVariables`, `images`
+//! kept (dropped only in the last resort, with the phases), and
 //! `resultFile` naming the file that holds the full result (written whenever a result file is
 //! configured, so the artifact upload can store it). The controller reads `complete` to know
 //! whether to fetch the rest. Both carry `"kind": "slipway.dev/BuildResult"` and
@@ -27,7 +28,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::api::buildrun::{BuildPhase, BuildPhaseType, BuildStatus};
+use crate::api::buildrun::{BuildPhase, BuildPhaseType, BuildStatus, ImageResult};
 use crate::api::common::NameValue;
 
 /// Kubernetes' limit on a container's termination message.
@@ -64,6 +65,9 @@ pub struct BuildResult {
     /// `env.exported-variables` as they stood after the last phase (secrets masked).
     #[serde(default)]
     pub exported_variables: Vec<NameValue>,
+    /// Image outputs built and pushed, with the digests read back from the registry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<ImageResult>,
     /// Exported variables left out of a shortened termination message.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub omitted_exported_variables: Vec<String>,
@@ -85,9 +89,17 @@ impl BuildResult {
             end_time: Time(Timestamp::now()),
             phases: Vec::new(),
             exported_variables: Vec::new(),
+            images: Vec::new(),
             omitted_exported_variables: Vec::new(),
             result_file: None,
         }
+    }
+
+    /// The same result with `images` recorded.
+    #[must_use]
+    pub fn with_images(mut self, images: Vec<ImageResult>) -> BuildResult {
+        self.images = images;
+        self
     }
 
     /// The process exit code for this result (see the module docs).
@@ -144,11 +156,16 @@ pub fn termination_message(result: &BuildResult, result_file: Option<&str>) -> S
         text = summary.to_json();
     }
     if text.len() > TERMINATION_MESSAGE_LIMIT {
-        // Only status and pointer are sure to fit.
+        // Only status and pointer are sure to fit; the images (the digests a pipeline deploys)
+        // stay when they do.
         summary.phases.clear();
         summary.exported_variables.clear();
         summary.omitted_exported_variables.clear();
         text = summary.to_json();
+        if text.len() > TERMINATION_MESSAGE_LIMIT {
+            summary.images.clear();
+            text = summary.to_json();
+        }
     }
     text
 }
