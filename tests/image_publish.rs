@@ -318,3 +318,18 @@ fn the_executor_command_reports_a_missing_daemon_as_fault_in_the_termination_mes
         "{message}"
     );
 }
+
+#[test]
+fn an_image_with_push_false_is_built_but_not_pushed() {
+    let scratch = source("nopush", DOCKERFILE);
+    let repository = format!("127.0.0.1:1/slipway-test/nopush-{}", unique());
+    let mut output = image_output(&repository, &["$IMAGE_TAG"]);
+    output.push = false;
+    let build = build(&scratch, vec![output], scratch.0.join("no-credentials"), Vec::new());
+    assert_eq!(build.result.build_status, BuildStatus::Succeeded, "{}", build.log);
+    let image = &build.result.images[0];
+    assert_eq!((image.digest.as_ref(), image.image_uri.as_ref()), (None, None));
+    assert!(build.log.contains("\nuri= digest= tag=build-0123456\n"), "{}", build.log);
+    assert!(!build.log.contains("Pushing "), "{}", build.log);
+    remove_local_images(&[format!("{repository}:build-0123456")]);
+}

@@ -275,3 +275,30 @@ pub fn phase_table(result: &BuildResult) -> String {
     }
     table
 }
+
+#[cfg(test)]
+mod image_tests {
+    use super::*;
+
+    #[test]
+    fn a_shortened_termination_message_keeps_the_images() {
+        let mut result = BuildResult::new(BuildStatus::Succeeded, Timestamp::now());
+        result.exported_variables = vec![NameValue {
+            name: "HUGE".into(),
+            value: "x".repeat(10_000),
+        }];
+        result.images = vec![ImageResult {
+            name: "web".into(),
+            repository: "127.0.0.1:5000/web".into(),
+            tags: vec!["abc1234".into()],
+            digest: Some(format!("sha256:{}", "0".repeat(64))),
+            image_uri: Some(format!("127.0.0.1:5000/web@sha256:{}", "0".repeat(64))),
+        }];
+        let message = termination_message(&result, Some("/workspace/.slipway/result.json"));
+        assert!(message.len() <= TERMINATION_MESSAGE_LIMIT);
+        let summary: BuildResult = serde_json::from_str(&message).unwrap();
+        assert!(!summary.complete);
+        assert_eq!(summary.images, result.images);
+        assert_eq!(summary.omitted_exported_variables, ["HUGE"]);
+    }
+}

@@ -11,7 +11,11 @@
 //!
 //! # When
 //! At the end of the `BUILD` phase, once its commands and `finally` succeeded (see
-//! [`crate::build::executor::publish`]); `post_build` then sees the exported variables.
+//! [`crate::build::executor::publish`]); `post_build` then sees the exported variables
+//! `IMAGE_<NAME>_URI` (`repository@digest`), `IMAGE_<NAME>_DIGEST` and `IMAGE_<NAME>_TAG` (the
+//! first tag; `<NAME>` upper-cased, `-` → `_`). With `push: false` the image is only built and
+//! only `IMAGE_<NAME>_TAG` is set. In buildspec version 0.1 no shell outlives a command, so the
+//! variables do not reach later commands (as any variable in 0.1).
 //! Images listed in `SLIPWAY_EXECUTOR_IMAGES` (`--images`, a JSON array of
 //! [`crate::api::buildrun::ImageOutput`]) are published, in order; the first failure stops.
 //!

@@ -38,15 +38,16 @@ pub fn registry_host(repository: &str) -> String {
 /// `http://127.0.0.1:5000`, `Registry.Example:443`) reduced to the host used for matching:
 /// scheme and path removed, lower-cased, Docker Hub's aliases folded into [`DOCKER_HUB`].
 pub fn canonical_host(name: &str) -> String {
+    let name = name.to_ascii_lowercase();
     let without_scheme = name
         .strip_prefix("https://")
         .or_else(|| name.strip_prefix("http://"))
-        .unwrap_or(name);
+        .unwrap_or(&name);
     let host = without_scheme
         .split('/')
         .next()
         .unwrap_or_default()
-        .to_ascii_lowercase();
+        .to_owned();
     if DOCKER_HUB_ALIASES.contains(&host.as_str()) {
         DOCKER_HUB.to_owned()
     } else {
