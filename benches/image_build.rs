@@ -76,7 +76,13 @@ fn time_bollard(
     let start = Instant::now();
     let collected = BuildContext::collect(context, "Dockerfile").expect("the bench context");
     runtime
-        .block_on(build_image(docker, &request, collected, HashMap::new(), &|_| {}))
+        .block_on(build_image(
+            docker,
+            &request,
+            collected,
+            HashMap::new(),
+            &|_| {},
+        ))
         .expect("the bollard build");
     start.elapsed()
 }
@@ -111,7 +117,10 @@ fn main() {
     let ratio = bollard.as_secs_f64() / cli.as_secs_f64();
     println!("FROM scratch context (busybox + 50 files, 3 steps), nocache, median of {RUNS} runs");
     println!("docker build CLI : {:>9.1} ms", cli.as_secs_f64() * 1000.0);
-    println!("bollard          : {:>9.1} ms", bollard.as_secs_f64() * 1000.0);
+    println!(
+        "bollard          : {:>9.1} ms",
+        bollard.as_secs_f64() * 1000.0
+    );
     println!("ratio            : {ratio:.3}x (target <= 1.05x)");
     assert!(ratio <= 1.05, "the bollard build missed its target");
 }

@@ -148,12 +148,23 @@ fn a_local_build_with_an_image_runs_the_executor_inside_that_image() {
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains(" Entering phase BUILD\n"), "{stdout}");
     assert!(
-        stdout.contains(&format!("\nhello world abc1234 in /workspace/src image {image}\n")),
+        stdout.contains(&format!(
+            "\nhello world abc1234 in /workspace/src image {image}\n"
+        )),
         "{stdout}"
     );
-    assert!(stdout.contains("\nBUILD              SUCCEEDED "), "{stdout}");
-    assert!(stdout.ends_with("Build SUCCEEDED: build succeeded\n"), "{stdout}");
-    assert_eq!(std::fs::read_to_string(dir.join("out.txt")).unwrap(), "built\n");
+    assert!(
+        stdout.contains("\nBUILD              SUCCEEDED "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("Build SUCCEEDED: build succeeded\n"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out.txt")).unwrap(),
+        "built\n"
+    );
 }
 
 #[test]

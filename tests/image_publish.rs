@@ -51,7 +51,11 @@ fn source(label: &str, dockerfile: &str) -> Scratch {
     scratch.write("debug.log", "left out of the context\n");
     scratch.write(
         "unique.txt",
-        &format!("{label} {} {:?}\n", std::process::id(), std::time::SystemTime::now()),
+        &format!(
+            "{label} {} {:?}\n",
+            std::process::id(),
+            std::time::SystemTime::now()
+        ),
     );
     std::fs::copy("/bin/busybox", scratch.0.join("busybox")).expect("copy busybox");
     scratch
@@ -106,7 +110,7 @@ fn build(
             src_dir: scratch.0.clone(),
             credentials_dir,
             docker_host: std::env::var("DOCKER_HOST").ok(),
-            docker_wait: Duration::from_secs(5),
+            docker_wait: Duration::from_secs(2),
         },
     );
     let buffer = Arc::new(Mutex::new(Vec::<u8>::new()));
@@ -147,7 +151,12 @@ fn pushed_image_digest_matches_the_registry_and_post_build_sees_it() {
         credentials_dir,
         Vec::new(),
     );
-    assert_eq!(build.result.build_status, BuildStatus::Succeeded, "{}", build.log);
+    assert_eq!(
+        build.result.build_status,
+        BuildStatus::Succeeded,
+        "{}",
+        build.log
+    );
     let image = &build.result.images[0];
     assert_eq!(image.tags, ["build-0123456", "latest"]);
     let digest = registry
@@ -155,18 +164,30 @@ fn pushed_image_digest_matches_the_registry_and_post_build_sees_it() {
         .expect("the registry has the pushed tag");
     assert!(digest.starts_with("sha256:"), "{digest}");
     assert_eq!(image.digest.as_deref(), Some(digest.as_str()));
-    assert_eq!(registry.manifest_digest(&path, "latest").as_deref(), Some(digest.as_str()));
+    assert_eq!(
+        registry.manifest_digest(&path, "latest").as_deref(),
+        Some(digest.as_str())
+    );
     let uri = format!("{repository}@{digest}");
     assert_eq!(image.image_uri.as_deref(), Some(uri.as_str()));
-    assert!(build.log.contains("greeting=hello-build-0123456"), "{}", build.log);
+    assert!(
+        build.log.contains("greeting=hello-build-0123456"),
+        "{}",
+        build.log
+    );
     assert!(build.log.contains("context-without-log"), "{}", build.log);
     assert!(
-        build.log.contains(&format!("\nuri={uri} digest={digest} tag=build-0123456\n")),
+        build
+            .log
+            .contains(&format!("\nuri={uri} digest={digest} tag=build-0123456\n")),
         "{}",
         build.log
     );
     assert!(!build.log.contains(PASSWORD), "{}", build.log);
-    remove_local_images(&[format!("{repository}:build-0123456"), format!("{repository}:latest")]);
+    remove_local_images(&[
+        format!("{repository}:build-0123456"),
+        format!("{repository}:latest"),
+    ]);
 }
 
 #[test]
@@ -181,15 +202,29 @@ fn wrong_password_fails_the_build_with_the_registry_message() {
         credentials_dir,
         Vec::new(),
     );
-    assert_eq!(build.result.build_status, BuildStatus::Failed, "{}", build.log);
+    assert_eq!(
+        build.result.build_status,
+        BuildStatus::Failed,
+        "{}",
+        build.log
+    );
     let message = phase_message(&build.result, BuildPhaseType::Build);
     assert!(
-        message.starts_with(&format!("IMAGE_PUSH_ERROR: failed to push {repository}:v1: ")),
+        message.starts_with(&format!(
+            "IMAGE_PUSH_ERROR: failed to push {repository}:v1: "
+        )),
         "{message}"
     );
     // The registry's own words for a rejected login, passed on by the daemon.
-    assert!(message.ends_with("unauthorized: authentication required"), "{message}");
-    assert!(build.log.contains("\npost_build succeeding=0\n"), "{}", build.log);
+    assert!(
+        message.ends_with("unauthorized: authentication required"),
+        "{message}"
+    );
+    assert!(
+        build.log.contains("\npost_build succeeding=0\n"),
+        "{}",
+        build.log
+    );
     assert!(build.result.images.is_empty());
     assert!(!build.log.contains("wrong-password"), "{}", build.log);
     remove_local_images(&[format!("{repository}:v1")]);
@@ -208,11 +243,23 @@ fn a_failing_dockerfile_step_fails_the_build_with_the_daemon_message() {
         scratch.0.join("no-credentials"),
         Vec::new(),
     );
-    assert_eq!(build.result.build_status, BuildStatus::Failed, "{}", build.log);
+    assert_eq!(
+        build.result.build_status,
+        BuildStatus::Failed,
+        "{}",
+        build.log
+    );
     let message = phase_message(&build.result, BuildPhaseType::Build);
-    assert!(message.starts_with("IMAGE_BUILD_ERROR: failed to build image web: "), "{message}");
+    assert!(
+        message.starts_with("IMAGE_BUILD_ERROR: failed to build image web: "),
+        "{message}"
+    );
     assert!(message.contains("returned a non-zero code: 3"), "{message}");
-    assert!(build.log.contains("\npost_build succeeding=0\n"), "{}", build.log);
+    assert!(
+        build.log.contains("\npost_build succeeding=0\n"),
+        "{}",
+        build.log
+    );
 }
 
 #[test]
@@ -220,11 +267,19 @@ fn an_unset_tag_variable_fails_the_build_naming_what_the_tag_became() {
     let scratch = source("tag", DOCKERFILE);
     let build = build(
         &scratch,
-        vec![image_output("127.0.0.1:1/slipway-test/tag", &["$NOT_SET_ANYWHERE"])],
+        vec![image_output(
+            "127.0.0.1:1/slipway-test/tag",
+            &["$NOT_SET_ANYWHERE"],
+        )],
         scratch.0.join("no-credentials"),
         Vec::new(),
     );
-    assert_eq!(build.result.build_status, BuildStatus::Failed, "{}", build.log);
+    assert_eq!(
+        build.result.build_status,
+        BuildStatus::Failed,
+        "{}",
+        build.log
+    );
     let message = phase_message(&build.result, BuildPhaseType::Build);
     assert!(
         message.contains("`tags` `$NOT_SET_ANYWHERE` became ``, which is not a valid tag"),
@@ -241,15 +296,27 @@ fn no_docker_daemon_is_a_fault_naming_docker_host() {
         scratch.0.join("no-credentials"),
         vec![("DOCKER_HOST".into(), "tcp://127.0.0.1:1".into())],
     );
-    assert_eq!(build.result.build_status, BuildStatus::Fault, "{}", build.log);
+    assert_eq!(
+        build.result.build_status,
+        BuildStatus::Fault,
+        "{}",
+        build.log
+    );
     let message = build.result.message.clone().unwrap_or_default();
     assert!(
         message.starts_with("CLIENT_ERROR: unable to reach the Docker Engine at tcp://127.0.0.1:1"),
         "{message}"
     );
-    assert!(message.contains("DOCKER_HOST") && message.contains("environment.privileged"), "{message}");
+    assert!(
+        message.contains("DOCKER_HOST") && message.contains("environment.privileged"),
+        "{message}"
+    );
     // A fault ends the build: post_build does not run.
-    assert!(!build.log.contains("post_build succeeding"), "{}", build.log);
+    assert!(
+        !build.log.contains("post_build succeeding"),
+        "{}",
+        build.log
+    );
     assert_eq!(build.result.exit_code(), 2);
 }
 
@@ -266,8 +333,17 @@ fn a_second_build_reuses_layers_pulled_from_the_registry() {
         credentials_dir.clone(),
         Vec::new(),
     );
-    assert_eq!(first.result.build_status, BuildStatus::Succeeded, "{}", first.log);
-    assert!(!first.log.contains("Using cache"), "a cold first build: {}", first.log);
+    assert_eq!(
+        first.result.build_status,
+        BuildStatus::Succeeded,
+        "{}",
+        first.log
+    );
+    assert!(
+        !first.log.contains("Using cache"),
+        "a cold first build: {}",
+        first.log
+    );
     // The pod's daemon is ephemeral: nothing of the first build is left locally.
     remove_local_images(&[format!("{repository}:one"), format!("{repository}:latest")]);
     let second = build(
@@ -276,15 +352,30 @@ fn a_second_build_reuses_layers_pulled_from_the_registry() {
         credentials_dir,
         Vec::new(),
     );
-    assert_eq!(second.result.build_status, BuildStatus::Succeeded, "{}", second.log);
+    assert_eq!(
+        second.result.build_status,
+        BuildStatus::Succeeded,
+        "{}",
+        second.log
+    );
     assert!(
-        second.log.contains(&format!("Layer cache: using {repository}:latest")),
+        second
+            .log
+            .contains(&format!("Layer cache: using {repository}:latest")),
         "{}",
         second.log
     );
     // Every step after FROM (two COPYs, ARG, RUN) comes from the pulled image.
-    assert_eq!(second.log.matches("Using cache").count(), 4, "{}", second.log);
-    assert_eq!(first.result.images[0].digest, second.result.images[0].digest);
+    assert_eq!(
+        second.log.matches("Using cache").count(),
+        4,
+        "{}",
+        second.log
+    );
+    assert_eq!(
+        first.result.images[0].digest,
+        second.result.images[0].digest
+    );
     assert_eq!(
         registry.manifest_digest(&path, "two"),
         second.result.images[0].digest
@@ -296,8 +387,9 @@ fn a_second_build_reuses_layers_pulled_from_the_registry() {
 fn the_executor_command_reports_a_missing_daemon_as_fault_in_the_termination_message() {
     let scratch = source("cli", DOCKERFILE);
     let termination = scratch.0.join("termination-log");
-    let images = serde_json::to_string(&vec![image_output("127.0.0.1:1/slipway-test/cli", &["v1"])])
-        .unwrap();
+    let images =
+        serde_json::to_string(&vec![image_output("127.0.0.1:1/slipway-test/cli", &["v1"])])
+            .unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_slipway"))
         .args(["executor", "run", "--source"])
         .arg(&scratch.0)
@@ -314,7 +406,10 @@ fn the_executor_command_reports_a_missing_daemon_as_fault_in_the_termination_mes
         serde_json::from_str(&std::fs::read_to_string(&termination).unwrap()).unwrap();
     assert_eq!(message["buildStatus"], "FAULT", "{message}");
     assert!(
-        message["message"].as_str().unwrap_or_default().contains("DOCKER_HOST"),
+        message["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("DOCKER_HOST"),
         "{message}"
     );
 }
@@ -325,11 +420,28 @@ fn an_image_with_push_false_is_built_but_not_pushed() {
     let repository = format!("127.0.0.1:1/slipway-test/nopush-{}", unique());
     let mut output = image_output(&repository, &["$IMAGE_TAG"]);
     output.push = false;
-    let build = build(&scratch, vec![output], scratch.0.join("no-credentials"), Vec::new());
-    assert_eq!(build.result.build_status, BuildStatus::Succeeded, "{}", build.log);
+    let build = build(
+        &scratch,
+        vec![output],
+        scratch.0.join("no-credentials"),
+        Vec::new(),
+    );
+    assert_eq!(
+        build.result.build_status,
+        BuildStatus::Succeeded,
+        "{}",
+        build.log
+    );
     let image = &build.result.images[0];
-    assert_eq!((image.digest.as_ref(), image.image_uri.as_ref()), (None, None));
-    assert!(build.log.contains("\nuri= digest= tag=build-0123456\n"), "{}", build.log);
+    assert_eq!(
+        (image.digest.as_ref(), image.image_uri.as_ref()),
+        (None, None)
+    );
+    assert!(
+        build.log.contains("\nuri= digest= tag=build-0123456\n"),
+        "{}",
+        build.log
+    );
     assert!(!build.log.contains("Pushing "), "{}", build.log);
     remove_local_images(&[format!("{repository}:build-0123456")]);
 }

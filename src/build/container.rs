@@ -75,7 +75,11 @@ pub enum LinkingError {
 pub fn parse_ldd(output: &str) -> Result<Linking, LinkingError> {
     let mut interpreter = None;
     let mut libraries = Vec::new();
-    for line in output.lines().map(str::trim).filter(|line| !line.is_empty()) {
+    for line in output
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+    {
         if line.contains("statically linked") || line.contains("not a dynamic executable") {
             return Ok(Linking::Static);
         }
@@ -84,10 +88,18 @@ pub fn parse_ldd(output: &str) -> Result<Linking, LinkingError> {
             if target.starts_with("not found") {
                 return Err(LinkingError::NotFound(name.trim().to_owned()));
             }
-            if let Some(path) = target.split_whitespace().next().filter(|p| p.starts_with('/')) {
+            if let Some(path) = target
+                .split_whitespace()
+                .next()
+                .filter(|p| p.starts_with('/'))
+            {
                 libraries.push(PathBuf::from(path));
             }
-        } else if let Some(path) = line.split_whitespace().next().filter(|p| p.starts_with('/')) {
+        } else if let Some(path) = line
+            .split_whitespace()
+            .next()
+            .filter(|p| p.starts_with('/'))
+        {
             interpreter = Some(PathBuf::from(path));
         }
         // Anything else (`linux-vdso.so.1 (0x…)`) is provided by the kernel.
@@ -115,7 +127,9 @@ pub fn executor_mounts(binary: &Path, linking: &Linking) -> (Vec<String>, Vec<St
         } => {
             let library_dir = format!("{TOOLS_DIR}/lib");
             let in_library_dir = |path: &Path| {
-                let name = path.file_name().map(|name| name.to_string_lossy().into_owned());
+                let name = path
+                    .file_name()
+                    .map(|name| name.to_string_lossy().into_owned());
                 format!("{library_dir}/{}", name.unwrap_or_default())
             };
             // Sources are resolved: a bind of a symbolic link would mount its target anyway.
@@ -133,7 +147,12 @@ pub fn executor_mounts(binary: &Path, linking: &Linking) -> (Vec<String>, Vec<St
             }
             (
                 binds,
-                vec![interpreter_inside, "--library-path".to_owned(), library_dir, inside],
+                vec![
+                    interpreter_inside,
+                    "--library-path".to_owned(),
+                    library_dir,
+                    inside,
+                ],
             )
         }
     }
@@ -156,7 +175,10 @@ pub fn linking_of(binary: &Path) -> anyhow::Result<Linking> {
         }
         // No ldd (a static release image): the binary is static.
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Linking::Static),
-        Err(error) => Err(anyhow::anyhow!("failed to run ldd on {}: {error}", binary.display())),
+        Err(error) => Err(anyhow::anyhow!(
+            "failed to run ldd on {}: {error}",
+            binary.display()
+        )),
     }
 }
 
@@ -192,7 +214,12 @@ pub async fn run_in_container(
     build: &ContainerBuild,
     output: &mut dyn std::io::Write,
 ) -> anyhow::Result<(Option<BuildResult>, i64)> {
-    let docker = connect(build.docker_host.as_deref(), std::time::Duration::ZERO, &|_| {}).await?;
+    let docker = connect(
+        build.docker_host.as_deref(),
+        std::time::Duration::ZERO,
+        &|_| {},
+    )
+    .await?;
     ensure_image(&docker, &build.image).await?;
     let binary = std::env::current_exe()?;
     let linking = linking_of(&binary)?;
@@ -202,13 +229,16 @@ pub async fn run_in_container(
         crate::build::executor::environment::random_uuid()
     ));
     std::fs::create_dir_all(&result_dir)?;
-    let buildspec_name = build
-        .buildspec
-        .file_name()
-        .map_or_else(|| "buildspec.yml".into(), |name| name.to_string_lossy().into_owned());
+    let buildspec_name = build.buildspec.file_name().map_or_else(
+        || "buildspec.yml".into(),
+        |name| name.to_string_lossy().into_owned(),
+    );
     let buildspec_inside = format!("/slipway/buildspec/{buildspec_name}");
     binds.push(format!("{}:{SOURCE_DIR}", build.source.display()));
-    binds.push(format!("{}:{buildspec_inside}:ro", build.buildspec.display()));
+    binds.push(format!(
+        "{}:{buildspec_inside}:ro",
+        build.buildspec.display()
+    ));
     binds.push(format!("{}:{RESULT_DIR}", result_dir.display()));
     command.extend(
         [
@@ -233,8 +263,16 @@ pub async fn run_in_container(
         command.extend(["--shell".to_owned(), shell.clone()]);
     }
     for (flag, directory, inside) in [
-        ("--parameter-store-dir", &build.parameter_store_dir, "/slipway/parameter-store"),
-        ("--secrets-manager-dir", &build.secrets_manager_dir, "/slipway/secrets-manager"),
+        (
+            "--parameter-store-dir",
+            &build.parameter_store_dir,
+            "/slipway/parameter-store",
+        ),
+        (
+            "--secrets-manager-dir",
+            &build.secrets_manager_dir,
+            "/slipway/secrets-manager",
+        ),
     ] {
         if let Some(directory) = directory {
             binds.push(format!("{}:{inside}:ro", directory.display()));
@@ -270,7 +308,12 @@ pub async fn run_in_container(
     docker
         .create_container(Some(options), body)
         .await
-        .map_err(|error| anyhow::anyhow!("failed to create the build container: {}", docker_message(&error)))?;
+        .map_err(|error| {
+            anyhow::anyhow!(
+                "failed to create the build container: {}",
+                docker_message(&error)
+            )
+        })?;
     let outcome = follow(&docker, &name, output).await;
     let _ = docker.remove_container(&name, Some(remove)).await;
     let exit_code = outcome?;
@@ -282,11 +325,17 @@ pub async fn run_in_container(
 }
 
 /// Starts the container, copies its output, and returns its exit code.
-async fn follow(docker: &Docker, name: &str, output: &mut dyn std::io::Write) -> anyhow::Result<i64> {
-    docker
-        .start_container(name, None)
-        .await
-        .map_err(|error| anyhow::anyhow!("failed to start the build container: {}", docker_message(&error)))?;
+async fn follow(
+    docker: &Docker,
+    name: &str,
+    output: &mut dyn std::io::Write,
+) -> anyhow::Result<i64> {
+    docker.start_container(name, None).await.map_err(|error| {
+        anyhow::anyhow!(
+            "failed to start the build container: {}",
+            docker_message(&error)
+        )
+    })?;
     let options = LogsOptionsBuilder::default()
         .follow(true)
         .stdout(true)
@@ -294,7 +343,10 @@ async fn follow(docker: &Docker, name: &str, output: &mut dyn std::io::Write) ->
         .build();
     let mut logs = docker.logs(name, Some(options));
     while let Some(Ok(item)) = logs.next().await {
-        if let LogOutput::StdOut { message } | LogOutput::StdErr { message } | LogOutput::Console { message } = item {
+        if let LogOutput::StdOut { message }
+        | LogOutput::StdErr { message }
+        | LogOutput::Console { message } = item
+        {
             output.write_all(&message)?;
             output.flush()?;
         }
@@ -307,7 +359,10 @@ async fn follow(docker: &Docker, name: &str, output: &mut dyn std::io::Write) ->
         Some(Ok(response)) => response.status_code,
         // bollard reports a non-zero exit as an error carrying the code.
         Some(Err(DockerError::DockerContainerWaitError { code, .. })) => code,
-        Some(Err(error)) => anyhow::bail!("failed to wait for the build container: {}", docker_message(&error)),
+        Some(Err(error)) => anyhow::bail!(
+            "failed to wait for the build container: {}",
+            docker_message(&error)
+        ),
         None => anyhow::bail!("failed to wait for the build container: no answer"),
     })
 }
@@ -340,7 +395,10 @@ mod tests {
     #[test]
     fn ldd_output_tells_static_from_dynamic() {
         assert_eq!(parse_ldd("\tstatically linked\n").unwrap(), Linking::Static);
-        assert_eq!(parse_ldd("\tnot a dynamic executable\n").unwrap(), Linking::Static);
+        assert_eq!(
+            parse_ldd("\tnot a dynamic executable\n").unwrap(),
+            Linking::Static
+        );
         let dynamic = "\tlinux-vdso.so.1 (0x00007ffc)\n\tlibgcc_s.so.1 => /lib/x86_64-linux-gnu/libgcc_s.so.1 (0x00007f1)\n\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f2)\n\t/lib64/ld-linux-x86-64.so.2 (0x00007f3)\n";
         assert_eq!(
             parse_ldd(dynamic).unwrap(),
@@ -353,7 +411,12 @@ mod tests {
             }
         );
         let missing = "\tlibssl.so.3 => not found\n";
-        assert!(parse_ldd(missing).unwrap_err().to_string().contains("libssl.so.3"));
+        assert!(
+            parse_ldd(missing)
+                .unwrap_err()
+                .to_string()
+                .contains("libssl.so.3")
+        );
     }
 
     #[test]

@@ -125,7 +125,7 @@ fn build(options: &BuildOptions) -> anyhow::Result<u8> {
 /// The phase table and the closing line; returns the exit code.
 fn print_summary(result: &crate::build::executor::BuildResult) -> u8 {
     println!();
-    print!("{}", phase_table(&result));
+    print!("{}", phase_table(result));
     println!(
         "Build {}: {}",
         crate::build::executor::report::status_name(result.build_status),
@@ -149,8 +149,16 @@ fn build_in_container(
         buildspec: absolute(&buildspec)?,
         env,
         shell: options.shell.clone(),
-        parameter_store_dir: options.parameter_store_dir.as_deref().map(absolute).transpose()?,
-        secrets_manager_dir: options.secrets_manager_dir.as_deref().map(absolute).transpose()?,
+        parameter_store_dir: options
+            .parameter_store_dir
+            .as_deref()
+            .map(absolute)
+            .transpose()?,
+        secrets_manager_dir: options
+            .secrets_manager_dir
+            .as_deref()
+            .map(absolute)
+            .transpose()?,
         initiator,
         docker_host: std::env::var("DOCKER_HOST").ok(),
     };

@@ -100,6 +100,9 @@ mod tests {
     #[test]
     fn malformed_images_json_names_the_flag() {
         let error = options(Some("{")).image_outputs().unwrap_err();
-        assert!(format!("{error:#}").contains("SLIPWAY_EXECUTOR_IMAGES"), "{error:#}");
+        assert!(
+            format!("{error:#}").contains("SLIPWAY_EXECUTOR_IMAGES"),
+            "{error:#}"
+        );
     }
 }

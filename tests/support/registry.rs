@@ -61,7 +61,9 @@ impl TestRegistry {
             .stderr(log)
             .spawn()
             .unwrap_or_else(|error| {
-                panic!("these tests need Debian's registry: apt-get install docker-registry ({error})")
+                panic!(
+                    "these tests need Debian's registry: apt-get install docker-registry ({error})"
+                )
             });
         let registry = TestRegistry {
             address,
@@ -85,7 +87,10 @@ impl TestRegistry {
     /// A dockerconfigjson document for this registry with `user` and `password`.
     pub fn docker_config(&self, user: &str, password: &str) -> String {
         let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-        format!(r#"{{"auths": {{"{}": {{"auth": "{auth}"}}}}}}"#, self.address)
+        format!(
+            r#"{{"auths": {{"{}": {{"auth": "{auth}"}}}}}}"#,
+            self.address
+        )
     }
 
     /// The `Docker-Content-Digest` of `repository:tag` (repository without the host), asked
@@ -98,22 +103,23 @@ impl TestRegistry {
         if status != 200 {
             return None;
         }
-        headers
-            .lines()
-            .find_map(|line| {
-                let (name, value) = line.split_once(':')?;
-                name.eq_ignore_ascii_case("docker-content-digest")
-                    .then(|| value.trim().to_owned())
-            })
+        headers.lines().find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("docker-content-digest")
+                .then(|| value.trim().to_owned())
+        })
     }
 
     /// A GET with the test user's credentials: status, headers, body.
     fn get(&self, path: &str, accept: Option<&str>) -> Option<(u16, String, String)> {
         let mut stream = TcpStream::connect(&self.address).ok()?;
-        stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-        let auth =
-            base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
-        let accept = accept.map(|types| format!("Accept: {types}\r\n")).unwrap_or_default();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .ok()?;
+        let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+        let accept = accept
+            .map(|types| format!("Accept: {types}\r\n"))
+            .unwrap_or_default();
         let request = format!(
             "GET {path} HTTP/1.0\r\nHost: {}\r\nAuthorization: Basic {auth}\r\n{accept}\r\n",
             self.address

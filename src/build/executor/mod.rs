@@ -56,8 +56,8 @@ mod tests;
 
 pub use environment::{BuildMetadata, EnvironmentSources, ParameterMounts};
 pub use log::{BuildLog, LogSink};
-pub use report::{BuildResult, TERMINATION_MESSAGE_LIMIT, termination_message};
 pub use publish::{ImagePublisher, NoImages, PublishFailure, PublishOutcome};
+pub use report::{BuildResult, TERMINATION_MESSAGE_LIMIT, termination_message};
 pub use run::{
     ArtifactUploader, ExecutorConfig, NoArtifactStore, command_failure_message, run_build,
     run_build_with_images,

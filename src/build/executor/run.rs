@@ -315,8 +315,14 @@ fn follow_plan(
                         let message = log.masker().mask(&failure.message);
                         log.container(&context_line(&message));
                         recorder.complete(BuildStatus::Fault, Some(message.clone()));
-                        return finish(recorder, BuildStatus::Fault, Some(message), exported, start)
-                            .with_images(images);
+                        return finish(
+                            recorder,
+                            BuildStatus::Fault,
+                            Some(message),
+                            exported,
+                            start,
+                        )
+                        .with_images(images);
                     }
                     Some(failure) => Outcome::Publish {
                         succeeded: false,
@@ -386,7 +392,8 @@ fn follow_plan(
                     (BuildStatus::Failed, message)
                 };
                 log.container(&format!("Build complete State: {}", status_name(status)));
-                return finish(recorder, status, Some(message), exported, start).with_images(images);
+                return finish(recorder, status, Some(message), exported, start)
+                    .with_images(images);
             }
         }
     }

@@ -92,7 +92,11 @@ pub async fn build_image(
                         output(line.trim_end());
                     }
                 }
-                if let Some(status) = info.status.as_deref().filter(|_| info.progress_detail.is_none()) {
+                if let Some(status) = info
+                    .status
+                    .as_deref()
+                    .filter(|_| info.progress_detail.is_none())
+                {
                     output(&match &info.id {
                         Some(id) => format!("{id}: {status}"),
                         None => status.to_owned(),
@@ -133,7 +137,13 @@ pub async fn build_image(
         docker
             .tag_image(&image_id, Some(options))
             .await
-            .map_err(|error| fail(format!("failed to tag {}:{tag}: {}", request.repository, docker_message(&error))))?;
+            .map_err(|error| {
+                fail(format!(
+                    "failed to tag {}:{tag}: {}",
+                    request.repository,
+                    docker_message(&error)
+                ))
+            })?;
     }
     Ok(image_id)
 }

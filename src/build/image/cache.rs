@@ -69,9 +69,15 @@ mod tests {
     #[test]
     fn candidates_are_the_build_tags_then_latest_once_each() {
         assert_eq!(
-            cache_candidates("r/app", &["abc1234".into(), "latest".into(), "abc1234".into()]),
+            cache_candidates(
+                "r/app",
+                &["abc1234".into(), "latest".into(), "abc1234".into()]
+            ),
             ["r/app:abc1234", "r/app:latest"]
         );
-        assert_eq!(cache_candidates("r/app", &["v1".into()]), ["r/app:v1", "r/app:latest"]);
+        assert_eq!(
+            cache_candidates("r/app", &["v1".into()]),
+            ["r/app:v1", "r/app:latest"]
+        );
     }
 }

@@ -69,7 +69,12 @@ impl BuildContext {
         let ignore = match std::fs::read_to_string(&ignore_path) {
             Ok(text) => DockerIgnore::parse(&text),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => DockerIgnore::default(),
-            Err(source) => return Err(ContextError::Read { path: ignore_path, source }),
+            Err(source) => {
+                return Err(ContextError::Read {
+                    path: ignore_path,
+                    source,
+                });
+            }
         };
         std::fs::metadata(root).map_err(read_error(root))?;
         let dockerfile_path = std::path::absolute(root.join(dockerfile))
@@ -149,7 +154,8 @@ impl BuildContext {
     pub fn into_stream(
         self,
     ) -> impl futures::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
-        let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(CHANNEL_CHUNKS);
+        let (sender, receiver) =
+            tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(CHANNEL_CHUNKS);
         std::thread::spawn(move || {
             let writer = ChannelWriter {
                 sender: sender.clone(),
@@ -158,7 +164,10 @@ impl BuildContext {
             if let Err(error) = self.write_tar(writer) {
                 let _ = sender.blocking_send(Err(std::io::Error::new(
                     error.kind(),
-                    format!("failed to send the build context {}: {error}", self.root.display()),
+                    format!(
+                        "failed to send the build context {}: {error}",
+                        self.root.display()
+                    ),
                 )));
             }
         });
@@ -182,7 +191,10 @@ impl ChannelWriter {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        let chunk = Bytes::from(std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK)));
+        let chunk = Bytes::from(std::mem::replace(
+            &mut self.buffer,
+            Vec::with_capacity(CHUNK),
+        ));
         self.sender
             .blocking_send(Ok(chunk))
             .map_err(|_| std::io::Error::other("the Docker Engine stopped reading the context"))
@@ -247,10 +259,8 @@ mod tests {
     use super::*;
 
     fn tree(label: &str, files: &[(&str, &str)]) -> PathBuf {
-        let root = std::env::temp_dir().join(format!(
-            "slipway-context-{label}-{}",
-            std::process::id()
-        ));
+        let root =
+            std::env::temp_dir().join(format!("slipway-context-{label}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         for (path, text) in files {
             let path = root.join(path);
@@ -281,7 +291,10 @@ mod tests {
             "ignore",
             &[
                 ("Dockerfile", "FROM scratch\n"),
-                (".dockerignore", "Dockerfile\n.dockerignore\n*.log\nsecret\ncache/**\n!cache/keep\n"),
+                (
+                    ".dockerignore",
+                    "Dockerfile\n.dockerignore\n*.log\nsecret\ncache/**\n!cache/keep\n",
+                ),
                 ("app.txt", "app"),
                 ("debug.log", "log"),
                 ("secret/key", "k"),
@@ -292,7 +305,13 @@ mod tests {
         let context = BuildContext::collect(&root, "Dockerfile").unwrap();
         assert_eq!(
             names_in_tar(&context),
-            [".dockerignore", "Dockerfile", "app.txt", "cache/", "cache/keep"]
+            [
+                ".dockerignore",
+                "Dockerfile",
+                "app.txt",
+                "cache/",
+                "cache/keep"
+            ]
         );
         assert_eq!(context.dockerfile, "Dockerfile");
         let _ = std::fs::remove_dir_all(root);
@@ -302,7 +321,10 @@ mod tests {
     fn a_dockerfile_outside_the_context_is_sent_under_its_own_name() {
         let root = tree(
             "outside",
-            &[("docker/web.Dockerfile", "FROM scratch\n"), ("app/a.txt", "a")],
+            &[
+                ("docker/web.Dockerfile", "FROM scratch\n"),
+                ("app/a.txt", "a"),
+            ],
         );
         let context = BuildContext::collect(&root.join("app"), "../docker/web.Dockerfile").unwrap();
         assert_eq!(context.dockerfile, OUTSIDE_DOCKERFILE);
@@ -315,7 +337,9 @@ mod tests {
         let root = tree("missing", &[("a.txt", "a")]);
         let error = BuildContext::collect(&root, "Containerfile").unwrap_err();
         assert!(
-            error.to_string().starts_with("failed to find the Dockerfile ")
+            error
+                .to_string()
+                .starts_with("failed to find the Dockerfile ")
                 && error.to_string().ends_with("/Containerfile"),
             "{error}"
         );

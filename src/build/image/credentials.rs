@@ -227,9 +227,16 @@ mod tests {
         )
         .unwrap();
         let local = config.for_registry("127.0.0.1:5000").unwrap();
-        assert_eq!((local.username.as_str(), local.password.as_str()), ("user", "pa:ss"));
+        assert_eq!(
+            (local.username.as_str(), local.password.as_str()),
+            ("user", "pa:ss")
+        );
         for alias in ["docker.io", "registry-1.docker.io", "index.docker.io"] {
-            assert_eq!(config.for_registry(alias).unwrap().username, "hub", "{alias}");
+            assert_eq!(
+                config.for_registry(alias).unwrap().username,
+                "hub",
+                "{alias}"
+            );
         }
         assert!(config.for_registry("127.0.0.1:5001").is_none());
     }
@@ -249,7 +256,10 @@ mod tests {
                 r#"{"auths": {"r.example": {"auth": "bm9jb2xvbg=="}}}"#,
                 "auths.\"r.example\".auth is not base64 of `user:password`",
             ),
-            (r#"{"auths": {"r.example": {"auth": "%%%"}}}"#, "is not base64"),
+            (
+                r#"{"auths": {"r.example": {"auth": "%%%"}}}"#,
+                "is not base64",
+            ),
         ] {
             let message = parse(text).unwrap_err().to_string();
             assert!(message.contains(expected), "{message}");

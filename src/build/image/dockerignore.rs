@@ -193,9 +193,11 @@ fn matches(tokens: &[Token], text: &[char]) -> bool {
     match first {
         Token::Literal(c) => text.first() == Some(c) && matches(rest, &text[1..]),
         Token::AnyChar => text.first().is_some_and(|c| *c != '/') && matches(rest, &text[1..]),
-        Token::Class { ranges, negated } => text.first().is_some_and(|c| {
-            *c != '/' && ranges.iter().any(|(low, high)| low <= c && c <= high) != *negated
-        }) && matches(rest, &text[1..]),
+        Token::Class { ranges, negated } => {
+            text.first().is_some_and(|c| {
+                *c != '/' && ranges.iter().any(|(low, high)| low <= c && c <= high) != *negated
+            }) && matches(rest, &text[1..])
+        }
         Token::Star => {
             let mut skip = 0;
             loop {

@@ -135,8 +135,7 @@ impl DockerImagePublisher {
         runtime.block_on(async {
             if docker.is_none() {
                 let host = docker_host(runner, self.settings.docker_host.as_deref());
-                *docker =
-                    Some(connect(host.as_deref(), self.settings.docker_wait, &notice).await?);
+                *docker = Some(connect(host.as_deref(), self.settings.docker_wait, &notice).await?);
             }
             let Some(docker) = docker.as_ref() else {
                 unreachable!("connected above");
@@ -149,7 +148,10 @@ impl DockerImagePublisher {
             build_image(docker, &request, context, config.to_docker_map(), &output).await?;
             let first_tag = request.tags[0].clone();
             if !image.push {
-                log.container(&format!("Image {} built; not pushed (push: false)", image.name));
+                log.container(&format!(
+                    "Image {} built; not pushed (push: false)",
+                    image.name
+                ));
                 export_variables(runner, &image.name, None, &first_tag, log);
                 return Ok(ImageResult {
                     name: image.name.clone(),
@@ -161,8 +163,14 @@ impl DockerImagePublisher {
             }
             for tag in &request.tags {
                 notice(&format!("Pushing {}:{tag}", request.repository));
-                push_tag(docker, &request.repository, tag, push_credentials.clone(), &output)
-                    .await?;
+                push_tag(
+                    docker,
+                    &request.repository,
+                    tag,
+                    push_credentials.clone(),
+                    &output,
+                )
+                .await?;
             }
             let auth = registry_credentials
                 .map(|found| found.to_oci())
@@ -216,7 +224,12 @@ fn resolve_output(
         return Err(invalid("tags", "is empty".to_owned()));
     }
     let mut texts: Vec<String> = image.tags.clone();
-    texts.extend(image.build_args.iter().map(|argument| argument.value.clone()));
+    texts.extend(
+        image
+            .build_args
+            .iter()
+            .map(|argument| argument.value.clone()),
+    );
     let values = substitute(&image.name, &texts, runner)?;
     let (tags, argument_values) = values.split_at(image.tags.len());
     for (written, tag) in image.tags.iter().zip(tags) {

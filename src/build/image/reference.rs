@@ -191,7 +191,11 @@ mod tests {
     fn image_variables_upper_case_the_name() {
         assert_eq!(
             image_variables("my-web"),
-            ["IMAGE_MY_WEB_URI", "IMAGE_MY_WEB_DIGEST", "IMAGE_MY_WEB_TAG"]
+            [
+                "IMAGE_MY_WEB_URI",
+                "IMAGE_MY_WEB_DIGEST",
+                "IMAGE_MY_WEB_TAG"
+            ]
         );
     }
 }
