@@ -91,8 +91,18 @@ fn build(
     credentials_dir: PathBuf,
     project: Vec<(String, String)>,
 ) -> Build {
+    build_with(BUILDSPEC, scratch, images, credentials_dir, project)
+}
+
+fn build_with(
+    buildspec: &str,
+    scratch: &Scratch,
+    images: Vec<ImageOutput>,
+    credentials_dir: PathBuf,
+    project: Vec<(String, String)>,
+) -> Build {
     let config = ExecutorConfig {
-        buildspec: BUILDSPEC.to_owned(),
+        buildspec: buildspec.to_owned(),
         buildspec_name: "buildspec.yml".to_owned(),
         metadata: BuildMetadata::new("image-test"),
         src_dir: scratch.0.clone(),
@@ -444,4 +454,39 @@ fn an_image_with_push_false_is_built_but_not_pushed() {
     );
     assert!(!build.log.contains("Pushing "), "{}", build.log);
     remove_local_images(&[format!("{repository}:build-0123456")]);
+}
+
+#[test]
+fn docker_commands_in_a_buildspec_reach_the_daemon_named_by_docker_host() {
+    let scratch = source("cli-in-buildspec", DOCKERFILE);
+    let tag = format!(
+        "slipway-test/in-buildspec:{}-{}",
+        std::process::id(),
+        unique()
+    );
+    let buildspec = format!(
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - echo \"host=$DOCKER_HOST\"\n      - docker build -q -t {tag} .\n      - docker image inspect --format 'built={{{{.Id}}}}' {tag}\n"
+    );
+    let host =
+        std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+    let build = build_with(
+        &buildspec,
+        &scratch,
+        Vec::new(),
+        scratch.0.join("no-credentials"),
+        vec![("DOCKER_HOST".into(), host.clone())],
+    );
+    assert_eq!(
+        build.result.build_status,
+        BuildStatus::Succeeded,
+        "{}",
+        build.log
+    );
+    assert!(
+        build.log.contains(&format!("\nhost={host}\n")),
+        "{}",
+        build.log
+    );
+    assert!(build.log.contains("\nbuilt=sha256:"), "{}", build.log);
+    remove_local_images(&[tag]);
 }
