@@ -6,6 +6,9 @@
 //! - `slipway executor install --to DIR` copies this binary to `DIR/slipway` (the init container
 //!   that makes the executor available in any build image; see the Dockerfile).
 //!
+//! Image outputs (`--images`, `--credentials-dir`, `--docker-wait-seconds`) are described in
+//! [`super::executor_images`] and built by [`crate::build::image`].
+//!
 //! Every flag can also be set through the environment variable named in `--help`
 //! (`SLIPWAY_EXECUTOR_*`); those variables are not passed on to the build's commands.
 

@@ -57,6 +57,13 @@
 //! negotiated. `DOCKER_HOST` stays visible to buildspec commands, so `docker build` and
 //! `docker push` in a buildspec reach the same daemon.
 
+//!
+//! # Caveats
+//! Images are built by the engine's classic builder (the only one reachable without a BuildKit
+//! session), so BuildKit-only Dockerfile syntax (`RUN --mount`, heredocs) fails with the
+//! daemon's message; one platform (the daemon's) is built. Tags are pushed one after another;
+//! the digest is read for the first tag (all tags name the same manifest).
+
 pub mod builder;
 pub mod cache;
 pub mod context;
