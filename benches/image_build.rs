@@ -45,7 +45,8 @@ fn context_dir() -> std::path::PathBuf {
     dir
 }
 
-fn time_cli(context: &Path) -> Duration {
+/// Times one CLI build; the image id goes to `built`.
+fn time_cli(context: &Path, built: &mut Vec<String>) -> Duration {
     let start = Instant::now();
     let output = Command::new("docker")
         .args(["build", "--no-cache", "--quiet", "-t"])
@@ -55,13 +56,16 @@ fn time_cli(context: &Path) -> Duration {
         .expect("the docker CLI is needed for this benchmark (docker.io)");
     let elapsed = start.elapsed();
     assert!(output.status.success(), "docker build failed: {output:?}");
+    built.push(String::from_utf8_lossy(&output.stdout).trim().to_owned());
     elapsed
 }
 
+/// Times one bollard build; the image id goes to `built`.
 fn time_bollard(
     runtime: &tokio::runtime::Runtime,
     docker: &bollard::Docker,
     context: &Path,
+    built: &mut Vec<String>,
 ) -> Duration {
     let request = BuildRequest {
         name: "bench".to_owned(),
@@ -75,7 +79,7 @@ fn time_bollard(
     };
     let start = Instant::now();
     let collected = BuildContext::collect(context, "Dockerfile").expect("the bench context");
-    runtime
+    let id = runtime
         .block_on(build_image(
             docker,
             &request,
@@ -84,7 +88,9 @@ fn time_bollard(
             &|_| {},
         ))
         .expect("the bollard build");
-    start.elapsed()
+    let elapsed = start.elapsed();
+    built.push(id);
+    elapsed
 }
 
 fn main() {
@@ -98,18 +104,19 @@ fn main() {
         .block_on(connect(host.as_deref(), Duration::ZERO, &|_| {}))
         .expect("the Docker Engine is needed for this benchmark");
     // Warm up both (page cache, the CLI's first start).
-    time_cli(&context);
-    time_bollard(&runtime, &docker, &context);
+    let mut built = Vec::new();
+    time_cli(&context, &mut built);
+    time_bollard(&runtime, &docker, &context, &mut built);
     let mut cli = Vec::new();
     let mut bollard = Vec::new();
     for _ in 0..RUNS {
-        cli.push(time_cli(&context));
-        bollard.push(time_bollard(&runtime, &docker, &context));
+        cli.push(time_cli(&context, &mut built));
+        bollard.push(time_bollard(&runtime, &docker, &context, &mut built));
     }
+    // Every nocache build is a new image: remove them all (and their intermediate layers).
     let _ = Command::new("docker")
         .args(["rmi", "--force"])
-        .arg(format!("{REPOSITORY}:cli"))
-        .arg(format!("{REPOSITORY}:bollard"))
+        .args(&built)
         .output();
     let _ = std::fs::remove_dir_all(&context);
     let cli = median(cli);
