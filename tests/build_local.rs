@@ -112,20 +112,94 @@ fn a_failing_local_build_exits_1_and_names_the_command() {
     assert!(stdout.contains("\nBUILD              FAILED "), "{stdout}");
 }
 
+const CONTAINER_BUILDSPEC: &str = r#"version: 0.2
+phases:
+  pre_build:
+    commands:
+      - IMAGE_TAG=abc1234
+  build:
+    commands:
+      - echo "$GREETING $TARGET $IMAGE_TAG in $CODEBUILD_SRC_DIR image $CODEBUILD_BUILD_IMAGE"
+      - echo built > out.txt
+      - test "$FAIL" != yes
+  post_build:
+    commands:
+      - echo "post_build succeeding=$CODEBUILD_BUILD_SUCCEEDING"
+env:
+  variables:
+    GREETING: hello
+    TARGET: buildspec
+"#;
+
 #[test]
-fn an_image_is_refused_until_container_builds_exist() {
-    let dir = source_dir("image", BUILDSPEC);
+fn a_local_build_with_an_image_runs_the_executor_inside_that_image() {
+    let image = slipway_testcluster::simulate::test_images::busybox_image();
+    let dir = source_dir("image", CONTAINER_BUILDSPEC);
+    let (code, stdout, stderr) = slipway(&[
+        "build",
+        "--local",
+        "--source",
+        dir.to_str().unwrap(),
+        "--image",
+        image,
+        "--env",
+        "TARGET=world",
+    ]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains(" Entering phase BUILD\n"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "\nhello world abc1234 in /workspace/src image {image}\n"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\nBUILD              SUCCEEDED "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("Build SUCCEEDED: build succeeded\n"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out.txt")).unwrap(),
+        "built\n"
+    );
+}
+
+#[test]
+fn a_failing_local_build_in_an_image_exits_1_as_on_the_host() {
+    let image = slipway_testcluster::simulate::test_images::busybox_image();
+    let dir = source_dir("image-fail", CONTAINER_BUILDSPEC);
+    let (code, stdout, stderr) = slipway(&[
+        "build",
+        "--local",
+        "--source",
+        dir.to_str().unwrap(),
+        "--image",
+        image,
+        "--env",
+        "FAIL=yes",
+    ]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(stdout.contains("\npost_build succeeding=0\n"), "{stdout}");
+    assert!(stdout.contains("\nBUILD              FAILED "), "{stdout}");
+}
+
+#[test]
+fn a_missing_image_is_named() {
+    let dir = source_dir("image-missing", BUILDSPEC);
     let (code, _, stderr) = slipway(&[
         "build",
         "--local",
         "--source",
         dir.to_str().unwrap(),
         "--image",
-        "alpine:3",
+        "slipway-test-no-such-image:never",
     ]);
     assert_eq!(code, 2);
     assert!(
-        stderr.contains("not yet supported: run without --image"),
+        stderr.contains("failed to find the image slipway-test-no-such-image:never"),
         "{stderr}"
     );
 }

@@ -12,11 +12,15 @@
 //!   (`slipway executor fetch git`, the build pod's `fetch-source` init container).
 //! - [`artifacts`] — the buildspec's `artifacts` packaged (deterministic ZIP) and uploaded to
 //!   the artifact store (OCI registry or object storage), and fetched back as a source.
-//! - *(later issues)* the image builder (bollard) and the BuildRun
-//!   controller that renders the Job.
+//! - [`image`] — image outputs built and pushed through the Docker Engine (bollard), digests
+//!   read back from the registry, the layer cache kept in the registry.
+//! - [`container`] — `slipway build --local --image IMAGE`: the executor inside a container.
+//! - *(later issues)* the BuildRun controller that renders the Job.
 //!
 //! `slipway buildspec check FILE...` (in [`crate::cli`]) is the parser's command-line face.
 pub mod artifacts;
 pub mod buildspec;
+pub mod container;
 pub mod executor;
+pub mod image;
 pub mod source;

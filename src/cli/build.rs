@@ -8,8 +8,10 @@
 //! FAILED, `2` FAULT. `parameter-store` and `secrets-manager` names are read from
 //! `--parameter-store-dir`/`--secrets-manager-dir` (one file per key).
 //!
-//! `--image IMAGE` (running inside a container through the Docker Engine) comes with the
-//! image-builder work and is refused with a clear message until then.
+//! With `--image IMAGE` the same executor runs inside a container of IMAGE through the Docker
+//! Engine (`DOCKER_HOST` or the local socket); see [`crate::build::container`] for how the
+//! binary, the source and the buildspec get there. Output, phase table and exit code are the
+//! same as on the host.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,6 +20,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use clap::Args;
 
+use crate::build::container::{ContainerBuild, run_in_container};
 use crate::build::executor::report::phase_table;
 use crate::build::executor::{
     BuildMetadata, EnvironmentSources, ExecutorConfig, LogSink, NoArtifactStore, ParameterMounts,
@@ -38,7 +41,7 @@ pub struct BuildOptions {
     /// The buildspec file (default: `buildspec.yml` in the source directory).
     #[arg(long, value_name = "FILE")]
     pub buildspec: Option<PathBuf>,
-    /// Run inside a container of IMAGE (not yet supported).
+    /// Run inside a container of IMAGE through the Docker Engine.
     #[arg(long, value_name = "IMAGE")]
     pub image: Option<String>,
     /// A variable for the build, beating the buildspec's (repeatable).
@@ -72,11 +75,6 @@ fn build(options: &BuildOptions) -> anyhow::Result<u8> {
             "only local builds run from the command line: add --local, or create a BuildRun in the cluster"
         );
     }
-    if let Some(image) = &options.image {
-        anyhow::bail!(
-            "--image {image}: builds inside a container are not yet supported: run without --image to use this machine's shell"
-        );
-    }
     let source = absolute(&options.source)?;
     if !source.is_dir() {
         anyhow::bail!("--source {}: not a directory", source.display());
@@ -94,8 +92,12 @@ fn build(options: &BuildOptions) -> anyhow::Result<u8> {
             .with_context(|| format!("--env `{pair}` is not K=V"))?;
         project.push((name.to_owned(), value.to_owned()));
     }
+    let initiator = std::env::var("USER").ok().or(Some("local".to_owned()));
+    if let Some(image) = &options.image {
+        return build_in_container(options, image, source, buildspec_path, project, initiator);
+    }
     let mut metadata = BuildMetadata::new("local");
-    metadata.initiator = std::env::var("USER").ok().or(Some("local".to_owned()));
+    metadata.initiator = initiator;
     let config = ExecutorConfig {
         buildspec,
         buildspec_name: buildspec_path.display().to_string(),
@@ -117,12 +119,62 @@ fn build(options: &BuildOptions) -> anyhow::Result<u8> {
     };
     let sink: LogSink = Arc::new(Mutex::new(std::io::stdout()));
     let result = run_build(&config, sink, &mut NoArtifactStore);
+    Ok(print_summary(&result))
+}
+
+/// The phase table and the closing line; returns the exit code.
+fn print_summary(result: &crate::build::executor::BuildResult) -> u8 {
     println!();
-    print!("{}", phase_table(&result));
+    print!("{}", phase_table(result));
     println!(
         "Build {}: {}",
         crate::build::executor::report::status_name(result.build_status),
         result.message.as_deref().unwrap_or_default()
     );
-    Ok(result.exit_code())
+    result.exit_code()
+}
+
+/// Runs the build inside a container of `image` (see [`crate::build::container`]).
+fn build_in_container(
+    options: &BuildOptions,
+    image: &str,
+    source: PathBuf,
+    buildspec: PathBuf,
+    env: Vec<(String, String)>,
+    initiator: Option<String>,
+) -> anyhow::Result<u8> {
+    let build = ContainerBuild {
+        image: image.to_owned(),
+        source,
+        buildspec: absolute(&buildspec)?,
+        env,
+        shell: options.shell.clone(),
+        parameter_store_dir: options
+            .parameter_store_dir
+            .as_deref()
+            .map(absolute)
+            .transpose()?,
+        secrets_manager_dir: options
+            .secrets_manager_dir
+            .as_deref()
+            .map(absolute)
+            .transpose()?,
+        initiator,
+        docker_host: std::env::var("DOCKER_HOST").ok(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")?;
+    let mut stdout = std::io::stdout();
+    let (result, exit_code) = runtime.block_on(run_in_container(&build, &mut stdout))?;
+    match result {
+        Some(result) => Ok(print_summary(&result)),
+        None => {
+            eprintln!(
+                "error: the executor in {image} wrote no result (container exit code {exit_code})"
+            );
+            Ok(2)
+        }
+    }
 }

@@ -7,6 +7,9 @@
 //! - `slipway executor install --to DIR` copies this binary to `DIR/slipway` (the init container
 //!   that makes the executor available in any build image; see the Dockerfile).
 //!
+//! Image outputs (`--images`, `--credentials-dir`, `--docker-wait-seconds`) are described in
+//! [`super::executor_images`] and built by [`crate::build::image`].
+//!
 //! Every flag can also be set through the environment variable named in `--help`
 //! (`SLIPWAY_EXECUTOR_*`); those variables are not passed on to the build's commands.
 
@@ -20,7 +23,7 @@ use clap::{Args, Subcommand};
 use crate::build::executor::environment::WEBHOOK_VARIABLES;
 use crate::build::executor::{
     BuildLog, BuildMetadata, EnvironmentSources, ExecutorConfig, NoArtifactStore, ParameterMounts,
-    ShellProgram, run_build, write_result,
+    ShellProgram, run_build_with_images, write_result,
 };
 
 /// The prefix of the executor's own environment variables.
@@ -141,6 +144,9 @@ pub struct RunOptions {
     /// The artifact store, its credentials and the primary artifact's record name.
     #[command(flatten)]
     pub artifacts: super::artifact_options::ArtifactUploadOptions,
+    /// Image outputs and credentials (`--images`, `--credentials-dir`).
+    #[command(flatten)]
+    pub image_outputs: super::executor_images::ImageOutputOptions,
 }
 
 /// Options of `slipway executor install`.
@@ -196,11 +202,12 @@ fn run_executor(options: &RunOptions) -> anyhow::Result<u8> {
         .filter(|(name, _)| options.project_env.contains(name))
         .cloned()
         .collect();
+    let src_dir = absolute(&options.source)?;
     let config = ExecutorConfig {
         buildspec,
         buildspec_name,
         metadata,
-        src_dir: absolute(&options.source)?,
+        src_dir,
         work_dir: options.work_dir.clone(),
         shell: options.shell.as_deref().map(ShellProgram::parse),
         sources: EnvironmentSources {
@@ -217,12 +224,17 @@ fn run_executor(options: &RunOptions) -> anyhow::Result<u8> {
     };
     let sink: crate::build::executor::LogSink =
         std::sync::Arc::new(std::sync::Mutex::new(std::io::stdout()));
+    let mut publisher = options.image_outputs.publisher(
+        config.src_dir.clone(),
+        options.artifacts.store.credentials_dir.clone(),
+    )?;
     let result = match options
         .artifacts
         .uploader(&config.metadata, config.src_dir.clone())?
     {
         Some(mut uploader) => {
-            let mut result = run_build(&config, sink.clone(), &mut uploader);
+            let mut result =
+                run_build_with_images(&config, sink.clone(), &mut uploader, &mut publisher);
             result.artifacts = uploader.records().to_vec();
             if let Err(error) = uploader.store_full_result(&mut result) {
                 let log = BuildLog::new(sink.clone(), std::sync::Arc::default());
@@ -232,7 +244,7 @@ fn run_executor(options: &RunOptions) -> anyhow::Result<u8> {
             }
             result
         }
-        None => run_build(&config, sink.clone(), &mut NoArtifactStore),
+        None => run_build_with_images(&config, sink.clone(), &mut NoArtifactStore, &mut publisher),
     };
     let termination =
         Some(options.termination_message_path.as_path()).filter(|path| path.as_os_str() != "-");

@@ -8,6 +8,7 @@ pub mod buildspec;
 mod check;
 mod crd;
 pub mod executor;
+pub mod executor_images;
 pub mod fetch;
 pub mod fetch_artifact;
 

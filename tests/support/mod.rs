@@ -1,6 +1,8 @@
 //! Helpers shared by the tests that run the built `slipway` binary on files.
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+pub mod registry;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -34,12 +34,18 @@
 //! [`ArtifactUploader`] is the hook where artifacts are uploaded after `post_build`:
 //! [`crate::build::artifacts::StoreUploader`] when the build has an artifact store,
 //! [`NoArtifactStore`] otherwise (local builds).
+//!
+//! # Images
+//! [`ImagePublisher`] is the hook where image outputs are built and pushed, at the end of a
+//! successful `BUILD` phase ([`publish`]; [`crate::build::image`] implements it with the
+//! Docker Engine). Their results are the result's `images`.
 
 pub mod environment;
 pub mod exported;
 pub mod log;
 pub mod masking;
 pub mod plan;
+pub mod publish;
 pub mod report;
 mod retry_pattern;
 mod run;
@@ -51,9 +57,11 @@ mod tests;
 
 pub use environment::{BuildMetadata, EnvironmentSources, ParameterMounts};
 pub use log::{BuildLog, LogSink};
+pub use publish::{ImagePublisher, NoImages, PublishFailure, PublishOutcome};
 pub use report::{BuildResult, TERMINATION_MESSAGE_LIMIT, termination_message};
 pub use run::{
     ArtifactUploader, ExecutorConfig, NoArtifactStore, command_failure_message, run_build,
+    run_build_with_images,
 };
 pub use shell::ShellProgram;
 

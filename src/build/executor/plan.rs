@@ -21,6 +21,10 @@
 //! - A phase that failed for good (not retried) makes the build fail: from then on
 //!   `CODEBUILD_BUILD_SUCCEEDING` is `0` ([`Step::RunCommand::build_succeeding`]), and the build
 //!   ends `FAILED` even when `CONTINUE` let later phases run. A failed upload fails the build.
+//! - With image outputs ([`Plan::with_image_publishing`]), a `BUILD` phase whose commands and
+//!   `finally` succeeded ends with [`Step::PublishImages`]; a failed publication fails the
+//!   phase like a failed command (its message becomes the context message), so the rules
+//!   above apply to it.
 //! - Exported variables are captured once the buildspec phases are over (after `post_build`,
 //!   or after the phase that ended the build), before the upload.
 
@@ -83,6 +87,8 @@ pub enum Step<'a> {
         /// `Some(next attempt)` when the phase runs again (`on-failure: RETRY`).
         retry: Option<u32>,
     },
+    /// Build and push the image outputs and report a [`Outcome::Publish`] (end of `BUILD`).
+    PublishImages,
     /// Capture `env.exported-variables` from the build's shell.
     CaptureExportedVariables,
     /// Upload artifacts and report a [`Outcome::Upload`].
@@ -105,6 +111,13 @@ pub enum Outcome {
     /// A command ran: its success and, on failure, the context message.
     Command {
         /// Whether it exited 0.
+        succeeded: bool,
+        /// The context message when it failed.
+        message: String,
+    },
+    /// The image outputs were published: their success and, on failure, the context message.
+    Publish {
+        /// Whether every image was built and pushed.
         succeeded: bool,
         /// The context message when it failed.
         message: String,
@@ -149,6 +162,10 @@ enum State {
         index: usize,
         failure: Option<String>,
     },
+    Publishing {
+        phase: usize,
+        attempt: u32,
+    },
     Completed {
         then: Then,
     },
@@ -178,6 +195,7 @@ pub struct Plan<'a> {
     phases: &'a Phases,
     state: State,
     succeeding: bool,
+    publish_images: bool,
 }
 
 impl<'a> Plan<'a> {
@@ -187,7 +205,15 @@ impl<'a> Plan<'a> {
             phases,
             state: State::NotStarted,
             succeeding: true,
+            publish_images: false,
         }
+    }
+
+    /// The same plan with a [`Step::PublishImages`] at the end of a successful `BUILD` phase.
+    #[must_use]
+    pub fn with_image_publishing(mut self) -> Plan<'a> {
+        self.publish_images = true;
+        self
     }
 
     /// Whether no phase has failed for good so far (`CODEBUILD_BUILD_SUCCEEDING`).
@@ -208,6 +234,16 @@ impl<'a> Plan<'a> {
                 index,
                 failure,
             } => self.after_command(phase, attempt, block, index, failure, outcome),
+            State::Publishing { phase, attempt } => {
+                let failure = match outcome {
+                    Outcome::Publish {
+                        succeeded: false,
+                        message,
+                    } => Some(message),
+                    _ => None,
+                };
+                self.complete_phase(phase, attempt, failure)
+            }
             State::Completed { then } => match then {
                 Then::Phase { phase, attempt } => self.enter(phase, attempt),
                 Then::EndPhases { upload } => {
@@ -324,6 +360,14 @@ impl<'a> Plan<'a> {
     }
 
     fn complete(&mut self, phase: usize, attempt: u32, failure: Option<String>) -> Step<'a> {
+        if self.publish_images && failure.is_none() && PhaseName::ALL[phase] == PhaseName::Build {
+            self.state = State::Publishing { phase, attempt };
+            return Step::PublishImages;
+        }
+        self.complete_phase(phase, attempt, failure)
+    }
+
+    fn complete_phase(&mut self, phase: usize, attempt: u32, failure: Option<String>) -> Step<'a> {
         let name = PhaseName::ALL[phase];
         let Some(message) = failure else {
             self.state = State::Completed {

@@ -12,7 +12,8 @@
 //! The full result when it fits, with `"complete": true`. Otherwise a summary with
 //! `"complete": false`: status, message and phases kept (messages shortened), exported variables
 //! kept while they fit and the names of the others in `omittedExportedVariables` (artifact
-//! records likewise, before the variables: `artifacts` and `omittedArtifacts`), and
+//! records likewise, before the variables: `artifacts` and `omittedArtifacts`), `images`
+//! kept (dropped only in the last resort, with the phases), and
 //! `resultFile` naming the file that holds the full result (written whenever a result file is
 //! configured), and `resultLocation` naming the copy in the artifact store when one is
 //! configured (the pod's files are gone once it ends; the store is how the controller reads
@@ -30,7 +31,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::api::buildrun::{BuildPhase, BuildPhaseType, BuildStatus};
+use crate::api::buildrun::{BuildPhase, BuildPhaseType, BuildStatus, ImageResult};
 use crate::api::common::{ArtifactRecord, NameValue};
 
 /// Kubernetes' limit on a container's termination message.
@@ -67,6 +68,9 @@ pub struct BuildResult {
     /// `env.exported-variables` as they stood after the last phase (secrets masked).
     #[serde(default)]
     pub exported_variables: Vec<NameValue>,
+    /// Image outputs built and pushed, with the digests read back from the registry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<ImageResult>,
     /// Exported variables left out of a shortened termination message.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub omitted_exported_variables: Vec<String>,
@@ -99,12 +103,20 @@ impl BuildResult {
             end_time: Time(Timestamp::now()),
             phases: Vec::new(),
             exported_variables: Vec::new(),
+            images: Vec::new(),
             omitted_exported_variables: Vec::new(),
             artifacts: Vec::new(),
             omitted_artifacts: Vec::new(),
             result_location: None,
             result_file: None,
         }
+    }
+
+    /// The same result with `images` recorded.
+    #[must_use]
+    pub fn with_images(mut self, images: Vec<ImageResult>) -> BuildResult {
+        self.images = images;
+        self
     }
 
     /// The process exit code for this result (see the module docs).
@@ -176,13 +188,18 @@ pub fn termination_message(result: &BuildResult, result_file: Option<&str>) -> S
         text = summary.to_json();
     }
     if text.len() > TERMINATION_MESSAGE_LIMIT {
-        // Only status and pointer are sure to fit.
+        // Only status and pointer are sure to fit; the images (the digests a pipeline deploys)
+        // stay when they do.
         summary.phases.clear();
         summary.exported_variables.clear();
         summary.omitted_exported_variables.clear();
         summary.artifacts.clear();
         summary.omitted_artifacts.clear();
         text = summary.to_json();
+        if text.len() > TERMINATION_MESSAGE_LIMIT {
+            summary.images.clear();
+            text = summary.to_json();
+        }
     }
     text
 }
@@ -291,4 +308,31 @@ pub fn phase_table(result: &BuildResult) -> String {
         ));
     }
     table
+}
+
+#[cfg(test)]
+mod image_tests {
+    use super::*;
+
+    #[test]
+    fn a_shortened_termination_message_keeps_the_images() {
+        let mut result = BuildResult::new(BuildStatus::Succeeded, Timestamp::now());
+        result.exported_variables = vec![NameValue {
+            name: "HUGE".into(),
+            value: "x".repeat(10_000),
+        }];
+        result.images = vec![ImageResult {
+            name: "web".into(),
+            repository: "127.0.0.1:5000/web".into(),
+            tags: vec!["abc1234".into()],
+            digest: Some(format!("sha256:{}", "0".repeat(64))),
+            image_uri: Some(format!("127.0.0.1:5000/web@sha256:{}", "0".repeat(64))),
+        }];
+        let message = termination_message(&result, Some("/workspace/.slipway/result.json"));
+        assert!(message.len() <= TERMINATION_MESSAGE_LIMIT);
+        let summary: BuildResult = serde_json::from_str(&message).unwrap();
+        assert!(!summary.complete);
+        assert_eq!(summary.images, result.images);
+        assert_eq!(summary.omitted_exported_variables, ["HUGE"]);
+    }
 }

@@ -12,6 +12,7 @@ use super::exported::capture_exported_variables;
 use super::log::{BuildLog, LogSink};
 use super::masking::Masker;
 use super::plan::{Outcome, PhaseOutcome, Plan, Step};
+use super::publish::{ImagePublisher, NoImages};
 use super::report::{BuildResult, PhaseRecorder, phase_type, status_name};
 use super::shell::{
     CommandRunner, FreshShell, SharedShell, ShellProgram, ShellSettings, create_work_dir,
@@ -77,6 +78,16 @@ pub fn run_build(
     config: &ExecutorConfig,
     sink: LogSink,
     uploader: &mut dyn ArtifactUploader,
+) -> BuildResult {
+    run_build_with_images(config, sink, uploader, &mut NoImages)
+}
+
+/// [`run_build`] with image outputs, published by `publisher` at the end of `BUILD`.
+pub fn run_build_with_images(
+    config: &ExecutorConfig,
+    sink: LogSink,
+    uploader: &mut dyn ArtifactUploader,
+    publisher: &mut dyn ImagePublisher,
 ) -> BuildResult {
     let start = config.metadata.start_time;
     let plain_log = BuildLog::new(sink.clone(), Arc::new(Masker::default()));
@@ -144,7 +155,7 @@ pub fn run_build(
     } else {
         Box::new(FreshShell::new(settings))
     };
-    let result = follow_plan(&spec, runner.as_mut(), &log, uploader, start);
+    let result = follow_plan(&spec, runner.as_mut(), &log, uploader, publisher, start);
     runner.close();
     // The work directory only holds this build's command files and snapshots.
     let _ = std::fs::remove_dir_all(&work_dir);
@@ -251,9 +262,14 @@ fn follow_plan(
     runner: &mut dyn CommandRunner,
     log: &BuildLog,
     uploader: &mut dyn ArtifactUploader,
+    publisher: &mut dyn ImagePublisher,
     start: k8s_openapi::jiff::Timestamp,
 ) -> BuildResult {
     let mut plan = Plan::new(&spec.phases);
+    if publisher.has_images() {
+        plan = plan.with_image_publishing();
+    }
+    let mut images = Vec::new();
     let mut recorder = PhaseRecorder::default();
     let mut exported = Vec::new();
     let mut first_failure: Option<String> = None;
@@ -296,8 +312,36 @@ fn follow_plan(
                             Some(message),
                             exported,
                             start,
-                        );
+                        )
+                        .with_images(images);
                     }
+                };
+            }
+            Step::PublishImages => {
+                let published = publisher.publish(runner, log);
+                images.extend(published.images);
+                outcome = match published.failure {
+                    None => Outcome::Publish {
+                        succeeded: true,
+                        message: String::new(),
+                    },
+                    Some(failure) if failure.fault => {
+                        let message = log.masker().mask(&failure.message);
+                        log.container(&context_line(&message));
+                        recorder.complete(BuildStatus::Fault, Some(message.clone()));
+                        return finish(
+                            recorder,
+                            BuildStatus::Fault,
+                            Some(message),
+                            exported,
+                            start,
+                        )
+                        .with_images(images);
+                    }
+                    Some(failure) => Outcome::Publish {
+                        succeeded: false,
+                        message: log.masker().mask(&failure.message),
+                    },
                 };
             }
             Step::CompletePhase {
@@ -360,7 +404,8 @@ fn follow_plan(
                     (BuildStatus::Failed, message)
                 };
                 log.container(&format!("Build complete State: {}", status_name(status)));
-                return finish(recorder, status, Some(message), exported, start);
+                return finish(recorder, status, Some(message), exported, start)
+                    .with_images(images);
             }
         }
     }

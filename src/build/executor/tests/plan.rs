@@ -12,6 +12,10 @@ use std::collections::HashMap;
 use crate::build::buildspec::parse_buildspec;
 use crate::build::executor::plan::{Block, Outcome, PhaseOutcome, Plan, Step};
 
+/// The key in `failures` that gives the plan image outputs; its count is how many times
+/// publishing fails.
+pub(super) const PUBLISH: &str = "<publish images>";
+
 /// The steps taken for `phases` when the commands in `failures` fail (each the given number
 /// of times before succeeding) and the upload succeeds or not.
 pub(super) fn trace_with(
@@ -27,6 +31,9 @@ pub(super) fn trace_with(
     };
     let mut remaining: HashMap<&str, u32> = failures.iter().copied().collect();
     let mut plan = Plan::new(&spec.phases);
+    if remaining.contains_key(PUBLISH) {
+        plan = plan.with_image_publishing();
+    }
     let mut outcome = Outcome::None;
     let mut trace = Vec::new();
     for _ in 0..200 {
@@ -81,6 +88,17 @@ pub(super) fn trace_with(
                     "complete {} {status}{retry}",
                     phase.build_phase_type()
                 ));
+            }
+            Step::PublishImages => {
+                trace.push("publish".to_owned());
+                let failed = remaining.get_mut(PUBLISH).filter(|left| **left > 0);
+                outcome = Outcome::Publish {
+                    succeeded: failed.is_none(),
+                    message: "IMAGE_PUSH_ERROR: denied".to_owned(),
+                };
+                if let Some(left) = failed {
+                    *left -= 1;
+                }
             }
             Step::CaptureExportedVariables => trace.push("capture".to_owned()),
             Step::UploadArtifacts { .. } => {
