@@ -198,12 +198,21 @@ pub fn start(
             );
             let (part, labels, mut stop) = (part.clone(), labels.clone(), stop.clone());
             tasks.push(tokio::spawn(async move {
-                tokio::select! {
-                    ready = store.wait_until_ready() => if ready.is_ok() {
-                        readiness.set(&part, true);
-                        metrics.watch_synced.get_or_create(&labels).set(1);
-                    },
-                    _ = stop.wait_for(|stop| *stop) => {}
+                // The store's readiness signal wakes only its last waiter (the controller itself
+                // waits on it), so look at it on a short timer instead of awaiting it.
+                loop {
+                    if let Some(ready) = futures::FutureExt::now_or_never(store.wait_until_ready())
+                    {
+                        if ready.is_ok() {
+                            readiness.set(&part, true);
+                            metrics.watch_synced.get_or_create(&labels).set(1);
+                        }
+                        return;
+                    }
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_millis(100)) => {}
+                        _ = stop.wait_for(|stop| *stop) => return,
+                    }
                 }
             }));
         }
