@@ -156,23 +156,10 @@ pub fn start(
     };
     let mut tasks = Vec::new();
     for namespace in scopes {
-        let client = context.client.clone();
-        let (builds, jobs, pods): (
-            Api<DeserializeGuard<BuildRun>>,
-            Api<DeserializeGuard<Job>>,
-            Api<DeserializeGuard<Pod>>,
-        ) = match &namespace {
-            Some(namespace) => (
-                Api::namespaced(client.clone(), namespace),
-                Api::namespaced(client.clone(), namespace),
-                Api::namespaced(client, namespace),
-            ),
-            None => (
-                Api::all(client.clone()),
-                Api::all(client.clone()),
-                Api::all(client),
-            ),
-        };
+        let client = &context.client;
+        let builds = scoped::<DeserializeGuard<BuildRun>>(client, namespace.as_deref());
+        let jobs = scoped::<DeserializeGuard<Job>>(client, namespace.as_deref());
+        let pods = scoped::<DeserializeGuard<Pod>>(client, namespace.as_deref());
         let part = match &namespace {
             Some(namespace) => format!("BuildRun in {namespace}"),
             None => "BuildRun".to_owned(),
@@ -239,6 +226,17 @@ pub fn start(
         tasks.push(tokio::spawn(run));
     }
     tasks
+}
+
+/// An `Api` in one namespace, or across all.
+fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>,
+{
+    match namespace {
+        Some(namespace) => Api::namespaced(client.clone(), namespace),
+        None => Api::all(client.clone()),
+    }
 }
 
 /// The BuildRun a build pod belongs to (from its annotation, else its label).
