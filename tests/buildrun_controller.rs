@@ -480,6 +480,56 @@ async fn a_missing_secret_is_named_in_a_condition_until_it_exists() {
 }
 
 #[tokio::test]
+async fn a_missing_secret_key_is_named_from_the_pods_container_config_error() {
+    let harness = harness().await;
+    harness.simulation.script(
+        NAMESPACE,
+        "keyless-build",
+        PodScript::default().run(RunMode::Local),
+    );
+    let secrets: Api<Secret> = Api::namespaced(harness.cluster.client(), NAMESPACE);
+    let secret: Secret =
+        serde_json::from_value(json!({"metadata": {"name": "api"}, "stringData": {"other": "x"}}))
+            .unwrap();
+    secrets
+        .create(&PostParams::default(), &secret)
+        .await
+        .unwrap();
+    let options = BuildOptions {
+        executor_path: env!("CARGO_BIN_EXE_slipway").to_owned(),
+        ..BuildOptions::default()
+    };
+    let controller = Controller::start(&harness.cluster, options);
+    let mut spec = inline("      - echo $TOKEN\n");
+    spec["environment"]["env"] =
+        json!([{"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "api", "key": "token"}}}]);
+    harness.create("keyless", spec).await;
+    let build = harness
+        .wait_for("keyless", "the Stalled condition", |build| {
+            build.status.as_ref().is_some_and(|s| {
+                s.conditions
+                    .iter()
+                    .any(|c| c.type_ == "Stalled" && c.status == "True")
+            })
+        })
+        .await;
+    let (_, reason, message) = condition(&build, "Stalled");
+    assert_eq!(reason, "ContainerCannotStart");
+    assert!(
+        message.contains("couldn't find key token in Secret default/api"),
+        "{message}"
+    );
+    assert_eq!(build_status(&build), Some(BuildStatus::InProgress));
+    assert!(
+        harness
+            .event_reasons("keyless")
+            .await
+            .contains(&"Blocked".to_owned())
+    );
+    controller.stop().await;
+}
+
+#[tokio::test]
 async fn a_job_with_the_builds_name_owned_by_someone_else_is_not_adopted() {
     let harness = harness().await;
     let job: Job = serde_json::from_value(json!({
