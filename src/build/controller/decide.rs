@@ -30,9 +30,11 @@ use std::time::Duration;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
 
+use super::phases::{close, infrastructure_phases, phase, seconds_between};
 use super::reasons;
 use super::result::parse_result;
-use crate::api::buildrun::{BuildPhase, BuildPhaseType, BuildRunSpec, BuildRunStatus, BuildStatus};
+pub use super::world::{ContainerFacts, ContainerState, JobFacts, JobState, PodFacts, World};
+use crate::api::buildrun::{BuildPhaseType, BuildRunSpec, BuildRunStatus, BuildStatus};
 use crate::api::common::ChildReference;
 use crate::build::buildspec::parse_buildspec;
 use crate::build::job::{BUILD_CONTAINER, FETCH_CONTAINER, TOOLS_CONTAINER};
@@ -49,137 +51,6 @@ const BLOCKING_WAIT_REASONS: &[&str] = &[
     "ErrImageNeverPull",
     "InvalidImageName",
 ];
-
-/// Everything `decide` looks at.
-#[derive(Clone, Debug, PartialEq)]
-pub struct World {
-    /// The BuildRun's name.
-    pub name: String,
-    /// Its namespace.
-    pub namespace: String,
-    /// `metadata.generation`.
-    pub generation: Option<i64>,
-    /// `metadata.creationTimestamp`.
-    pub created: Option<Timestamp>,
-    /// The spec.
-    pub spec: BuildRunSpec,
-    /// The status as stored.
-    pub status: BuildRunStatus,
-    /// The build number: the stored one, or the next free one.
-    pub build_number: i64,
-    /// The Job.
-    pub job: JobState,
-    /// The Job's newest pod.
-    pub pod: Option<PodFacts>,
-    /// Secrets and ConfigMaps the spec names that do not exist (checked before the Job exists).
-    pub missing: Vec<String>,
-    /// Now.
-    pub now: Timestamp,
-}
-
-/// The Job with the build's name.
-#[derive(Clone, Debug, PartialEq)]
-pub enum JobState {
-    /// No such Job.
-    Absent,
-    /// Our Job (controller owner reference with the BuildRun's UID).
-    Owned(JobFacts),
-    /// A Job with the name that belongs to something else.
-    Foreign {
-        /// Its name.
-        name: String,
-        /// Its controller, as `Kind/name`, if any.
-        owner: Option<String>,
-    },
-}
-
-/// What matters of our Job.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct JobFacts {
-    /// Name.
-    pub name: String,
-    /// UID.
-    pub uid: String,
-    /// Creation time.
-    pub created: Option<Timestamp>,
-    /// Being deleted.
-    pub deleting: bool,
-    /// The `Failed` condition, when true: reason, message, time.
-    pub failed: Option<(String, String, Option<Timestamp>)>,
-}
-
-/// What matters of the build pod.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct PodFacts {
-    /// Name.
-    pub name: String,
-    /// `status.startTime` (the kubelet accepted it).
-    pub started: Option<Timestamp>,
-    /// `PodScheduled=False` message, when unschedulable.
-    pub unschedulable: Option<String>,
-    /// Init containers and the build container.
-    pub containers: Vec<ContainerFacts>,
-}
-
-impl PodFacts {
-    fn container(&self, name: &str) -> Option<&ContainerState> {
-        self.containers
-            .iter()
-            .find(|container| container.name == name)
-            .map(|container| &container.state)
-    }
-}
-
-/// One container's state.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ContainerFacts {
-    /// Container name.
-    pub name: String,
-    /// State.
-    pub state: ContainerState,
-}
-
-/// A container's state, as the kubelet reports it.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ContainerState {
-    /// Not started (or no status yet).
-    Waiting {
-        /// `ContainerCreating`, `PodInitializing`, `CreateContainerConfigError`, …
-        reason: String,
-        /// The kubelet's message.
-        message: String,
-    },
-    /// Running.
-    Running {
-        /// Since.
-        started: Option<Timestamp>,
-    },
-    /// Ended.
-    Terminated {
-        /// Exit code.
-        exit_code: i32,
-        /// `Completed`, `Error`, `OOMKilled`, …
-        reason: String,
-        /// The termination message.
-        message: String,
-        /// Start.
-        started: Option<Timestamp>,
-        /// End.
-        finished: Option<Timestamp>,
-    },
-}
-
-impl ContainerState {
-    fn started(&self) -> Option<Timestamp> {
-        match self {
-            ContainerState::Waiting { .. } => None,
-            ContainerState::Running { started } | ContainerState::Terminated { started, .. } => {
-                *started
-            }
-        }
-    }
-}
-
 /// The one change to make in the cluster.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
@@ -775,106 +646,6 @@ fn block(world: &World, decision: &mut Decision, reason: &'static str, message: 
     );
 }
 
-/// The controller's phase records (SUBMITTED … the build container's start) from the facts;
-/// returns the current phase.
-fn infrastructure_phases(
-    world: &World,
-    pod: Option<&PodFacts>,
-    status: &mut BuildRunStatus,
-) -> BuildPhaseType {
-    let job_created = match &world.job {
-        JobState::Owned(job) => job.created,
-        _ => None,
-    };
-    let succeeded = Some(BuildStatus::Succeeded);
-    let mut phases = vec![phase(
-        BuildPhaseType::Submitted,
-        world.created,
-        job_created,
-        job_created.and(succeeded),
-        None,
-    )];
-    if let Some(queued_at) = job_created {
-        let pod_started = pod.and_then(|pod| pod.started);
-        phases.push(phase(
-            BuildPhaseType::Queued,
-            Some(queued_at),
-            pod_started,
-            pod_started.and(succeeded),
-            None,
-        ));
-        if let (Some(pod), Some(pod_started)) = (pod, pod_started) {
-            let has_source = world.spec.source.is_some();
-            let tools = pod.container(TOOLS_CONTAINER);
-            let build_started = pod
-                .container(BUILD_CONTAINER)
-                .and_then(ContainerState::started);
-            let (provisioned, provisioning_status) = match tools {
-                Some(ContainerState::Terminated {
-                    exit_code,
-                    finished,
-                    ..
-                }) if has_source => (
-                    *finished,
-                    Some(if *exit_code == 0 {
-                        BuildStatus::Succeeded
-                    } else {
-                        BuildStatus::Fault
-                    }),
-                ),
-                _ => (build_started, build_started.and(succeeded)),
-            };
-            phases.push(phase(
-                BuildPhaseType::Provisioning,
-                Some(pod_started),
-                provisioned,
-                provisioning_status,
-                None,
-            ));
-            if has_source
-                && let Some(fetch) = pod.container(FETCH_CONTAINER)
-                && let Some(fetch_started) = fetch.started()
-            {
-                let (end, fetch_status) = match fetch {
-                    ContainerState::Terminated {
-                        exit_code,
-                        finished,
-                        ..
-                    } => (
-                        *finished,
-                        Some(if *exit_code == 0 {
-                            BuildStatus::Succeeded
-                        } else {
-                            BuildStatus::Failed
-                        }),
-                    ),
-                    _ => (None, None),
-                };
-                phases.push(phase(
-                    BuildPhaseType::DownloadSource,
-                    Some(fetch_started),
-                    end,
-                    fetch_status,
-                    None,
-                ));
-            }
-            if let Some(ContainerState::Running { started }) = pod.container(BUILD_CONTAINER) {
-                phases.push(phase(BuildPhaseType::Install, *started, None, None, None));
-            }
-        }
-    }
-    let current = phases
-        .iter()
-        .rev()
-        .find(|phase| phase.phase_status.is_none())
-        .or(phases.last())
-        .map_or(BuildPhaseType::Submitted, |phase| phase.phase_type);
-    // Keep the stored records where they say the same (their messages, for one).
-    status.phases = phases;
-    status.current_phase = Some(current);
-    current
-}
-
 /// The inline buildspec's first problem, as `spec.buildspec.inline:LINE:COLUMN: error: …`.
 pub fn invalid_inline_buildspec(spec: &BuildRunSpec) -> Option<String> {
     let text = spec.config.buildspec.as_ref()?.inline.as_deref()?;
@@ -915,41 +686,6 @@ fn queued_too_long(world: &World) -> bool {
 
 fn duration_between(from: Timestamp, to: Timestamp) -> Duration {
     Duration::try_from(to.duration_since(from)).unwrap_or(Duration::ZERO)
-}
-
-fn seconds_between(from: Timestamp, to: Timestamp) -> i64 {
-    to.duration_since(from).as_secs().max(0)
-}
-
-/// A phase record.
-fn phase(
-    phase_type: BuildPhaseType,
-    start: Option<Timestamp>,
-    end: Option<Timestamp>,
-    phase_status: Option<BuildStatus>,
-    message: Option<String>,
-) -> BuildPhase {
-    let duration_in_seconds = start
-        .zip(end)
-        .map(|(start, end)| seconds_between(start, end));
-    BuildPhase {
-        phase_type,
-        phase_status: if end.is_some() { phase_status } else { None },
-        start_time: start.map(Time),
-        end_time: end.map(Time),
-        duration_in_seconds,
-        message,
-    }
-}
-
-fn close(phase: &mut BuildPhase, end: Timestamp, status: BuildStatus, message: Option<String>) {
-    phase.end_time = Some(Time(end));
-    phase.phase_status = Some(status);
-    phase.duration_in_seconds = phase
-        .start_time
-        .as_ref()
-        .map(|start| seconds_between(start.0, end));
-    phase.message = message;
 }
 
 /// Sets a condition, keeping `lastTransitionTime` while its status stays.

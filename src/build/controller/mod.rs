@@ -34,9 +34,11 @@ pub mod apply;
 pub mod decide;
 pub mod history;
 pub mod observe;
+mod phases;
 pub mod reasons;
 pub mod result;
 pub mod status;
+pub mod world;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

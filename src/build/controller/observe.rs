@@ -514,3 +514,127 @@ fn references(build_run: &BuildRun) -> Vec<Reference> {
     }
     found
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn every_secret_and_config_map_the_spec_names_is_checked_with_its_field() {
+        let build_run: BuildRun = serde_json::from_value(json!({
+            "apiVersion": "slipway.dev/v1alpha1", "kind": "BuildRun", "metadata": {"name": "b"},
+            "spec": {
+                "source": {"git": {"url": "https://git.example.com/a.git", "credentialsSecret": {"name": "git"}}},
+                "environment": {
+                    "image": "alpine",
+                    "env": [{"name": "A", "valueFrom": {"secretKeyRef": {"name": "s1", "key": "k", "optional": true}}},
+                            {"name": "B", "valueFrom": {"configMapKeyRef": {"name": "c1", "key": "k"}}}],
+                    "envFrom": [{"secretRef": {"name": "bundle"}, "prefix": "X_"}],
+                    "parameters": {"parameterStoreConfigMap": "params", "secretsManagerSecret": "secrets"}
+                },
+                "images": [{"repository": "r/app", "credentialsSecret": {"name": "push"}}],
+                "artifactStore": {"objectStore": {"url": "s3://bucket", "credentialsSecret": {"name": "store"}}}
+            }
+        }))
+        .unwrap();
+        let found: Vec<(ReferenceKind, String, String, bool, Option<String>)> =
+            references(&build_run)
+                .into_iter()
+                .map(|r| (r.kind, r.name, r.field, r.optional, r.env_prefix))
+                .collect();
+        use ReferenceKind::{ConfigMap, Secret};
+        assert_eq!(
+            found,
+            vec![
+                (
+                    Secret,
+                    "git".into(),
+                    "spec.source.git.credentialsSecret".into(),
+                    false,
+                    None
+                ),
+                (
+                    Secret,
+                    "push".into(),
+                    "spec.images[0].credentialsSecret".into(),
+                    false,
+                    None
+                ),
+                (
+                    Secret,
+                    "store".into(),
+                    "spec.artifactStore.objectStore.credentialsSecret".into(),
+                    false,
+                    None
+                ),
+                (
+                    ConfigMap,
+                    "params".into(),
+                    "spec.environment.parameters.parameterStoreConfigMap".into(),
+                    false,
+                    None
+                ),
+                (
+                    Secret,
+                    "secrets".into(),
+                    "spec.environment.parameters.secretsManagerSecret".into(),
+                    false,
+                    None
+                ),
+                (
+                    Secret,
+                    "s1".into(),
+                    "spec.environment.env[0].valueFrom.secretKeyRef".into(),
+                    true,
+                    None
+                ),
+                (
+                    ConfigMap,
+                    "c1".into(),
+                    "spec.environment.env[1].valueFrom.configMapKeyRef".into(),
+                    false,
+                    None
+                ),
+                (
+                    Secret,
+                    "bundle".into(),
+                    "spec.environment.envFrom[0].secretRef".into(),
+                    false,
+                    Some("X_".into())
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn pod_facts_list_init_containers_before_the_build_container() {
+        let pod: Pod = serde_json::from_value(json!({
+            "metadata": {"name": "p"},
+            "spec": {"initContainers": [{"name": "slipway-tools"}], "containers": [{"name": "build"}]},
+            "status": {
+                "startTime": "2026-11-26T05:00:00Z",
+                "initContainerStatuses": [{"name": "slipway-tools", "image": "", "imageID": "", "ready": true, "restartCount": 0,
+                    "state": {"terminated": {"exitCode": 0, "reason": "Completed", "finishedAt": "2026-11-26T05:00:02Z"}}}],
+                "containerStatuses": [{"name": "build", "image": "", "imageID": "", "ready": false, "restartCount": 0,
+                    "state": {"waiting": {"reason": "CreateContainerConfigError", "message": "couldn't find key k"}}}]
+            }
+        }))
+        .unwrap();
+        let facts = pod_facts(&pod);
+        assert_eq!(facts.containers[0].name, "slipway-tools");
+        assert!(matches!(
+            facts.containers[0].state,
+            ContainerState::Terminated { exit_code: 0, .. }
+        ));
+        assert_eq!(
+            facts.containers[1].state,
+            ContainerState::Waiting {
+                reason: "CreateContainerConfigError".into(),
+                message: "couldn't find key k".into()
+            }
+        );
+        assert!(facts.started.is_some());
+    }
+}
