@@ -17,7 +17,8 @@
 //!
 //! The Docker daemon is a *native sidecar* (an init container with `restartPolicy: Always`,
 //! Kubernetes ≥ 1.29): an ordinary second container would keep the pod running after the build
-//! ends, so the Job would never finish.
+//! ends, so the Job would never finish. Its startup probe (`docker version` against the daemon)
+//! holds the build container until dockerd answers.
 //!
 //! # Names
 //! The Job is `<buildrun>-build`. Job names end up in the pods' `job-name` label, so they must
@@ -31,14 +32,17 @@
 //! Credentials are mounted read-only as files, never put in the environment or the command line.
 //! `SLIPWAY_EXECUTOR_SECRET_ENV` names every variable whose value comes from a Secret (an
 //! `env[].valueFrom.secretKeyRef`, or a key of an `envFrom` Secret the controller saw) so the
-//! executor masks them in the log.
+//! executor masks them in the log. The pod gets no service-account token unless the spec names a
+//! service account (`automountServiceAccountToken: false` otherwise): a build has no business
+//! with the cluster's API by default.
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar, LocalObjectReference, PodSpec,
-    PodTemplateSpec, SecretVolumeSource, SecurityContext, Volume, VolumeMount,
+    ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar, ExecAction,
+    LocalObjectReference, PodSpec, PodTemplateSpec, Probe, SecretVolumeSource, SecurityContext,
+    Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 
@@ -424,6 +428,20 @@ pub fn render_job(
                 privileged: Some(true),
                 ..Default::default()
             }),
+            // The build starts once the daemon answers (a native sidecar's startup probe gates
+            // the containers after it), so `docker` commands never race dockerd's start.
+            startup_probe: Some(Probe {
+                exec: Some(ExecAction {
+                    command: Some(vec![
+                        "docker".into(),
+                        format!("--host={DOCKER_HOST}"),
+                        "version".into(),
+                    ]),
+                }),
+                period_seconds: Some(1),
+                failure_threshold: Some(120),
+                ..Default::default()
+            }),
             volume_mounts: Some(vec![mount("docker-data", "/var/lib/docker", false)]),
             ..Default::default()
         });
@@ -453,6 +471,11 @@ pub fn render_job(
         containers: vec![build],
         volumes: Some(volumes),
         service_account_name: environment.service_account_name.clone(),
+        // Builds get no API credentials unless their spec names a service account for them.
+        automount_service_account_token: environment
+            .service_account_name
+            .is_none()
+            .then_some(false),
         node_selector: (!environment.node_selector.is_empty())
             .then(|| environment.node_selector.clone()),
         tolerations: (!environment.tolerations.is_empty()).then(|| environment.tolerations.clone()),

@@ -162,6 +162,11 @@ fn the_job_runs_once_within_the_timeout_and_is_owned_by_the_buildrun() {
     assert_eq!(job_spec.active_deadline_seconds, Some(900));
     assert_eq!(job_spec.ttl_seconds_after_finished, Some(86_400));
     assert_eq!(pod(&job).restart_policy.as_deref(), Some("Never"));
+    assert_eq!(
+        pod(&job).automount_service_account_token,
+        Some(false),
+        "no API token without a service account"
+    );
     assert_eq!(job.metadata.name.as_deref(), Some("web-42-build"));
     assert_eq!(job.metadata.namespace.as_deref(), Some("team"));
     let owner = &job.metadata.owner_references.as_ref().unwrap()[0];
@@ -317,6 +322,14 @@ fn image_outputs_get_a_docker_sidecar_their_credentials_and_the_images_json() {
         &["dockerd", "--host=tcp://127.0.0.1:2375", "--tls=false"]
     );
     assert!(mounts(docker).contains(&("docker-data".into(), "/var/lib/docker".into(), false)));
+    let probe = docker
+        .startup_probe
+        .as_ref()
+        .expect("the build waits for the daemon");
+    assert_eq!(
+        probe.exec.as_ref().unwrap().command.as_ref().unwrap(),
+        &["docker", "--host=tcp://127.0.0.1:2375", "version"]
+    );
     let build = build(&job);
     assert_eq!(env(build, "DOCKER_HOST"), Some("tcp://127.0.0.1:2375"));
     assert!(mounts(build).contains(&(
@@ -374,6 +387,10 @@ fn the_environment_settings_reach_the_pod() {
         .unwrap();
     let pod = pod(&job);
     assert_eq!(pod.service_account_name.as_deref(), Some("builder"));
+    assert_eq!(
+        pod.automount_service_account_token, None,
+        "a named account keeps its token"
+    );
     assert_eq!(pod.node_selector.as_ref().unwrap()["pool"], "builds");
     assert_eq!(
         pod.tolerations.as_ref().unwrap()[0].key.as_deref(),
