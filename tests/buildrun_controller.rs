@@ -13,7 +13,7 @@ use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use slipway::api::buildrun::{BuildPhaseType, BuildStatus};
 use slipway::api::{BuildRun, BuildRunSpec};
-use slipway::runtime::{BuildOptions, ControllerOptions, LogFormat, run_with_client};
+use slipway::runtime::{BuildOptions, ControllerOptions, Election, LogFormat, run_with_client};
 use slipway_testcluster::TestCluster;
 use slipway_testcluster::simulate::{PodOutcome, PodScript, RunMode, Simulation, SimulationConfig};
 use tokio::sync::oneshot;
@@ -34,12 +34,16 @@ struct Controller {
 
 impl Controller {
     fn start(cluster: &TestCluster, build: BuildOptions) -> Self {
+        Self::start_with(cluster, build, false)
+    }
+
+    fn start_with(cluster: &TestCluster, build: BuildOptions, leader_elect: bool) -> Self {
         let options = ControllerOptions {
             http_addr: free_address(),
             webhook_addr: free_address(),
             namespaces: Vec::new(),
-            leader_elect: false,
-            leader_election_namespace: None,
+            leader_elect,
+            leader_election_namespace: leader_elect.then(|| NAMESPACE.to_owned()),
             log_level: "info".into(),
             log_format: LogFormat::Text,
             build,
@@ -608,6 +612,53 @@ async fn a_controller_restarted_mid_build_keeps_exactly_one_job_and_few_writes()
     );
     assert!(status_writes <= 5, "status writes: {status_writes}");
     assert_eq!(job_writes, 1);
+}
+
+#[tokio::test]
+async fn a_standby_replica_acts_only_once_it_holds_the_lease() {
+    let harness = harness().await;
+    harness.simulation.script(
+        NAMESPACE,
+        "standby-build",
+        PodScript::default().termination_message(result_message("SUCCEEDED", None)),
+    );
+    let other = Election::start(harness.cluster.client(), NAMESPACE, "other-replica")
+        .await
+        .expect("election starts");
+    let mut leads = other.leadership.clone();
+    tokio::time::timeout(Duration::from_secs(10), leads.acquired())
+        .await
+        .expect("the other replica leads");
+    drop(leads);
+    let controller = Controller::start_with(&harness.cluster, BuildOptions::default(), true);
+    harness.create("standby", inline("      - echo hi\n")).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        harness.cluster.requests().count("create", "jobs"),
+        0,
+        "a standby creates nothing"
+    );
+    assert!(
+        harness
+            .builds()
+            .get("standby")
+            .await
+            .unwrap()
+            .status
+            .is_none(),
+        "nor writes status"
+    );
+    other.release().await;
+    harness
+        .wait_for_within(
+            "standby",
+            "the new leader to run the build",
+            Duration::from_secs(30),
+            |build| build_status(build) == Some(BuildStatus::Succeeded),
+        )
+        .await;
+    assert_eq!(harness.cluster.requests().count("create", "jobs"), 1);
+    controller.stop().await;
 }
 
 #[tokio::test]
