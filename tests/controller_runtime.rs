@@ -7,7 +7,7 @@ use kube::Api;
 use kube::api::{DynamicObject, PostParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use serde_json::json;
-use slipway::runtime::{ControllerOptions, Election, LogFormat, run_with_client};
+use slipway::runtime::{BuildOptions, ControllerOptions, Election, LogFormat, run_with_client};
 use slipway_testcluster::TestCluster;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
@@ -34,6 +34,7 @@ fn options(http_addr: std::net::SocketAddr, namespaces: &[&str]) -> ControllerOp
         leader_election_namespace: None,
         log_level: "info".into(),
         log_format: LogFormat::Text,
+        build: BuildOptions::default(),
     }
 }
 

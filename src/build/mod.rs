@@ -15,12 +15,16 @@
 //! - [`image`] — image outputs built and pushed through the Docker Engine (bollard), digests
 //!   read back from the registry, the layer cache kept in the registry.
 //! - [`container`] — `slipway build --local --image IMAGE`: the executor inside a container.
-//! - *(later issues)* the BuildRun controller that renders the Job.
+//! - [`job`] — the build Job a BuildRun runs as (the build pod contract), rendered purely.
+//! - [`controller`] — the BuildRun controller: creates the Job, follows its pod, turns the
+//!   executor's result into status, stops, times out, keeps a bounded history.
 //!
 //! `slipway buildspec check FILE...` (in [`crate::cli`]) is the parser's command-line face.
 pub mod artifacts;
 pub mod buildspec;
 pub mod container;
+pub mod controller;
 pub mod executor;
 pub mod image;
+pub mod job;
 pub mod source;

@@ -2,9 +2,10 @@
 //! [`ControllerContext`] and a stop signal; [`Controllers::join`] waits for all of them after the
 //! signal fires.
 //!
-//! Until the kind-specific controllers land, the runtime keeps one watch per kind (and per watched
-//! namespace) so `/readyz` reflects a real sync with the API server and `/metrics` shows what the
-//! controller sees. Watches read objects through `DeserializeGuard`, so one object that does not
+//! BuildRuns have their controller ([`crate::build::controller`]), which reports its own
+//! readiness and object count. Until the other kind-specific controllers land, the runtime keeps
+//! one watch per remaining kind (and per watched namespace) so `/readyz` reflects a real sync with
+//! the API server and `/metrics` shows what the controller sees. Watches read objects through `DeserializeGuard`, so one object that does not
 //! deserialize is logged and counted instead of stalling the watch.
 
 use std::collections::BTreeMap;
@@ -22,7 +23,7 @@ use tokio::task::JoinHandle;
 
 use super::metrics::KindLabels;
 use super::{ControllerOptions, Leadership, Metrics, Readiness};
-use crate::api::{BuildRun, Deployment, Pipeline, PipelineExecution};
+use crate::api::{Deployment, Pipeline, PipelineExecution};
 
 /// What every controller shares: the client, the watched namespaces, metrics and readiness.
 #[derive(Clone)]
@@ -84,11 +85,15 @@ pub struct Controllers {
 
 impl Controllers {
     /// Starts every controller; they run until `stop` turns true.
-    pub fn start(context: ControllerContext, stop: watch::Receiver<bool>) -> Self {
+    pub fn start(
+        context: ControllerContext,
+        build: crate::build::controller::BuildSettings,
+        stop: watch::Receiver<bool>,
+    ) -> Self {
         let mut tasks = Vec::new();
         tasks.extend(watch_kind::<Pipeline>(&context, &stop));
         tasks.extend(watch_kind::<PipelineExecution>(&context, &stop));
-        tasks.extend(watch_kind::<BuildRun>(&context, &stop));
+        tasks.extend(crate::build::controller::start(&context, build, &stop));
         tasks.extend(watch_kind::<Deployment>(&context, &stop));
         Self { tasks }
     }

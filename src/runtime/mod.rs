@@ -23,8 +23,8 @@ mod telemetry;
 
 pub use controllers::{ControllerContext, Controllers};
 pub use leader::{Election, Leadership};
-pub use metrics::Metrics;
-pub use options::{ControllerOptions, LogFormat};
+pub use metrics::{KindLabels, Metrics};
+pub use options::{BuildOptions, ControllerOptions, LogFormat};
 pub use preflight::{PreflightError, check_crds_served};
 pub use server::{Readiness, router};
 pub use shutdown::shutdown_signal;
@@ -101,7 +101,7 @@ pub async fn run_with_client(
         .as_ref()
         .map_or_else(Leadership::always, |election| election.leadership.clone());
     let context = ControllerContext::new(client, &options, metrics, readiness, leadership);
-    let controllers = Controllers::start(context, stop_rx);
+    let controllers = Controllers::start(context, options.build.settings(), stop_rx);
     shutdown.await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);

@@ -34,6 +34,58 @@ pub struct ControllerOptions {
     /// Log format: `json`, `text`, or `auto` (JSON unless stderr is a terminal).
     #[arg(long, env = "SLIPWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Auto)]
     pub log_format: LogFormat,
+    /// How builds run (the BuildRun controller).
+    #[command(flatten)]
+    pub build: BuildOptions,
+}
+
+/// Options of the BuildRun controller.
+#[derive(Clone, Debug, Args, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// Image with the slipway binary, used by the build pods' init containers (executor copy,
+    /// source fetch); use the controller's own image.
+    #[arg(long, env = "SLIPWAY_EXECUTOR_IMAGE", default_value_t = crate::build::job::default_executor_image())]
+    pub executor_image: String,
+    /// Path of the slipway binary inside the executor image.
+    #[arg(long, env = "SLIPWAY_EXECUTOR_PATH", default_value = "/slipway")]
+    pub executor_path: String,
+    /// Image of the Docker daemon sidecar (builds with `privileged` or image outputs).
+    #[arg(long, env = "SLIPWAY_DOCKER_IMAGE", default_value = "docker:28-dind")]
+    pub docker_image: String,
+    /// Seconds a finished build Job (and its pod, with the logs) is kept.
+    #[arg(long, env = "SLIPWAY_BUILD_JOB_TTL_SECONDS", default_value_t = 86_400, value_parser = clap::value_parser!(i32).range(0..))]
+    pub build_job_ttl_seconds: i32,
+    /// Finished BuildRuns kept per namespace (BuildRuns of a PipelineExecution excepted); 0 keeps all.
+    #[arg(long, env = "SLIPWAY_BUILD_HISTORY_LIMIT", default_value_t = 50)]
+    pub build_history_limit: usize,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        let job = crate::build::job::JobOptions::default();
+        Self {
+            executor_image: job.executor_image,
+            executor_path: job.executor_path,
+            docker_image: job.docker_image,
+            build_job_ttl_seconds: job.job_ttl_seconds.unwrap_or(86_400),
+            build_history_limit: 50,
+        }
+    }
+}
+
+impl BuildOptions {
+    /// The BuildRun controller's settings.
+    pub fn settings(&self) -> crate::build::controller::BuildSettings {
+        crate::build::controller::BuildSettings {
+            job: crate::build::job::JobOptions {
+                executor_image: self.executor_image.clone(),
+                executor_path: self.executor_path.clone(),
+                docker_image: self.docker_image.clone(),
+                job_ttl_seconds: Some(self.build_job_ttl_seconds),
+            },
+            history_limit: self.build_history_limit,
+        }
+    }
 }
 
 impl ControllerOptions {
@@ -89,6 +141,28 @@ mod tests {
         assert_eq!(options.http_addr.port(), 8080);
         assert_eq!(options.webhook_addr.port(), 8090);
         assert!(!options.leader_elect);
+    }
+
+    #[test]
+    fn build_options_default_to_the_versioned_executor_image_and_a_bounded_history() {
+        let options = parse(&[]);
+        assert_eq!(options.build, BuildOptions::default());
+        assert_eq!(
+            options.build.executor_image,
+            format!("slipway:{}", env!("CARGO_PKG_VERSION"))
+        );
+        assert_eq!(options.build.executor_path, "/slipway");
+        assert_eq!(options.build.docker_image, "docker:28-dind");
+        assert_eq!(options.build.build_job_ttl_seconds, 86_400);
+        assert_eq!(options.build.build_history_limit, 50);
+        let custom = parse(&[
+            "--executor-image",
+            "r/slipway:1",
+            "--build-history-limit",
+            "0",
+        ]);
+        assert_eq!(custom.build.executor_image, "r/slipway:1");
+        assert_eq!(custom.build.settings().history_limit, 0);
     }
 
     #[test]

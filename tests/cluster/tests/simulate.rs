@@ -341,3 +341,95 @@ async fn a_docker_job_runs_its_image_and_completes_with_the_termination_message(
     );
     simulation.stop().await;
 }
+
+#[tokio::test]
+async fn a_local_job_runs_its_init_containers_first_and_fails_when_one_fails() {
+    let (test_cluster, simulation) = cluster().await;
+    let client = test_cluster.client();
+    let jobs: Api<Job> = Api::default_namespaced(client.clone());
+    let with_init = |name: &str, init_command: &str| -> Job {
+        serde_json::from_value(json!({
+            "apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": name, "annotations": {"testcluster.slipway.dev/run": "local"}},
+            "spec": {"backoffLimit": 0, "template": {"spec": {
+                "restartPolicy": "Never",
+                "volumes": [{"name": "shared", "emptyDir": {}}],
+                "initContainers": [{"name": "prepare", "image": "ignored", "command": ["sh", "-c", init_command],
+                                    "volumeMounts": [{"name": "shared", "mountPath": "/shared"}]}],
+                "containers": [{"name": "main", "image": "ignored",
+                                "command": ["sh", "-c", "cat /shared/note > /dev/termination-log"],
+                                "volumeMounts": [{"name": "shared", "mountPath": "/shared"}]}]}}}
+        }))
+        .unwrap()
+    };
+    jobs.create(
+        &PostParams::default(),
+        &with_init("prepared", "echo prepared > /shared/note"),
+    )
+    .await
+    .unwrap();
+    wait(jobs.clone(), "prepared", job_condition("Complete")).await;
+    let pod = job_pod(&client, "prepared").await;
+    assert_eq!(
+        terminated_message(&pod),
+        (0, "Completed".into(), Some("prepared\n".into())),
+        "the init container ran first, on the same volume"
+    );
+    let init = &pod
+        .status
+        .as_ref()
+        .unwrap()
+        .init_container_statuses
+        .as_ref()
+        .unwrap()[0];
+    assert_eq!(init.name, "prepare");
+    assert_eq!(
+        init.state
+            .as_ref()
+            .unwrap()
+            .terminated
+            .as_ref()
+            .unwrap()
+            .exit_code,
+        0
+    );
+
+    jobs.create(
+        &PostParams::default(),
+        &with_init(
+            "unprepared",
+            "echo cannot prepare > /dev/termination-log; exit 3",
+        ),
+    )
+    .await
+    .unwrap();
+    wait(jobs, "unprepared", job_condition("Failed")).await;
+    let pod = job_pod(&client, "unprepared").await;
+    let status = pod.status.as_ref().unwrap();
+    assert_eq!(status.phase.as_deref(), Some("Failed"));
+    let init = status.init_container_statuses.as_ref().unwrap()[0]
+        .state
+        .as_ref()
+        .unwrap()
+        .terminated
+        .clone()
+        .expect("the init container terminated");
+    assert_eq!(
+        (init.exit_code, init.message.as_deref()),
+        (3, Some("cannot prepare\n"))
+    );
+    let main = &status.container_statuses.as_ref().unwrap()[0];
+    assert_eq!(
+        main.state
+            .as_ref()
+            .unwrap()
+            .waiting
+            .as_ref()
+            .unwrap()
+            .reason
+            .as_deref(),
+        Some("PodInitializing"),
+        "the container never started"
+    );
+    simulation.stop().await;
+}

@@ -324,15 +324,13 @@ impl Simulator {
             for old in stale {
                 self.forget_pod(&old);
             }
-            let containers: Vec<String> = pod
-                .pointer("/spec/containers")
-                .and_then(Value::as_array)
-                .map(|c| {
-                    c.iter()
-                        .filter_map(|c| c.get("name")?.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
+            // Containers first: the first one is the default of `kubectl logs`.
+            let containers: Vec<String> = ["/spec/containers", "/spec/initContainers"]
+                .iter()
+                .filter_map(|pointer| pod.pointer(pointer).and_then(Value::as_array))
+                .flatten()
+                .filter_map(|c| c.get("name")?.as_str().map(str::to_owned))
+                .collect();
             self.shared.logs.start_pod(&namespace, &name, &containers);
             if behaviour.run == RunMode::Simulated && !behaviour.log.is_empty() {
                 for container in &containers {
@@ -615,14 +613,12 @@ impl Simulator {
 
 impl PodState {
     fn runtime_container_names(&self, pod: &Value) -> Vec<String> {
-        pod.pointer("/spec/containers")
-            .and_then(Value::as_array)
-            .map(|c| {
-                c.iter()
-                    .filter_map(|c| c.get("name")?.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
+        ["/spec/initContainers", "/spec/containers"]
+            .iter()
+            .filter_map(|pointer| pod.pointer(pointer).and_then(Value::as_array))
+            .flatten()
+            .filter_map(|c| c.get("name")?.as_str().map(str::to_owned))
+            .collect()
     }
 }
 

@@ -6,6 +6,12 @@
 //! (`restartPolicy` Never or OnFailure) terminates at `S + complete_after` with the scripted
 //! outcome. A really-run pod reports whatever its runner reports, with the same Ready timeline
 //! while its containers run.
+//!
+//! Init containers run one after the other before the containers: the pod stays `Pending`
+//! (`Initialized=False`, the containers waiting with `PodInitializing`) until every init
+//! container exited 0, and a failing init container fails the pod (run-to-completion pods; any
+//! pod here, as restarts are not simulated) with its termination state in
+//! `status.initContainerStatuses`. Simulated init containers succeed at the pod's start.
 
 use std::collections::BTreeMap;
 
@@ -99,22 +105,48 @@ pub fn decide_pod(
     rechecks.extend(ready_at);
     rechecks.extend(unready_at);
 
-    let containers: Vec<(&str, &str)> = pod
-        .pointer("/spec/containers")
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .map(|c| {
-                    (
-                        c.get("name").and_then(Value::as_str).unwrap_or(""),
-                        c.get("image").and_then(Value::as_str).unwrap_or(""),
-                    )
+    let containers = names_and_images(pod, "/spec/containers");
+    let init_containers = names_and_images(pod, "/spec/initContainers");
+    let simulated = behaviour.run == RunMode::Simulated;
+    if !simulated && !runtime.run_started {
+        intents.push(Intent::StartRun);
+    }
+    // Init containers run one after the other before the others; simulated ones succeed at once.
+    let init_states: Vec<ContainerRun> = init_containers
+        .iter()
+        .map(|(name, _)| {
+            if simulated {
+                return ContainerRun::exited(0, String::new(), started, started);
+            }
+            runtime
+                .containers
+                .get(*name)
+                .cloned()
+                .unwrap_or(ContainerRun::Waiting {
+                    reason: "PodInitializing".into(),
+                    message: String::new(),
                 })
-                .collect()
         })
-        .unwrap_or_default();
+        .collect();
+    let init_failed = init_states
+        .iter()
+        .any(|s| matches!(s, ContainerRun::Terminated { exit_code, .. } if *exit_code != 0));
+    let initialized = init_states
+        .iter()
+        .all(|s| matches!(s, ContainerRun::Terminated { exit_code: 0, .. }));
 
-    let states: Vec<ContainerRun> = if behaviour.run == RunMode::Simulated {
+    let states: Vec<ContainerRun> = if !initialized {
+        containers
+            .iter()
+            .map(|(name, _)| match runtime.containers.get(*name) {
+                Some(reported @ ContainerRun::Waiting { .. }) => reported.clone(),
+                _ => ContainerRun::Waiting {
+                    reason: "PodInitializing".into(),
+                    message: String::new(),
+                },
+            })
+            .collect()
+    } else if simulated {
         let finished_at = add(started, behaviour.complete_after);
         let simulated_end = runs_to_completion(pod).then_some(finished_at);
         rechecks.extend(simulated_end);
@@ -131,9 +163,6 @@ pub fn decide_pod(
             })
             .collect()
     } else {
-        if !runtime.run_started {
-            intents.push(Intent::StartRun);
-        }
         containers
             .iter()
             .map(|(name, _)| {
@@ -160,7 +189,12 @@ pub fn decide_pod(
         && states
             .iter()
             .all(|s| matches!(s, ContainerRun::Running { .. }));
-    let phase = if all_terminated {
+    let phase = if init_failed {
+        // restartPolicy Never/OnFailure: a failed init container fails the pod.
+        "Failed"
+    } else if !initialized {
+        "Pending"
+    } else if all_terminated {
         let all_succeeded = states
             .iter()
             .all(|s| matches!(s, ContainerRun::Terminated { exit_code: 0, .. }));
@@ -193,10 +227,28 @@ pub fn decide_pod(
             )),
         ),
     };
-    let terminal = all_terminated;
+    let terminal = matches!(phase, "Succeeded" | "Failed");
+    let incomplete: Vec<&str> = init_containers
+        .iter()
+        .zip(&init_states)
+        .filter(|(_, s)| !matches!(s, ContainerRun::Terminated { exit_code: 0, .. }))
+        .map(|((name, _), _)| *name)
+        .collect();
+    let init_message = format!(
+        "containers with incomplete status: [{}]",
+        incomplete.join(" ")
+    );
+    let (init_reason, init_message) = if initialized {
+        (None, None)
+    } else {
+        (
+            Some("ContainersNotInitialized"),
+            Some(init_message.as_str()),
+        )
+    };
     let mut conditions = vec![
         pod_condition("PodReadyToStartContainers", !terminal, None, None, now),
-        pod_condition("Initialized", true, None, None, now),
+        pod_condition("Initialized", initialized, init_reason, init_message, now),
         pod_condition("Ready", ready, ready_reason, ready_message.as_deref(), now),
         pod_condition(
             "ContainersReady",
@@ -209,7 +261,7 @@ pub fn decide_pod(
     ];
     keep_transition_times(pod.pointer("/status/conditions"), &mut conditions);
 
-    let status = json!({
+    let mut status = json!({
         "phase": phase,
         "conditions": conditions,
         "hostIP": runtime.host_ip,
@@ -220,6 +272,21 @@ pub fn decide_pod(
         "containerStatuses": container_statuses,
         "qosClass": "BestEffort",
     });
+    if !init_containers.is_empty() {
+        let init_statuses: Vec<Value> = init_containers
+            .iter()
+            .zip(&init_states)
+            .map(|((name, image), state)| {
+                let mut entry = container_status(uid, name, image, state, false);
+                entry["ready"] = json!(matches!(
+                    state,
+                    ContainerRun::Terminated { exit_code: 0, .. }
+                ));
+                entry
+            })
+            .collect();
+        status["initContainerStatuses"] = json!(init_statuses);
+    }
     intents.extend(status_update(Kind::Pod, pod, status));
     if !terminal {
         intents.extend(earliest_recheck(now, rechecks));
@@ -227,7 +294,24 @@ pub fn decide_pod(
     intents
 }
 
-/// One `status.containerStatuses` entry.
+/// `(name, image)` of the containers listed at `pointer`.
+fn names_and_images<'a>(pod: &'a Value, pointer: &str) -> Vec<(&'a str, &'a str)> {
+    pod.pointer(pointer)
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .map(|c| {
+                    (
+                        c.get("name").and_then(Value::as_str).unwrap_or(""),
+                        c.get("image").and_then(Value::as_str).unwrap_or(""),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One `status.containerStatuses` (or `initContainerStatuses`) entry.
 fn container_status(
     pod_uid: &str,
     name: &str,

@@ -228,3 +228,100 @@ fn a_runner_that_cannot_start_leaves_the_pod_pending_with_the_reason() {
     );
     assert!(status["containerStatuses"][0].get("containerID").is_none());
 }
+
+fn pod_with_init() -> Value {
+    object(
+        r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"build-abcde","namespace":"default","uid":"p2"},
+        "spec":{"restartPolicy":"Never",
+          "initContainers":[{"name":"tools","image":"slipway"},{"name":"fetch","image":"slipway"}],
+          "containers":[{"name":"build","image":"alpine"}]}}"#,
+    )
+}
+
+fn reported(states: &[(&str, ContainerRun)]) -> PodRuntime {
+    PodRuntime {
+        run_started: true,
+        containers: states
+            .iter()
+            .map(|(name, state)| ((*name).to_owned(), state.clone()))
+            .collect(),
+        ..runtime()
+    }
+}
+
+#[test]
+fn simulated_init_containers_succeed_at_the_start_and_are_reported() {
+    let script = behaviour(PodScript::default().complete_after(Duration::from_secs(1)));
+    let status = written_status(
+        &decide_pod(&pod_with_init(), &script, &runtime(), at(10)),
+        Kind::Pod,
+    );
+    assert_eq!(status["phase"], "Running");
+    assert_eq!(status_condition(&status, "Initialized")["status"], "True");
+    let init = status["initContainerStatuses"].as_array().unwrap();
+    assert_eq!(init.len(), 2);
+    assert_eq!(init[0]["name"], "tools");
+    assert_eq!(init[1]["state"]["terminated"]["reason"], "Completed");
+    assert_eq!(init[1]["ready"], true);
+    assert!(status["containerStatuses"][0]["state"]["running"].is_object());
+}
+
+#[test]
+fn a_pod_is_pending_while_its_init_containers_run() {
+    let script = behaviour(PodScript::default().run(RunMode::Local));
+    let runtime = reported(&[
+        (
+            "tools",
+            ContainerRun::exited(0, String::new(), at(0), at(100)),
+        ),
+        (
+            "fetch",
+            ContainerRun::Running {
+                started_at: at(100),
+            },
+        ),
+    ]);
+    let status = written_status(
+        &decide_pod(&pod_with_init(), &script, &runtime, at(200)),
+        Kind::Pod,
+    );
+    assert_eq!(status["phase"], "Pending");
+    let initialized = status_condition(&status, "Initialized");
+    assert_eq!(initialized["status"], "False");
+    assert_eq!(initialized["reason"], "ContainersNotInitialized");
+    assert_eq!(
+        initialized["message"],
+        "containers with incomplete status: [fetch]"
+    );
+    assert!(status["initContainerStatuses"][1]["state"]["running"].is_object());
+    assert_eq!(
+        status["containerStatuses"][0]["state"]["waiting"]["reason"],
+        "PodInitializing"
+    );
+}
+
+#[test]
+fn a_failed_init_container_fails_the_pod_with_its_termination_state() {
+    let script = behaviour(PodScript::default().run(RunMode::Local));
+    let runtime = reported(&[
+        (
+            "tools",
+            ContainerRun::exited(0, String::new(), at(0), at(100)),
+        ),
+        (
+            "fetch",
+            ContainerRun::exited(128, "repository not found".into(), at(100), at(300)),
+        ),
+    ]);
+    let intents = decide_pod(&pod_with_init(), &script, &runtime, at(400));
+    let status = written_status(&intents, Kind::Pod);
+    assert_eq!(status["phase"], "Failed");
+    let fetch = &status["initContainerStatuses"][1]["state"]["terminated"];
+    assert_eq!(fetch["exitCode"], 128);
+    assert_eq!(fetch["message"], "repository not found");
+    assert_eq!(
+        status["containerStatuses"][0]["state"]["waiting"]["reason"],
+        "PodInitializing"
+    );
+    assert_eq!(recheck(&intents), None, "a terminal pod needs no recheck");
+}

@@ -31,9 +31,16 @@
 //! * One node, no scheduler: pods go straight from `Pending` to `Running`; `spec.nodeName` is
 //!   never set; pod IPs come from `127.244.0.0/16` and the host IP is `127.0.0.1` (loopback, so
 //!   nothing dialled can leave the machine); no probes (readiness is the scripted timeline);
-//!   no init containers, no restarts (`OnFailure` behaves like `Never`; a really-run
+//!   no restarts (`OnFailure` behaves like `Never`; a really-run
 //!   `restartPolicy: Always` container that exits leaves its pod `Succeeded`/`Failed`); no
 //!   resource accounting; `imageID` is empty and `containerID` is `testcluster://<uid>/<name>`.
+//! * Init containers run one after the other to completion before the containers (the pod is
+//!   `Pending` meanwhile) and a failing one fails the pod, whatever its `restartPolicy`;
+//!   simulated init containers succeed at once. Native sidecars (init containers with
+//!   `restartPolicy: Always`) are not special: they are run to completion like the others.
+//!   Really-run pods resolve every container's environment before anything runs, so a missing
+//!   Secret key of a later container holds the pod before its init containers start (the
+//!   kubelet would run the init containers first).
 //! * Deployments: `pod-template-hash` is FNV-32a over canonical JSON (Kubernetes hashes a Go
 //!   dump), so values differ from a real cluster's; proportional scaling of several active
 //!   ReplicaSets during a rollout is not done (scaling goes through the rolling-update math);

@@ -32,6 +32,8 @@ pub struct RunPlan {
     pub pod: String,
     /// Pod UID.
     pub uid: String,
+    /// Init containers (`spec.initContainers`, run one after the other before the others).
+    pub init_containers: Vec<ContainerPlan>,
     /// Containers (`spec.containers`, in order).
     pub containers: Vec<ContainerPlan>,
     /// Volumes the containers may mount.
@@ -129,9 +131,29 @@ pub fn plan_run(pod: &Value, source: &dyn ObjectSource) -> Result<RunPlan, Conta
             }
         })?);
     }
+    let containers = plan_containers(pod, "/spec/containers", &namespace, source)?;
+    // An init container that cannot be configured stops the pod before anything runs.
+    let init_containers = plan_containers(pod, "/spec/initContainers", &namespace, source)?;
+    Ok(RunPlan {
+        namespace,
+        pod: object::name(pod).to_owned(),
+        uid: object::uid(pod).to_owned(),
+        init_containers,
+        containers,
+        volumes,
+    })
+}
+
+/// Resolves the containers listed at `pointer` (`/spec/containers` or `/spec/initContainers`).
+fn plan_containers(
+    pod: &Value,
+    pointer: &str,
+    namespace: &str,
+    source: &dyn ObjectSource,
+) -> Result<Vec<ContainerPlan>, ContainerConfigError> {
     let mut containers = Vec::new();
     for container in pod
-        .pointer("/spec/containers")
+        .pointer(pointer)
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -141,7 +163,7 @@ pub fn plan_run(pod: &Value, source: &dyn ObjectSource) -> Result<RunPlan, Conta
             container: name.clone(),
             message,
         };
-        let env = resolve_env(container, pod, &namespace, source).map_err(error)?;
+        let env = resolve_env(container, pod, namespace, source).map_err(error)?;
         let vars: BTreeMap<String, String> = env.iter().cloned().collect();
         let strings = |key: &str| -> Vec<String> {
             container
@@ -199,13 +221,7 @@ pub fn plan_run(pod: &Value, source: &dyn ObjectSource) -> Result<RunPlan, Conta
             name,
         });
     }
-    Ok(RunPlan {
-        namespace,
-        pod: object::name(pod).to_owned(),
-        uid: object::uid(pod).to_owned(),
-        containers,
-        volumes,
-    })
+    Ok(containers)
 }
 
 fn str_at(value: &Value, key: &str) -> String {

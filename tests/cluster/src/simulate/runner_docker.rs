@@ -39,8 +39,14 @@ pub async fn connect() -> Result<Docker, String> {
         .map_err(|e| format!("unable to reach the Docker Engine: {e}"))
 }
 
-/// Runs every container of the pod concurrently, reporting their states.
+/// Runs the pod's init containers one after the other (stopping at the first that fails, cannot
+/// start or is cancelled), then every container concurrently, reporting their states.
 pub async fn run_docker(context: RunContext, docker: Result<Docker, String>) {
+    for init in &context.plan.init_containers {
+        if run_container(&context, &docker, init).await != Some(0) {
+            return;
+        }
+    }
     let runs = context
         .plan
         .containers
@@ -68,7 +74,7 @@ async fn run_container(
     context: &RunContext,
     docker: &Result<Docker, String>,
     container: &ContainerPlan,
-) {
+) -> Option<i32> {
     let started = now();
     let start_error = |message: String| ContainerRun::Terminated {
         exit_code: 128,
@@ -79,7 +85,10 @@ async fn run_container(
     };
     let docker = match docker {
         Ok(docker) => docker,
-        Err(message) => return context.report(&container.name, start_error(message.clone())),
+        Err(message) => {
+            context.report(&container.name, start_error(message.clone()));
+            return Some(128);
+        }
     };
     match docker.inspect_image(&container.image).await {
         Ok(_) => {}
@@ -90,28 +99,31 @@ async fn run_container(
                 "Container image \"{}\" is not present with pull policy of Never (the test cluster never pulls; build or load it first)",
                 container.image
             );
-            return context.report(
+            context.report(
                 &container.name,
                 ContainerRun::Waiting {
                     reason: "ErrImageNeverPull".into(),
                     message,
                 },
             );
+            return None;
         }
         Err(error) => {
-            return context.report(
+            context.report(
                 &container.name,
                 start_error(format!("unable to inspect image: {error}")),
             );
+            return Some(128);
         }
     }
     let mounts = match context.workspace.mounts(container) {
         Ok(mounts) => mounts,
         Err(error) => {
-            return context.report(
+            context.report(
                 &container.name,
                 start_error(format!("failed to prepare mounts: {error}")),
             );
+            return Some(128);
         }
     };
     let mut binds: Vec<String> = mounts
@@ -175,17 +187,19 @@ async fn run_container(
     };
     let options = CreateContainerOptionsBuilder::default().name(&name).build();
     if let Err(error) = docker.create_container(Some(options), body).await {
-        return context.report(
+        context.report(
             &container.name,
             start_error(format!("failed to create container: {error}")),
         );
+        return Some(128);
     }
     if let Err(error) = docker.start_container(&name, None).await {
         let _ = docker.remove_container(&name, Some(remove)).await;
-        return context.report(
+        context.report(
             &container.name,
             start_error(format!("failed to start container: {error}")),
         );
+        return Some(128);
     }
     context.report(
         &container.name,
@@ -241,7 +255,7 @@ async fn run_container(
         () = context.cancelled() => {
             // The pod is gone: force-remove kills the container too.
             let _ = docker.remove_container(&name, Some(remove)).await;
-            return;
+            return None;
         }
     };
     let content = tokio::fs::read(&termination_host).await.unwrap_or_default();
@@ -251,6 +265,7 @@ async fn run_container(
         &container.name,
         ContainerRun::exited(exit_code, message, started, now()),
     );
+    Some(exit_code)
 }
 
 #[cfg(test)]

@@ -28,9 +28,19 @@ async fn run_pod(
     volumes: Value,
     stop_after: Option<Duration>,
 ) -> (Vec<RunEvent>, PodLogs) {
+    run_pod_with_init(name, json!([]), containers, volumes, stop_after).await
+}
+
+async fn run_pod_with_init(
+    name: &str,
+    init: Value,
+    containers: Value,
+    volumes: Value,
+    stop_after: Option<Duration>,
+) -> (Vec<RunEvent>, PodLogs) {
     let pod = json!({
         "metadata": {"name": name, "namespace": "test", "uid": format!("uid-docker-{name}")},
-        "spec": {"restartPolicy": "Never", "containers": containers, "volumes": volumes},
+        "spec": {"restartPolicy": "Never", "initContainers": init, "containers": containers, "volumes": volumes},
     });
     let plan = plan_run(&pod, &NoObjects).unwrap();
     let base: PathBuf = std::env::temp_dir().join(format!(
@@ -154,5 +164,40 @@ async fn cancelling_removes_the_running_container() {
     assert!(
         docker.inspect_container(name, None).await.is_err(),
         "container {name} was left behind"
+    );
+}
+
+#[tokio::test]
+async fn init_containers_run_to_completion_first_and_a_failure_stops_the_pod() {
+    let image = busybox_image();
+    let mount = json!([{"name": "data", "mountPath": "/data"}]);
+    let (events, _) = run_pod_with_init(
+        "init-ok",
+        json!([{"name": "prepare", "image": image, "command": ["/bin/busybox", "sh", "-c", "sleep 0.3; echo ready > /data/state"],
+                "volumeMounts": mount}]),
+        json!([{"name": "main", "image": image, "command": ["/bin/busybox", "sh", "-c", "cat /data/state > /dev/termination-log"],
+                "volumeMounts": mount}]),
+        json!([{"name": "data", "emptyDir": {}}]),
+        None,
+    )
+    .await;
+    assert_eq!(terminated(&events, "prepare").0, 0);
+    assert_eq!(
+        terminated(&events, "main"),
+        (0, "Completed".into(), "ready\n".into())
+    );
+
+    let (events, _) = run_pod_with_init(
+        "init-fails",
+        json!([{"name": "prepare", "image": image, "command": ["/bin/busybox", "sh", "-c", "exit 5"]}]),
+        json!([{"name": "main", "image": image, "command": ["/bin/busybox", "true"]}]),
+        json!([]),
+        None,
+    )
+    .await;
+    assert_eq!(terminated(&events, "prepare").0, 5);
+    assert!(
+        events.iter().all(|e| e.container == "prepare"),
+        "{events:#?}"
     );
 }

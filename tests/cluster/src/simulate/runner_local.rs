@@ -106,8 +106,14 @@ impl PathMap {
     }
 }
 
-/// Runs every container of the pod concurrently, reporting Running and Terminated states.
+/// Runs the pod's init containers one after the other (stopping at the first that fails or is
+/// cancelled), then every container concurrently, reporting Running and Terminated states.
 pub async fn run_local(context: RunContext) {
+    for init in &context.plan.init_containers {
+        if run_container(&context, init).await != Some(0) {
+            return;
+        }
+    }
     let runs = context
         .plan
         .containers
@@ -116,7 +122,8 @@ pub async fn run_local(context: RunContext) {
     futures::future::join_all(runs).await;
 }
 
-async fn run_container(context: &RunContext, container: &ContainerPlan) {
+/// Runs one container; its exit code, or `None` when the run was cancelled.
+async fn run_container(context: &RunContext, container: &ContainerPlan) -> Option<i32> {
     let started = now();
     let start_error = |message: String| ContainerRun::Terminated {
         exit_code: 128,
@@ -128,10 +135,11 @@ async fn run_container(context: &RunContext, container: &ContainerPlan) {
     let paths = match PathMap::for_container(&context.workspace, container) {
         Ok(paths) => paths,
         Err(error) => {
-            return context.report(
+            context.report(
                 &container.name,
                 start_error(format!("failed to prepare mounts: {error}")),
             );
+            return Some(128);
         }
     };
     let mut argv: Vec<String> = container
@@ -142,7 +150,8 @@ async fn run_container(context: &RunContext, container: &ContainerPlan) {
         .collect();
     if container.command.is_empty() {
         let message = "a local run needs spec.containers[].command: the image's entrypoint is unknown outside Docker";
-        return context.report(&container.name, start_error(message.into()));
+        context.report(&container.name, start_error(message.into()));
+        return Some(128);
     }
     let program = argv.remove(0);
     let working_dir = match &container.working_dir {
@@ -160,10 +169,11 @@ async fn run_container(context: &RunContext, container: &ContainerPlan) {
         None => context.workspace.container_dir(&container.name),
     };
     if let Err(error) = std::fs::create_dir_all(&working_dir) {
-        return context.report(
+        context.report(
             &container.name,
             start_error(format!("failed to create working directory: {error}")),
         );
+        return Some(128);
     }
     let mut command = Command::new(&program);
     command
@@ -186,7 +196,8 @@ async fn run_container(context: &RunContext, container: &ContainerPlan) {
         Ok(child) => child,
         Err(error) => {
             let message = format!("failed to start {program:?}: {error}");
-            return context.report(&container.name, start_error(message));
+            context.report(&container.name, start_error(message));
+            return Some(128);
         }
     };
     context.report(
@@ -215,7 +226,7 @@ async fn run_container(context: &RunContext, container: &ContainerPlan) {
             if let Some(group) = process_group {
                 let _ = std::process::Command::new("kill").args(["-KILL", "--", &format!("-{group}")]).status();
             }
-            return;
+            return None;
         }
     };
     let exit_code = match status {
@@ -242,6 +253,7 @@ async fn run_container(context: &RunContext, container: &ContainerPlan) {
         &container.name,
         ContainerRun::exited(exit_code, message, started, now()),
     );
+    Some(exit_code)
 }
 
 /// Copies a pipe into the container's log as output arrives.

@@ -26,9 +26,13 @@ struct Harness {
 }
 
 fn harness(name: &str, containers: Value, volumes: Value) -> Harness {
+    harness_with_init(name, json!([]), containers, volumes)
+}
+
+fn harness_with_init(name: &str, init: Value, containers: Value, volumes: Value) -> Harness {
     let pod = json!({
         "metadata": {"name": name, "namespace": "test", "uid": format!("uid-{name}")},
-        "spec": {"restartPolicy": "Never", "containers": containers, "volumes": volumes},
+        "spec": {"restartPolicy": "Never", "initContainers": init, "containers": containers, "volumes": volumes},
         "status": {"podIP": "10.244.0.5"}
     });
     let plan = plan_run(&pod, &NoObjects).unwrap();
@@ -45,6 +49,7 @@ fn harness(name: &str, containers: Value, volumes: Value) -> Harness {
         &plan
             .containers
             .iter()
+            .chain(&plan.init_containers)
             .map(|c| c.name.clone())
             .collect::<Vec<_>>(),
     );
@@ -242,4 +247,65 @@ fn paths_are_rewritten_only_as_whole_paths() {
         Some(PathBuf::from("/tmp/ws/volumes/data/x/y"))
     );
     assert_eq!(map.map("/datax"), None);
+}
+
+#[tokio::test]
+async fn init_containers_run_in_order_to_completion_before_the_containers() {
+    let harness = harness_with_init(
+        "init-order",
+        json!([
+            {"name": "first", "command": ["sh", "-c", "sleep 0.2; echo one > /data/order"],
+             "volumeMounts": [{"name": "data", "mountPath": "/data"}]},
+            {"name": "second", "command": ["sh", "-c", "echo two >> /data/order"],
+             "volumeMounts": [{"name": "data", "mountPath": "/data"}]}
+        ]),
+        json!([{"name": "main", "command": ["sh", "-c", "cat /data/order > /dev/termination-log"],
+                "volumeMounts": [{"name": "data", "mountPath": "/data"}]}]),
+        json!([{"name": "data", "emptyDir": {}}]),
+    );
+    let (events, _) = harness.run().await;
+    let order: Vec<(&str, bool)> = events
+        .iter()
+        .map(|e| {
+            (
+                e.container.as_str(),
+                matches!(e.state, ContainerRun::Running { .. }),
+            )
+        })
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            ("first", true),
+            ("first", false),
+            ("second", true),
+            ("second", false),
+            ("main", true),
+            ("main", false)
+        ]
+    );
+    assert_eq!(
+        terminated(&events, "main"),
+        (0, "Completed".into(), "one\ntwo\n".into())
+    );
+}
+
+#[tokio::test]
+async fn a_failing_init_container_keeps_the_containers_from_starting() {
+    let harness = harness_with_init(
+        "init-fails",
+        json!([{"name": "fetch", "command": ["sh", "-c", "echo no such repository > /dev/termination-log; exit 4"]},
+               {"name": "never", "command": ["true"]}]),
+        json!([{"name": "main", "command": ["true"]}]),
+        json!([]),
+    );
+    let (events, _) = harness.run().await;
+    assert_eq!(
+        terminated(&events, "fetch"),
+        (4, "Error".into(), "no such repository\n".into())
+    );
+    assert!(
+        events.iter().all(|e| e.container == "fetch"),
+        "nothing after the failed init container runs: {events:#?}"
+    );
 }

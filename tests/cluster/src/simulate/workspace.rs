@@ -40,7 +40,7 @@ impl PodWorkspace {
             volumes.insert(volume.name().to_owned(), directory);
         }
         let workspace = PodWorkspace { root, volumes };
-        for container in &plan.containers {
+        for container in plan.init_containers.iter().chain(&plan.containers) {
             std::fs::create_dir_all(workspace.container_dir(&container.name))?;
             let message = workspace.termination_file(&container.name);
             std::fs::write(&message, b"")?;

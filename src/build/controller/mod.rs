@@ -1,0 +1,345 @@
+//! The BuildRun controller: runs each BuildRun as one Job and turns the Job, its pod and the
+//! executor's result into the BuildRun's status.
+//!
+//! # Steps (one reconcile)
+//! 1. **observe** ([`observe`]): the Job (deterministic name, matched by owner UID), its pod, the
+//!    referenced Secrets/ConfigMaps (before the Job exists), the build number.
+//! 2. **decide** ([`decide`], pure): one [`decide::Action`] (create the Job, delete it, nothing),
+//!    the new status, the Events of the transition, when to look again.
+//! 3. **apply** ([`apply`]): create or delete the Job, publish the Events, prune the history when
+//!    the build ended. After a create, decide runs once more over the created Job, so the status
+//!    written already names it and its timestamps.
+//! 4. **status** ([`status`]): one server-side apply of the status, only when it changed.
+//!
+//! Watches: BuildRuns; Jobs and pods labelled `slipway.dev/buildrun-uid` (Jobs map to their
+//! owner, pods through the `slipway.dev/buildrun` annotation). Every watched type is read through
+//! `DeserializeGuard`, so one malformed object is logged and skipped. Only the leader acts: a
+//! standby requeues without reading or writing.
+//!
+//! # Errors
+//! Each step has its own error enum; [`Error::category`] names it for logs and the
+//! `slipway_build_reconcile_errors_total` metric. Invalid input never reaches `error_policy`: an
+//! invalid inline buildspec or a missing Secret is a status (FAILED, or `Stalled=True` naming the
+//! object) with a Warning Event, decided like any other state. `error_policy` sees transient API
+//! errors (short back-off requeue) and a BuildRun that cannot be rendered (await a change).
+//!
+//! # Missing Secrets and ConfigMaps
+//! The controller may not list or watch Secrets (least privilege), so a build waiting for one is
+//! looked at again every [`decide::BLOCKED_RECHECK`] (15 s) until it exists or the build's
+//! `queuedTimeoutInMinutes` passes (then `TIMED_OUT`). A missing *key* is only found by the
+//! kubelet (`CreateContainerConfigError`); the pod's message naming the key becomes the
+//! `Stalled` condition, and the Job's deadline bounds the wait.
+
+pub mod apply;
+pub mod decide;
+pub mod history;
+pub mod observe;
+mod phases;
+pub mod reasons;
+pub mod result;
+pub mod status;
+pub mod world;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
+use kube::core::DeserializeGuard;
+use kube::runtime::controller::{Action as Requeue, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::watcher;
+use kube::{Api, Client, ResourceExt};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::api::BuildRun;
+use crate::build::job::{BUILDRUN_ANNOTATION, BUILDRUN_LABEL, BUILDRUN_UID_LABEL, JobOptions};
+use crate::runtime::{ControllerContext, Leadership};
+use decide::{Action, JobState, decide, is_terminal};
+
+/// The BuildRun controller's settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuildSettings {
+    /// How Jobs are rendered.
+    pub job: JobOptions,
+    /// Finished BuildRuns kept per namespace (0: all).
+    pub history_limit: usize,
+}
+
+/// A reconcile failure, by step.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading the world failed.
+    #[error(transparent)]
+    Observe(#[from] observe::ObserveError),
+    /// Creating or deleting the Job failed.
+    #[error(transparent)]
+    Apply(#[from] apply::ApplyError),
+    /// Writing the status failed.
+    #[error(transparent)]
+    Status(#[from] status::StatusError),
+}
+
+impl Error {
+    /// The error's category (PascalCase): the metric label and log field.
+    pub fn category(&self) -> &'static str {
+        match self {
+            Error::Observe(_) => "ObserveFailed",
+            Error::Apply(apply::ApplyError::Render(_)) => "InvalidBuildRun",
+            Error::Apply(_) => "ApplyFailed",
+            Error::Status(_) => "StatusWriteFailed",
+        }
+    }
+
+    /// Whether waiting for a change (rather than retrying) is the answer.
+    fn needs_change(&self) -> bool {
+        matches!(self, Error::Apply(apply::ApplyError::Render(_)))
+    }
+}
+
+/// Labels of the error counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ErrorLabels {
+    category: String,
+}
+
+/// What every reconcile shares.
+struct Context {
+    client: Client,
+    settings: BuildSettings,
+    recorder: Recorder,
+    leadership: Leadership,
+    /// Held from the build-number list to the status write (see [`history`]).
+    numbering: tokio::sync::Mutex<()>,
+    errors: Family<ErrorLabels, Counter>,
+}
+
+/// Starts the controller (one per watched namespace, or one for all); the tasks end when `stop`
+/// turns true.
+pub fn start(
+    context: &ControllerContext,
+    settings: BuildSettings,
+    stop: &watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
+    let errors = Family::<ErrorLabels, Counter>::default();
+    context.metrics.register(
+        "build_reconcile_errors",
+        "BuildRun reconciles that failed, by error category",
+        errors.clone(),
+    );
+    let shared = Arc::new(Context {
+        client: context.client.clone(),
+        settings,
+        recorder: Recorder::new(
+            context.client.clone(),
+            Reporter {
+                controller: status::FIELD_MANAGER.to_owned(),
+                instance: std::env::var("POD_NAME")
+                    .ok()
+                    .filter(|name| !name.is_empty()),
+            },
+        ),
+        leadership: context.leadership.clone(),
+        numbering: tokio::sync::Mutex::new(()),
+        errors,
+    });
+    let counts: Arc<Mutex<BTreeMap<Option<String>, i64>>> = Arc::default();
+    let scopes: Vec<Option<String>> = if context.namespaces.is_empty() {
+        vec![None]
+    } else {
+        context.namespaces.iter().cloned().map(Some).collect()
+    };
+    let mut tasks = Vec::new();
+    for namespace in scopes {
+        let client = &context.client;
+        let builds = scoped::<DeserializeGuard<BuildRun>>(client, namespace.as_deref());
+        let jobs = scoped::<DeserializeGuard<Job>>(client, namespace.as_deref());
+        let pods = scoped::<DeserializeGuard<Pod>>(client, namespace.as_deref());
+        let part = match &namespace {
+            Some(namespace) => format!("BuildRun in {namespace}"),
+            None => "BuildRun".to_owned(),
+        };
+        context.readiness.register(&part);
+        let children = watcher::Config::default().labels(BUILDRUN_UID_LABEL);
+        let mut shutdown = stop.clone();
+        let controller = Controller::new(builds, watcher::Config::default())
+            .owns(jobs, children.clone())
+            .watches(pods, children, build_run_of_pod)
+            .graceful_shutdown_on(async move {
+                let _ = shutdown.wait_for(|stop| *stop).await;
+            });
+        let store = controller.store();
+        let labels = crate::runtime::KindLabels {
+            kind: "BuildRun".to_owned(),
+        };
+        {
+            let (store, readiness, metrics) = (
+                store.clone(),
+                context.readiness.clone(),
+                context.metrics.clone(),
+            );
+            let (part, labels, mut stop) = (part.clone(), labels.clone(), stop.clone());
+            tasks.push(tokio::spawn(async move {
+                // The store's readiness signal wakes only its last waiter (the controller itself
+                // waits on it), so look at it on a short timer instead of awaiting it.
+                loop {
+                    if let Some(ready) = futures::FutureExt::now_or_never(store.wait_until_ready())
+                    {
+                        if ready.is_ok() {
+                            readiness.set(&part, true);
+                            metrics.watch_synced.get_or_create(&labels).set(1);
+                        }
+                        return;
+                    }
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_millis(100)) => {}
+                        _ = stop.wait_for(|stop| *stop) => return,
+                    }
+                }
+            }));
+        }
+        let (metrics, counts) = (context.metrics.clone(), counts.clone());
+        let run = controller
+            .run(reconcile, error_policy, shared.clone())
+            .for_each(move |outcome| {
+                if let Err(error) = &outcome {
+                    tracing::debug!(%error, "BuildRun controller event");
+                }
+                let total = {
+                    let mut counts = counts
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    counts.insert(
+                        namespace.clone(),
+                        i64::try_from(store.state().len()).unwrap_or(i64::MAX),
+                    );
+                    counts.values().sum()
+                };
+                metrics.watched_objects.get_or_create(&labels).set(total);
+                futures::future::ready(())
+            });
+        tasks.push(tokio::spawn(run));
+    }
+    tasks
+}
+
+/// An `Api` in one namespace, or across all.
+fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>,
+{
+    match namespace {
+        Some(namespace) => Api::namespaced(client.clone(), namespace),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// The BuildRun a build pod belongs to (from its annotation, else its label).
+fn build_run_of_pod(pod: DeserializeGuard<Pod>) -> Option<ObjectRef<DeserializeGuard<BuildRun>>> {
+    let namespace = pod.namespace()?;
+    let name = pod
+        .annotations()
+        .get(BUILDRUN_ANNOTATION)
+        .or_else(|| pod.labels().get(BUILDRUN_LABEL))?
+        .clone();
+    Some(ObjectRef::new(&name).within(&namespace))
+}
+
+#[tracing::instrument(skip_all, fields(namespace = object.namespace(), name = %object.name_any()))]
+async fn reconcile(
+    object: Arc<DeserializeGuard<BuildRun>>,
+    context: Arc<Context>,
+) -> Result<Requeue, Error> {
+    let build_run = match &object.0 {
+        Ok(build_run) => build_run,
+        Err(invalid) => {
+            tracing::warn!(error = %invalid.error, "unable to read a BuildRun; it is skipped until it changes");
+            return Ok(Requeue::await_change());
+        }
+    };
+    if !context.leadership.is_leader() {
+        return Ok(Requeue::requeue(Duration::from_secs(5)));
+    }
+    if build_run.metadata.deletion_timestamp.is_some() {
+        return Ok(Requeue::await_change());
+    }
+    let stored = build_run.status.as_ref();
+    let numbering = stored.and_then(|status| status.build_number).is_none()
+        && !is_terminal(stored.and_then(|status| status.build_status));
+    let _numbering = if numbering {
+        Some(context.numbering.lock().await)
+    } else {
+        None
+    };
+    let mut observation = observe::observe(&context.client, build_run).await?;
+    let mut decision = decide(&observation.world);
+    match &decision.action {
+        Action::None => {}
+        Action::CreateJob => {
+            let job = apply::create_job(
+                &context.client,
+                build_run,
+                &context.settings.job,
+                &observation.render,
+                status::FIELD_MANAGER,
+            )
+            .await?;
+            let owned = job.owner_references().iter().any(|owner| {
+                owner.controller == Some(true) && Some(&owner.uid) == build_run.uid().as_ref()
+            });
+            if owned {
+                // Decide once more over the Job just created, so the status names it.
+                let events = std::mem::take(&mut decision.events);
+                observation.world.job = JobState::Owned(observe::job_facts(&job));
+                decision = decide(&observation.world);
+                decision.events.splice(0..0, events);
+            }
+        }
+        Action::DeleteJob { name, uid } => {
+            apply::delete_job(&context.client, build_run, name, uid).await?;
+        }
+    }
+    let ended = !is_terminal(observation.world.status.build_status)
+        && is_terminal(decision.status.build_status);
+    status::write_status(&context.client, build_run, &decision.status).await?;
+    apply::publish_events(&context.recorder, build_run, &decision.events).await;
+    if ended {
+        match apply::prune_history(&context.client, build_run, context.settings.history_limit).await
+        {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "deleted old BuildRuns beyond the history limit"),
+            Err(error) => tracing::warn!(%error, "unable to prune the BuildRun history"),
+        }
+    }
+    Ok(match decision.requeue_after {
+        Some(after) => Requeue::requeue(after),
+        None => Requeue::await_change(),
+    })
+}
+
+fn error_policy(
+    object: Arc<DeserializeGuard<BuildRun>>,
+    error: &Error,
+    context: Arc<Context>,
+) -> Requeue {
+    let category = error.category();
+    context
+        .errors
+        .get_or_create(&ErrorLabels {
+            category: category.to_owned(),
+        })
+        .inc();
+    tracing::warn!(%error, category, name = %object.name_any(), namespace = object.namespace(), "BuildRun reconcile failed");
+    if error.needs_change() {
+        Requeue::await_change()
+    } else {
+        Requeue::requeue(Duration::from_secs(5))
+    }
+}
