@@ -784,7 +784,7 @@ pub struct RevisionStatus {
 }
 
 /// A lifecycle event of CodeDeploy.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LifecycleEvent {
     /// Before the new revision's workload is created.
     BeforeInstall,

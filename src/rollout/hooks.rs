@@ -126,9 +126,13 @@ pub fn hook_child_name(deployment: &str, uid: &str, event: LifecycleEvent, attem
     format!("{base}{suffix}")
 }
 
-/// The hook's timeout.
+/// The hook's timeout (the default when the text is empty, zero or unreadable).
 pub fn timeout(hook: &Hook) -> Duration {
-    hook.timeout.to_duration().unwrap_or(DEFAULT_HOOK_TIMEOUT)
+    hook.timeout
+        .to_duration()
+        .ok()
+        .filter(|timeout| !timeout.is_zero())
+        .unwrap_or(DEFAULT_HOOK_TIMEOUT)
 }
 
 /// How the hook at an event is doing: `entry` is its status record (absent before it starts),

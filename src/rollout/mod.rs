@@ -12,3 +12,8 @@ pub mod traffic;
 
 pub use decide::decide;
 pub use state::{DecideInput, Decision, Intent, ObservedWorld};
+
+#[cfg(test)]
+mod decide_tests;
+#[cfg(test)]
+mod simulation;

@@ -1,0 +1,624 @@
+//! Behaviour tests of the state machine, each a scenario through the simulated world.
+
+use serde_json::json;
+
+use super::simulation::{HookScript, Sim, at};
+use super::state::{Intent, OtherRollout, OtherRolloutState, ServiceRole};
+use super::traffic::Selection;
+use crate::api::deployment::{
+    AutoRollbackEvent, DeploymentPhase, DeploymentSpec, DeploymentStop, LifecycleEvent,
+    LifecycleEventState, Promote, RolloutStage,
+};
+
+/// A Deployment spec from the JSON of its `spec` fields beyond target and revision.
+pub(super) fn spec(extra: serde_json::Value) -> DeploymentSpec {
+    let mut value = json!({
+        "target": {"service": "web", "workload": "web"},
+        "revision": {"images": [{"container": "web", "image": "web:2"}]},
+        "progressDeadlineSeconds": 600
+    });
+    for (key, field) in extra.as_object().unwrap() {
+        if key == "target" {
+            for (target_key, target_field) in field.as_object().unwrap() {
+                value["target"][target_key] = target_field.clone();
+            }
+        } else {
+            value[key] = field.clone();
+        }
+    }
+    serde_json::from_value(value).expect("valid spec")
+}
+
+fn job_hook() -> serde_json::Value {
+    json!({"job": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "h", "image": "busybox"}]}}}})
+}
+
+fn phase(sim: &Sim) -> Option<DeploymentPhase> {
+    sim.status.phase
+}
+
+fn selector_intents(sim: &Sim) -> Vec<Selection> {
+    sim.all_intents()
+        .into_iter()
+        .filter_map(|intent| match intent {
+            Intent::SetServiceSelector {
+                role: ServiceRole::Production,
+                selection,
+                ..
+            } => Some(selection),
+            _ => None,
+        })
+        .collect()
+}
+
+fn assert_safe(sim: &Sim) {
+    assert!(sim.violations.is_empty(), "{:?}", sim.violations);
+    assert_eq!(sim.duplicate_creates, 0, "no revision created twice");
+}
+
+#[test]
+fn first_rollout_takes_over_the_user_workload_before_installing() {
+    let mut sim = Sim::new(spec(json!({})), 3);
+    sim.reconcile();
+    assert_eq!(sim.stage(), RolloutStage::TakeOver);
+    assert!(sim.decisions[0].intents.iter().any(|intent| matches!(
+        intent,
+        Intent::CreateRevision { hash, replicas: 3, images, .. } if hash == "v1" && images.is_empty()
+    )));
+    assert_eq!(sim.production, None, "no selector change before the copy is Ready");
+    sim.tick(5);
+    sim.reconcile();
+    assert_eq!(sim.production, Some(Selection::Revision("v1".into())));
+    assert_eq!(sim.workload.as_ref().unwrap().replicas, 3, "user workload kept until the switch is observed");
+    sim.run_to_end();
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
+    assert_eq!(sim.workload.as_ref().unwrap().replicas, 0, "user workload scaled down");
+    assert_eq!(sim.production, Some(Selection::Revision("v2".into())));
+    assert_eq!(sim.revisions["v1"], (0, 0), "old revision scaled down");
+    assert_safe(&sim);
+}
+
+#[test]
+fn user_workload_is_kept_when_scale_down_is_disabled() {
+    let mut sim = Sim::new(spec(json!({"target": {"scaleDownWorkload": false}})), 2);
+    sim.run_to_end();
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
+    assert_eq!(sim.workload.as_ref().unwrap().replicas, 2);
+}
+
+#[test]
+fn blue_green_switches_selector_only_once_the_new_revision_is_ready() {
+    let mut sim = Sim::with_stable_revision(spec(json!({})), 3);
+    sim.ready_cap.insert("v2".into(), 2);
+    sim.run(5, 10);
+    assert_eq!(sim.stage(), RolloutStage::Install);
+    assert_eq!(sim.production, Some(Selection::Revision("v1".into())));
+    sim.ready_cap.remove("v2");
+    sim.run(5, 200);
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
+    assert_eq!(selector_intents(&sim), vec![Selection::Revision("v2".into())]);
+    assert_safe(&sim);
+}
+
+#[test]
+fn termination_wait_keeps_the_old_revision_running() {
+    let mut sim = Sim::with_stable_revision(
+        spec(json!({"strategy": {"blueGreen": {"terminationWait": "10m"}}})),
+        2,
+    );
+    sim.run(5, 20);
+    assert_eq!(sim.stage(), RolloutStage::TerminationWait);
+    assert_eq!(sim.status.phase, Some(DeploymentPhase::Baking));
+    assert_eq!(sim.revisions["v1"], (2, 2));
+    sim.run(60, 20);
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
+    assert_eq!(sim.revisions["v1"].0, 0);
+}
+
+#[test]
+fn canary_by_replica_ratio_spans_both_revisions_then_switches() {
+    let mut sim = Sim::with_stable_revision(
+        spec(json!({"strategy": {"configName": "CodeDeployDefault.ECSCanary10Percent5Minutes"}})),
+        10,
+    );
+    sim.run(5, 20);
+    assert_eq!(sim.stage(), RolloutStage::AllowTraffic);
+    assert_eq!(sim.production, Some(Selection::AllRevisions));
+    assert_eq!(sim.revisions["v2"], (1, 1), "10% of 10 pods");
+    assert_eq!(sim.revisions["v1"].0, 9, "stable keeps the other 90%");
+    assert_eq!(sim.status.traffic_split.as_ref().unwrap().canary, 10);
+    sim.run(30, 100);
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
+    assert_eq!(sim.production, Some(Selection::Revision("v2".into())));
+    assert!(sim.seconds >= 300, "baked five minutes");
+    assert_safe(&sim);
+}
+
+#[test]
+fn linear_config_walks_every_step_by_route_weights() {
+    let mut sim = Sim::with_stable_revision(
+        spec(json!({
+            "target": {"httpRoute": {"name": "web", "rule": 0}},
+            "strategy": {"configName": "CodeDeployDefault.LambdaLinear10PercentEvery1Minute"}
+        })),
+        2,
+    );
+    sim.run(20, 400);
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
+    let weights: Vec<i32> = sim
+        .all_intents()
+        .into_iter()
+        .filter_map(|intent| match intent {
+            Intent::SetRouteWeights { canary, .. } => Some(canary.1),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(weights, vec![10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 0]);
+    assert_eq!(
+        selector_intents(&sim),
+        vec![Selection::Revision("v2".into())],
+        "production Service moves only at finalization"
+    );
+    assert_eq!(sim.canary_service, Some(Selection::Revision("v2".into())));
+    assert_eq!(sim.route, Some((100, 0)));
+    assert_safe(&sim);
+}
+
+#[test]
+fn later_rollout_is_queued_behind_the_active_one() {
+    let mut sim = Sim::with_stable_revision(spec(json!({})), 2);
+    sim.others = vec![OtherRollout {
+        name: "web-v1".into(),
+        creation_time: at(-100),
+        state: OtherRolloutState::Active,
+    }];
+    sim.reconcile();
+    assert_eq!(sim.status.phase, Some(DeploymentPhase::Queued));
+    assert_eq!(sim.status.waiting_for.as_deref(), Some("web-v1"));
+    assert!(sim.revisions.get("v2").is_none());
+    sim.others[0].state = OtherRolloutState::Ended;
+    sim.reconcile();
+    assert_eq!(sim.status.waiting_for, None);
+    assert_ne!(sim.stage(), RolloutStage::Pending);
+}
+
+#[test]
+fn older_waiting_rollout_goes_first() {
+    let mut sim = Sim::with_stable_revision(spec(json!({})), 2);
+    sim.others = vec![
+        OtherRollout {
+            name: "web-v2".into(),
+            creation_time: at(10),
+            state: OtherRolloutState::Waiting,
+        },
+        OtherRollout {
+            name: "web-a".into(),
+            creation_time: at(5),
+            state: OtherRolloutState::Waiting,
+        },
+    ];
+    sim.reconcile();
+    assert_eq!(sim.status.waiting_for.as_deref(), Some("web-a"));
+}
+
+#[test]
+fn hooks_run_once_each_with_deterministic_names_in_lifecycle_order() {
+    let mut sim = Sim::with_stable_revision(
+        spec(json!({
+            "target": {"testService": "web-preview"},
+            "hooks": {
+                "beforeInstall": job_hook(), "afterInstall": job_hook(),
+                "afterAllowTestTraffic": job_hook(), "beforeAllowTraffic": job_hook(),
+                "afterAllowTraffic": job_hook()
+            }
+        })),
+        2,
+    );
+    sim.run(5, 200);
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
+    let started: Vec<(LifecycleEvent, String)> = sim
+        .all_intents()
+        .into_iter()
+        .filter_map(|intent| match intent {
+            Intent::StartHook {
+                event, child_name, ..
+            } => Some((event, child_name)),
+            _ => None,
+        })
+        .collect();
+    let events: Vec<LifecycleEvent> = started.iter().map(|(event, _)| *event).collect();
+    assert_eq!(
+        events,
+        vec![
+            LifecycleEvent::BeforeInstall,
+            LifecycleEvent::AfterInstall,
+            LifecycleEvent::AfterAllowTestTraffic,
+            LifecycleEvent::BeforeAllowTraffic,
+            LifecycleEvent::AfterAllowTraffic
+        ]
+    );
+    assert_eq!(started[0].1, "web-v2-before-install-0a1b2c3d-1");
+    assert_eq!(sim.test, Some(Selection::Revision("v2".into())));
+    let states: Vec<_> = sim
+        .status
+        .lifecycle_events
+        .iter()
+        .map(|entry| (entry.name, entry.status))
+        .collect();
+    assert!(states.contains(&(LifecycleEvent::AllowTestTraffic, LifecycleEventState::Succeeded)));
+    assert!(states.contains(&(LifecycleEvent::AfterAllowTraffic, LifecycleEventState::Succeeded)));
+}
+
+#[test]
+fn failed_hook_fails_the_rollout_and_rolls_back() {
+    let mut sim = Sim::with_stable_revision(spec(json!({"hooks": {"afterInstall": job_hook()}})), 2);
+    sim.hook_script.insert(LifecycleEvent::AfterInstall, HookScript::Fail);
+    sim.run(5, 50);
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Failed));
+    let rollback = sim.status.rollback.as_ref().unwrap();
+    assert_eq!(rollback.reason, AutoRollbackEvent::DeploymentFailure);
+    assert!(rollback.completion_time.is_some());
+    assert_eq!(sim.revisions["v2"].0, 0);
+    assert_eq!(sim.production, Some(Selection::Revision("v1".into())));
+}
+
+#[test]
+fn hook_past_its_timeout_is_stopped_and_fails_the_rollout() {
+    let hook = json!({"http": {"url": "http://127.0.0.1:9/h"}, "timeout": "1m"});
+    let mut sim = Sim::with_stable_revision(spec(json!({"hooks": {"beforeInstall": hook}})), 2);
+    sim.hook_script.insert(LifecycleEvent::BeforeInstall, HookScript::Hang);
+    sim.run(20, 20);
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Failed));
+    assert!(sim.all_intents().iter().any(|intent| matches!(intent, Intent::StopHook { .. })));
+    assert!(sim.status.message.as_deref().unwrap().contains("timed out"), "{:?}", sim.status.message);
+    assert!(sim.revisions.get("v2").is_none(), "BeforeInstall failed: nothing installed");
+}
+
+#[test]
+fn failed_health_check_restores_stable_selector_in_the_same_decision() {
+    let checks = json!([{"name": "web", "http": {"path": "/healthz"}, "failureThreshold": 2}]);
+    let mut sim = Sim::with_stable_revision(
+        spec(json!({"healthChecks": checks, "strategy": {"blueGreen": {"terminationWait": "1h"}}})),
+        2,
+    );
+    sim.run(5, 40);
+    assert_eq!(sim.stage(), RolloutStage::TerminationWait);
+    assert_eq!(sim.production, Some(Selection::Revision("v2".into())));
+    sim.healthy = false;
+    let mut restoring = None;
+    for _ in 0..20 {
+        sim.tick(10);
+        let decision = sim.reconcile();
+        if decision.status.stage == Some(RolloutStage::RollingBack) {
+            restoring = Some(decision);
+            break;
+        }
+    }
+    let decision = restoring.expect("rollback started");
+    assert!(decision.intents.contains(&Intent::SetServiceSelector {
+        role: ServiceRole::Production,
+        service: "web".into(),
+        selection: Selection::Revision("v1".into())
+    }));
+    sim.run(5, 20);
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Failed));
+    assert_eq!(sim.status.rollback.as_ref().unwrap().reason, AutoRollbackEvent::HealthCheckFailure);
+    assert_eq!(sim.status.traffic_split.as_ref().unwrap().stable, 100);
+    assert_safe(&sim);
+}
+
+#[test]
+fn failed_health_check_without_auto_rollback_leaves_traffic() {
+    let checks = json!([{"name": "web", "http": {"path": "/"}, "failureThreshold": 1}]);
+    let mut sim = Sim::with_stable_revision(
+        spec(json!({
+            "healthChecks": checks,
+            "autoRollback": {"enabled": false},
+            "strategy": {"blueGreen": {"terminationWait": "1h"}}
+        })),
+        2,
+    );
+    sim.run(5, 40);
+    sim.healthy = false;
+    sim.run(10, 20);
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Failed));
+    assert_eq!(sim.status.rollback, None);
+    assert_eq!(sim.production, Some(Selection::Revision("v2".into())));
+}
+
+#[test]
+fn health_checks_must_pass_before_a_step_advances() {
+    let checks = json!([{"name": "web", "http": {"path": "/"}, "successThreshold": 3, "failureThreshold": 100}]);
+    let mut sim = Sim::with_stable_revision(
+        spec(json!({"healthChecks": checks, "strategy": {"canary": {"percent": 50, "interval": "0s"}}})),
+        2,
+    );
+    sim.healthy = false;
+    sim.run(10, 30);
+    assert_eq!(sim.stage(), RolloutStage::AllowTraffic);
+    assert_eq!(sim.status.traffic_split.as_ref().unwrap().canary, 50);
+    sim.healthy = true;
+    sim.run(10, 60);
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
+}
+
+#[test]
+fn ready_option_wait_holds_until_promote() {
+    let strategy = json!({"blueGreen": {"readyOption": {"action": "Wait"}}});
+    let mut sim = Sim::with_stable_revision(spec(json!({"strategy": strategy})), 2);
+    sim.run(60, 30);
+    assert_eq!(sim.stage(), RolloutStage::AwaitPromote);
+    assert_eq!(sim.status.phase, Some(DeploymentPhase::Ready));
+    assert_eq!(sim.production, Some(Selection::Revision("v1".into())));
+    sim.spec.control.promote = Some(Promote {
+        through_step: 0,
+        full: false,
+    });
+    sim.run_to_end();
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
+}
+
+#[test]
+fn wait_timeout_stops_and_rolls_back_when_stop_events_roll_back() {
+    let strategy = json!({"blueGreen": {"readyOption": {"action": "Wait", "waitTimeout": "10m"}}});
+    let rollback = json!({"events": ["DeploymentStopOnRequest"]});
+    let mut sim = Sim::with_stable_revision(spec(json!({"strategy": strategy, "autoRollback": rollback})), 2);
+    sim.run(60, 30);
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Stopped));
+    assert_eq!(sim.status.rollback.as_ref().unwrap().reason, AutoRollbackEvent::DeploymentStopOnRequest);
+    assert_eq!(sim.revisions["v2"].0, 0);
+}
+
+#[test]
+fn wait_timeout_without_stop_rollback_leaves_the_new_revision() {
+    let strategy = json!({"blueGreen": {"readyOption": {"action": "Wait", "waitTimeout": "10m"}}});
+    let mut sim = Sim::with_stable_revision(spec(json!({"strategy": strategy})), 2);
+    sim.run(60, 30);
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Stopped));
+    assert_eq!(sim.status.rollback, None);
+    assert_eq!(sim.production, Some(Selection::Revision("v1".into())));
+}
+
+#[test]
+fn steps_without_pause_wait_for_promote_through_their_index() {
+    let steps = json!([{"weight": 20}, {"weight": 50}, {"weight": 100}]);
+    let mut sim = Sim::with_stable_revision(spec(json!({"strategy": {"steps": steps}})), 4);
+    sim.run(30, 30);
+    assert_eq!(sim.status.current_step, Some(0));
+    assert_eq!(sim.status.traffic_split.as_ref().unwrap().canary, 20);
+    sim.spec.control.promote = Some(Promote {
+        through_step: 0,
+        full: false,
+    });
+    sim.run(30, 30);
+    assert_eq!(sim.status.current_step, Some(1));
+    assert_eq!(sim.status.traffic_split.as_ref().unwrap().canary, 50);
+    sim.spec.control.promote = Some(Promote {
+        through_step: 1,
+        full: false,
+    });
+    sim.run(30, 60);
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
+}
+
+#[test]
+fn full_promote_skips_remaining_steps_and_bakes() {
+    let mut sim = Sim::with_stable_revision(
+        spec(json!({"strategy": {"configName": "CodeDeployDefault.ECSLinear10PercentEvery3Minutes"}})),
+        10,
+    );
+    sim.run(5, 15);
+    assert_eq!(sim.status.traffic_split.as_ref().unwrap().canary, 10);
+    sim.spec.control.promote = Some(Promote {
+        through_step: 0,
+        full: true,
+    });
+    let promoted_at = sim.seconds;
+    while sim.stage() != RolloutStage::TerminationWait {
+        sim.reconcile();
+        sim.tick(5);
+        assert!(sim.seconds - promoted_at < 120, "no three-minute bakes");
+    }
+    assert_eq!(sim.status.traffic_split.as_ref().unwrap().canary, 100);
+    sim.run_to_end();
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
+}
+
+#[test]
+fn stop_with_rollback_restores_the_stable_revision() {
+    let mut sim = Sim::with_stable_revision(
+        spec(json!({"strategy": {"configName": "CodeDeployDefault.ECSCanary10Percent15Minutes"}})),
+        4,
+    );
+    sim.run(5, 15);
+    assert_eq!(sim.production, Some(Selection::AllRevisions));
+    sim.spec.control.stop = Some(DeploymentStop {
+        rollback: true,
+        reason: Some("bad release".into()),
+    });
+    sim.run(5, 30);
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Stopped));
+    assert_eq!(sim.production, Some(Selection::Revision("v1".into())));
+    assert_eq!(sim.revisions["v1"], (4, 4));
+    assert_eq!(sim.revisions["v2"].0, 0);
+    assert!(sim.status.message.as_deref().unwrap().contains("bad release"));
+    assert_safe(&sim);
+}
+
+#[test]
+fn stop_without_rollback_leaves_traffic_where_it_is() {
+    let mut sim = Sim::with_stable_revision(
+        spec(json!({"strategy": {"configName": "CodeDeployDefault.ECSCanary10Percent15Minutes"}})),
+        4,
+    );
+    sim.run(5, 15);
+    sim.spec.control.stop = Some(DeploymentStop {
+        rollback: false,
+        reason: None,
+    });
+    sim.reconcile();
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Stopped));
+    assert_eq!(sim.production, Some(Selection::AllRevisions));
+    assert_eq!(sim.status.rollback, None);
+}
+
+#[test]
+fn stop_while_queued_ends_stopped_without_touching_anything() {
+    let mut sim = Sim::with_stable_revision(spec(json!({})), 2);
+    sim.spec.control.stop = Some(DeploymentStop {
+        rollback: true,
+        reason: None,
+    });
+    let decision = sim.reconcile();
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Stopped));
+    assert!(decision.intents.iter().all(|intent| matches!(intent, Intent::Event { .. })));
+}
+
+#[test]
+fn progress_deadline_fails_a_revision_that_never_becomes_ready() {
+    let mut sim = Sim::with_stable_revision(spec(json!({"progressDeadlineSeconds": 60})), 2);
+    sim.ready_cap.insert("v2".into(), 1);
+    sim.run(10, 30);
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Failed));
+    assert!(sim.status.message.as_deref().unwrap().contains("progress deadline"));
+    assert_eq!(sim.production, Some(Selection::Revision("v1".into())));
+    assert_eq!(sim.revisions["v2"].0, 0);
+    assert_safe(&sim);
+}
+
+#[test]
+fn replica_ratio_rollback_scales_stable_up_before_restoring_its_selector() {
+    let checks = json!([{"name": "web", "http": {"path": "/"}, "failureThreshold": 1}]);
+    let mut sim = Sim::with_stable_revision(
+        spec(json!({"healthChecks": checks, "strategy": {"canary": {"percent": 60, "interval": "1h"}}})),
+        5,
+    );
+    sim.run(5, 30);
+    assert_eq!(sim.revisions["v1"].0, 2, "stable scaled to its 40% share");
+    sim.ready_cap.insert("v1".into(), 3);
+    sim.healthy = false;
+    sim.run(10, 10);
+    assert_eq!(sim.stage(), RolloutStage::RollingBack);
+    assert_eq!(sim.revisions["v1"].0, 5);
+    assert_eq!(sim.production, Some(Selection::AllRevisions), "not restored before all stable pods are Ready");
+    sim.ready_cap.remove("v1");
+    sim.run(5, 20);
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Failed));
+    assert_eq!(sim.production, Some(Selection::Revision("v1".into())));
+    assert_safe(&sim);
+}
+
+#[test]
+fn rolling_update_replaces_pods_within_surge_and_succeeds() {
+    let strategy = json!({"rolling": {"maxSurge": 1, "maxUnavailable": 0}});
+    let mut sim = Sim::with_stable_revision(spec(json!({"strategy": strategy})), 4);
+    let mut most_pods = 0;
+    for _ in 0..100 {
+        if sim.stage() == RolloutStage::Done {
+            break;
+        }
+        sim.reconcile();
+        let total: i32 = sim.revisions.values().map(|(desired, _)| desired).sum();
+        most_pods = most_pods.max(total);
+        sim.tick(5);
+    }
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
+    assert!(most_pods <= 5, "surge of one: {most_pods}");
+    assert_eq!(sim.revisions["v2"], (4, 4));
+    assert_eq!(sim.revisions["v1"].0, 0);
+    assert_eq!(sim.production, Some(Selection::Revision("v2".into())));
+}
+
+#[test]
+fn rolling_health_failure_rolls_back_to_a_full_stable_revision() {
+    let checks = json!([{"name": "web", "http": {"path": "/"}, "failureThreshold": 1}]);
+    let strategy = json!({"rolling": {"maxSurge": 1, "maxUnavailable": 1}});
+    let mut sim = Sim::with_stable_revision(spec(json!({"strategy": strategy, "healthChecks": checks})), 4);
+    while sim.status.traffic_split.as_ref().is_none_or(|split| split.canary == 0) {
+        sim.reconcile();
+        sim.tick(5);
+    }
+    assert_eq!(sim.stage(), RolloutStage::AllowTraffic);
+    sim.healthy = false;
+    sim.run(5, 40);
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Failed));
+    assert_eq!(sim.revisions["v1"], (4, 4));
+    assert_eq!(sim.production, Some(Selection::Revision("v1".into())));
+    assert_safe(&sim);
+}
+
+#[test]
+fn same_input_gives_the_same_decision() {
+    let mut sim = Sim::with_stable_revision(spec(json!({"hooks": {"beforeInstall": job_hook()}})), 2);
+    for _ in 0..6 {
+        assert_eq!(sim.peek(), sim.peek());
+        sim.reconcile();
+        sim.tick(5);
+    }
+}
+
+#[test]
+fn lost_status_write_repeats_the_same_requests_without_duplicates() {
+    let mut sim = Sim::with_stable_revision(spec(json!({"hooks": {"beforeInstall": job_hook()}})), 2);
+    sim.reconcile();
+    let first = sim.reconcile_with(true);
+    let again = sim.reconcile();
+    let hook_names = |decision: &super::state::Decision| -> Vec<String> {
+        decision
+            .intents
+            .iter()
+            .filter_map(|intent| match intent {
+                Intent::StartHook { child_name, .. } => Some(child_name.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(hook_names(&first), hook_names(&again));
+    sim.run_to_end();
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
+    assert_eq!(sim.hook_children.len(), 1);
+    assert_safe(&sim);
+}
+
+#[test]
+fn invalid_strategy_stalls_with_the_field_named() {
+    let mut sim = Sim::with_stable_revision(spec(json!({"strategy": {"canary": {"percent": 10, "interval": "soon"}}})), 2);
+    let decision = sim.reconcile();
+    assert!(sim.status.message.as_deref().unwrap().contains("spec.strategy.canary.interval"));
+    let stalled = sim.status.conditions.iter().find(|c| c.type_ == "Stalled").unwrap();
+    assert_eq!(stalled.status, "True");
+    assert!(decision.intents.iter().any(|intent| matches!(intent, Intent::Event { reason: "InvalidSpec", .. })));
+    let again = sim.reconcile();
+    assert!(!again.intents.iter().any(|intent| matches!(intent, Intent::Event { .. })), "one event per problem");
+}
+
+#[test]
+fn missing_workload_waits_without_starting() {
+    let mut sim = Sim::new(spec(json!({})), 2);
+    sim.workload = None;
+    sim.reconcile();
+    assert_eq!(sim.stage(), RolloutStage::Pending);
+    assert!(sim.status.message.as_deref().unwrap().contains("unable to find workload web"));
+}
+
+#[test]
+fn revision_already_serving_succeeds_at_once() {
+    let mut sim = Sim::with_stable_revision(spec(json!({})), 2);
+    sim.new_revision.hash = "v1".into();
+    sim.reconcile();
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
+    assert!(sim.revisions.get("v2").is_none());
+}
+
+#[test]
+fn conditions_keep_their_transition_time_while_status_holds() {
+    let mut sim = Sim::with_stable_revision(spec(json!({})), 2);
+    sim.reconcile();
+    let first = sim.status.conditions.clone();
+    sim.tick(30);
+    sim.reconcile();
+    for condition in &sim.status.conditions {
+        let before = first.iter().find(|c| c.type_ == condition.type_).unwrap();
+        assert_eq!(before.last_transition_time, condition.last_transition_time, "{}", condition.type_);
+    }
+}
