@@ -17,3 +17,5 @@ pub use state::{DecideInput, Decision, Intent, ObservedWorld};
 mod decide_tests;
 #[cfg(test)]
 mod simulation;
+#[cfg(test)]
+mod properties;

@@ -27,6 +27,16 @@ use crate::api::deployment::{
     AutoRollbackEvent, DeploymentPhase, LifecycleEvent, LifecycleEventState, RolloutStage,
 };
 
+/// Whether production routing is where a step wants it.
+enum Routing {
+    /// Observed in place.
+    InPlace,
+    /// Changes were asked for.
+    Changing,
+    /// The destination lacks Ready pods (what is missing).
+    Blocked(String),
+}
+
 impl Run<'_> {
     /// AllowTraffic: walk the plan's steps (or replace pods, for rolling).
     pub(super) fn allow_traffic(&mut self) -> Flow {
@@ -37,20 +47,35 @@ impl Run<'_> {
         }
     }
 
-    /// Asks for the production routing of `weight`; true when something had to change.
-    fn route(&mut self, mode: &TrafficMode, weight: i32) -> bool {
+    /// Asks for the production routing of `weight`.
+    fn route(&mut self, mode: &TrafficMode, weight: i32) -> Routing {
         let (stable, canary) = (self.stable_hash(), self.canary_hash());
-        let mut changing = false;
+        let mut routing = Routing::InPlace;
         let selection = production_selection(mode, weight, &stable, &canary);
-        if self.world.production_selection.as_ref() != Some(&selection) {
+        let observed = self.world.production_selection.as_ref();
+        // With an HTTPRoute at 100%, finalization may already point production at the new
+        // revision (a status write lost after it): never switch it back.
+        let finalized = matches!(mode, TrafficMode::RouteWeights { .. })
+            && weight >= 100
+            && observed == Some(&Selection::Revision(canary.clone()));
+        if observed != Some(&selection) && !finalized {
+            let (what, ready, needed) = match &selection {
+                Selection::Revision(hash) => (hash.clone(), self.pods(hash).1, self.replicas()),
+                Selection::AllRevisions => (canary.clone(), self.pods(&canary).1, 1),
+            };
+            if !may_route(ready, needed) {
+                return Routing::Blocked(format!("revision {what}: {ready}/{needed} pods Ready"));
+            }
             self.intents.push(Intent::SetServiceSelector {
                 role: ServiceRole::Production,
                 service: self.template.target.service.clone(),
                 selection,
             });
-            changing = true;
+            routing = Routing::Changing;
         }
-        if let TrafficMode::RouteWeights { route, rule } = mode {
+        if let TrafficMode::RouteWeights { route, rule } = mode
+            && !finalized
+        {
             let (production, canary_weight) = route_weights(weight);
             if self.world.route_weights != Some((production, canary_weight)) {
                 let service = self.template.target.service.clone();
@@ -60,10 +85,10 @@ impl Run<'_> {
                     canary: (canary_service_name(&service), canary_weight),
                     production: (service, production),
                 });
-                changing = true;
+                routing = Routing::Changing;
             }
         }
-        changing
+        routing
     }
 
     fn shift(&mut self, plan: &TrafficPlan) -> Flow {
@@ -73,6 +98,19 @@ impl Run<'_> {
         if self.control.promote.as_ref().is_some_and(|promote| promote.full) && index != last {
             index = last;
             self.status.step_start_time = None;
+            // The progress deadline runs from when the step starts needing pods.
+            self.status.stage_start_time = Some(self.now.clone());
+        }
+        // A status write lost after its traffic change leaves the world ahead of the status:
+        // catch up to the step the world shows instead of moving traffic back.
+        if let Some(observed) = self.observed_weight()
+            && plan.shift_at(index).is_some_and(|(weight, _)| weight < observed)
+            && let Some(ahead) = (index..=last)
+                .find(|step| plan.shift_at(*step).is_some_and(|(weight, _)| weight >= observed))
+        {
+            index = ahead;
+            self.status.step_start_time = None;
+            self.status.stage_start_time = Some(self.now.clone());
         }
         self.status.current_step = Some(i32::try_from(index).unwrap_or(i32::MAX));
         let Some((planned, bake)) = plan.shift_at(index) else {
@@ -92,11 +130,15 @@ impl Run<'_> {
                 "new revision {canary}: {ready}/{needed} pods Ready for {weight}% of traffic"
             ));
         }
-        if self.route(&mode, weight) {
-            self.status.traffic_split = Some(traffic::split(weight));
-            self.status.step_start_time = None;
-            self.message(format!("shifting {weight}% of traffic to revision {canary}"));
-            return Flow::Wait(Some(SHORT_REQUEUE));
+        match self.route(&mode, weight) {
+            Routing::InPlace => {}
+            Routing::Blocked(what) => return self.wait_for_pods(what),
+            Routing::Changing => {
+                self.status.traffic_split = Some(traffic::split(weight));
+                self.status.step_start_time = None;
+                self.message(format!("shifting {weight}% of traffic to revision {canary}"));
+                return Flow::Wait(Some(SHORT_REQUEUE));
+            }
         }
         if mode == TrafficMode::ReplicaRatio && (1..100).contains(&weight) {
             let stable_desired = self.pods(&stable).0;
@@ -160,6 +202,19 @@ impl Run<'_> {
         self.enter(RolloutStage::AllowTraffic)
     }
 
+    /// The new revision's share as the world shows it, where it can be read exactly: the
+    /// HTTPRoute's weight, or 100 when production selects only the new revision.
+    fn observed_weight(&self) -> Option<i32> {
+        match self.mode() {
+            TrafficMode::RouteWeights { .. } => self.world.route_weights.map(|(_, canary)| canary),
+            TrafficMode::Switch | TrafficMode::ReplicaRatio => {
+                let canary = Selection::Revision(self.canary_hash());
+                (self.world.production_selection.as_ref() == Some(&canary)).then_some(100)
+            }
+            TrafficMode::Rolling => None,
+        }
+    }
+
     fn roll_pods(&mut self, plan: &RollingPlan) -> Flow {
         let replicas = self.replicas();
         let limits = plan.limits(replicas).unwrap_or((1, 0));
@@ -169,9 +224,13 @@ impl Run<'_> {
         let applied = self.status.traffic_split.as_ref().map_or(0, |split| split.canary);
         let done = canary_ready >= replicas && stable_desired == 0 && stable_ready == 0;
         if done {
-            if self.route(&TrafficMode::Rolling, 100) {
-                self.status.traffic_split = Some(traffic::split(100));
-                return Flow::Wait(Some(SHORT_REQUEUE));
+            match self.route(&TrafficMode::Rolling, 100) {
+                Routing::InPlace => {}
+                Routing::Blocked(what) => return self.wait_for_pods(what),
+                Routing::Changing => {
+                    self.status.traffic_split = Some(traffic::split(100));
+                    return Flow::Wait(Some(SHORT_REQUEUE));
+                }
             }
             self.status.traffic_split = Some(traffic::split(100));
             self.record_event(LifecycleEvent::AllowTraffic, LifecycleEventState::Succeeded, None, None);
@@ -241,12 +300,14 @@ impl Run<'_> {
     pub(super) fn finalize(&mut self) -> Flow {
         let (stable, canary) = (self.stable_hash(), self.canary_hash());
         let replicas = self.replicas();
+        // The old revision is the instant rollback: keep it (and keep finalizing) only once the
+        // new one is fully Ready.
+        let ready = self.pods(&canary).1;
+        if !may_route(ready, replicas) {
+            return self.wait_for_pods(format!("new revision {canary}: {ready}/{replicas} pods Ready"));
+        }
         let wanted = Selection::Revision(canary.clone());
         if self.world.production_selection.as_ref() != Some(&wanted) {
-            let ready = self.pods(&canary).1;
-            if !may_route(ready, replicas) {
-                return self.wait_for_pods(format!("new revision {canary}: {ready}/{replicas} pods Ready"));
-            }
             self.intents.push(Intent::SetServiceSelector {
                 role: ServiceRole::Production,
                 service: self.template.target.service.clone(),

@@ -218,15 +218,19 @@ impl Sim {
                 } if !may_route(self.ready(&canary), 1) => self
                     .violations
                     .push(format!("spanning selector with {canary} not Ready")),
+                // A share that grows needs a Ready destination; a shrinking share moves traffic away.
                 Intent::SetRouteWeights { canary: (_, w), .. }
-                    if *w > 0 && !may_route(self.ready(&canary), full) =>
+                    if *w > self.route.map_or(0, |route| route.1)
+                        && !may_route(self.ready(&canary), full) =>
                 {
                     self.violations
                         .push(format!("route weight {w} to {canary} with {} Ready", self.ready(&canary)))
                 }
                 Intent::SetRouteWeights {
                     production: (_, w), ..
-                } if *w > 0 && self.production_target_ready() < full => {
+                } if *w > self.route.map_or(100, |route| route.0)
+                    && self.production_target_ready() < full =>
+                {
                     self.violations.push("route weight to an unready production Service".into())
                 }
                 _ => {}
