@@ -162,6 +162,25 @@ fn check_step(sim: &Sim, previous: i32) -> Result<i32, TestCaseError> {
     Ok(split.canary)
 }
 
+/// The immediate rollback path: a decision that starts a rollback while the stable revision
+/// is fully Ready restores production to it in that same decision.
+fn check_immediate_rollback(before: &Sim, decision: &super::state::Decision) -> Result<(), TestCaseError> {
+    let started = before.status.stage != Some(RolloutStage::RollingBack)
+        && decision.status.stage == Some(RolloutStage::RollingBack);
+    let stable = decision.status.stable_revision.as_ref().map(|r| r.hash.clone()).unwrap_or_default();
+    let replicas = decision.status.target_replicas.unwrap_or(1);
+    let stable_ready = before.revisions.get(&stable).is_some_and(|(desired, ready)| *desired >= replicas && *ready >= replicas);
+    let wanted = Selection::Revision(stable.clone());
+    if started && stable_ready && before.production.is_some() && before.production != Some(wanted.clone()) {
+        let restored = decision.intents.iter().any(|intent| matches!(
+            intent,
+            super::state::Intent::SetServiceSelector { role: super::state::ServiceRole::Production, selection, .. } if *selection == wanted
+        ));
+        prop_assert!(restored, "rollback started without restoring {:?} at once: {:?}", wanted, decision.intents);
+    }
+    Ok(())
+}
+
 /// Checks the end state of a finished rollout.
 fn check_end(sim: &Sim) -> Result<(), TestCaseError> {
     let replicas = sim.status.target_replicas.unwrap_or(1);
@@ -204,12 +223,13 @@ fn drive(spec_value: Value, replicas: i32, first: bool, events: Vec<Event>) -> R
             Event::LoseStatusWrite => lose = true,
         }
         prop_assert_eq!(sim.peek(), sim.peek(), "decide is not deterministic");
-        sim.reconcile_with(std::mem::take(&mut lose));
+        let before = sim.clone();
+        let decision = sim.reconcile_with(std::mem::take(&mut lose));
+        check_immediate_rollback(&before, &decision)?;
         weight = check_step(&sim, weight)?;
         if sim.stage() == RolloutStage::Done {
             // The end state is judged when the rollout ends; the world may change later.
             check_end(&sim)?;
-            eprintln!("END early {:?} rollback={:?} weight={:?}", sim.status.phase, sim.status.rollback.as_ref().map(|r| r.reason), sim.status.traffic_split);
             return Ok(sim);
         }
     }
@@ -231,7 +251,6 @@ fn drive(spec_value: Value, replicas: i32, first: bool, events: Vec<Event>) -> R
     }
     prop_assert_eq!(sim.stage(), RolloutStage::Done, "rollout did not end: {:?}", sim.status.message);
     check_end(&sim)?;
-    eprintln!("END settle {:?} rollback={:?} weight={:?}", sim.status.phase, sim.status.rollback.as_ref().map(|r| r.reason), sim.status.traffic_split);
     Ok(sim)
 }
 
