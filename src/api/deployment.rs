@@ -718,7 +718,9 @@ pub enum DeploymentPhase {
 }
 
 /// The state machine's stage, in lifecycle order; hook stages are named after their event.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord,
+)]
 pub enum RolloutStage {
     /// Not started: waiting to be admitted (Created or Queued).
     Pending,
@@ -784,7 +786,9 @@ pub struct RevisionStatus {
 }
 
 /// A lifecycle event of CodeDeploy.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord,
+)]
 pub enum LifecycleEvent {
     /// Before the new revision's workload is created.
     BeforeInstall,

@@ -139,7 +139,8 @@ impl<'a> Run<'a> {
         if let Some(after) = self.requeue
             && stage != RolloutStage::Done
         {
-            self.intents.push(Intent::RequeueAfter(after.min(MAX_REQUEUE)));
+            self.intents
+                .push(Intent::RequeueAfter(after.min(MAX_REQUEUE)));
         }
         Decision {
             status: self.status,
@@ -219,8 +220,9 @@ impl<'a> Run<'a> {
 
     /// Observed `(desired, ready)` pods of the revision with `hash` (zeros when absent).
     pub(super) fn pods(&self, hash: &str) -> (i32, i32) {
-        self.observed(hash)
-            .map_or((0, 0), |revision| (revision.replicas, revision.ready_replicas))
+        self.observed(hash).map_or((0, 0), |revision| {
+            (revision.replicas, revision.ready_replicas)
+        })
     }
 
     /// How traffic is split for this rollout.
@@ -248,7 +250,9 @@ impl<'a> Run<'a> {
 
     /// The progress deadline.
     pub(super) fn progress_deadline(&self) -> Duration {
-        Duration::from_secs(u64::try_from(self.template.progress_deadline_seconds.max(1)).unwrap_or(600))
+        Duration::from_secs(
+            u64::try_from(self.template.progress_deadline_seconds.max(1)).unwrap_or(600),
+        )
     }
 
     /// Waits for pods, failing the rollout once the stage has waited past the progress deadline.
@@ -304,7 +308,11 @@ impl<'a> Run<'a> {
     }
 
     /// Ends the rollout as Failed or Stopped, leaving traffic where it is.
-    pub(super) fn end_without_rollback(&mut self, reason: AutoRollbackEvent, message: String) -> Flow {
+    pub(super) fn end_without_rollback(
+        &mut self,
+        reason: AutoRollbackEvent,
+        message: String,
+    ) -> Flow {
         let phase = final_phase(reason);
         let (event_reason, text) = match phase {
             DeploymentPhase::Stopped => (reasons::STOPPED, format!("stopped: {message}")),
@@ -357,8 +365,11 @@ impl<'a> Run<'a> {
     /// rollback stage then runs in the stage loop).
     fn fold_health(&mut self) -> bool {
         let checks = &self.template.health_checks;
-        self.status.health_checks =
-            health::fold_results(checks, &self.status.health_checks, &self.world.health_results);
+        self.status.health_checks = health::fold_results(
+            checks,
+            &self.status.health_checks,
+            &self.world.health_results,
+        );
         if let HealthVerdict::Failing { check, message } =
             health::verdict(checks, &self.status.health_checks)
         {
@@ -423,19 +434,43 @@ impl<'a> Run<'a> {
             _ => (false, reasons::PROGRESSING),
         };
         let ended = self.stage() == RolloutStage::Done;
-        let stalled = invalid || matches!(phase, Some(DeploymentPhase::Failed | DeploymentPhase::Stopped));
+        let stalled = invalid
+            || matches!(
+                phase,
+                Some(DeploymentPhase::Failed | DeploymentPhase::Stopped)
+            );
         let conditions = &mut self.status.conditions;
-        set_condition(conditions, "Ready", ready, ready_reason, &message, generation, self.now);
         set_condition(
             conditions,
-            "Reconciling",
-            !ended && !invalid,
-            if ended { ready_reason } else { reasons::PROGRESSING },
+            "Ready",
+            ready,
+            ready_reason,
             &message,
             generation,
             self.now,
         );
-        set_condition(conditions, "Stalled", stalled, ready_reason, &message, generation, self.now);
+        set_condition(
+            conditions,
+            "Reconciling",
+            !ended && !invalid,
+            if ended {
+                ready_reason
+            } else {
+                reasons::PROGRESSING
+            },
+            &message,
+            generation,
+            self.now,
+        );
+        set_condition(
+            conditions,
+            "Stalled",
+            stalled,
+            ready_reason,
+            &message,
+            generation,
+            self.now,
+        );
     }
 }
 

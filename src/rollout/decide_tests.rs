@@ -65,14 +65,25 @@ fn first_rollout_takes_over_the_user_workload_before_installing() {
         intent,
         Intent::CreateRevision { hash, replicas: 3, images, .. } if hash == "v1" && images.is_empty()
     )));
-    assert_eq!(sim.production, None, "no selector change before the copy is Ready");
+    assert_eq!(
+        sim.production, None,
+        "no selector change before the copy is Ready"
+    );
     sim.tick(5);
     sim.reconcile();
     assert_eq!(sim.production, Some(Selection::Revision("v1".into())));
-    assert_eq!(sim.workload.as_ref().unwrap().replicas, 3, "user workload kept until the switch is observed");
+    assert_eq!(
+        sim.workload.as_ref().unwrap().replicas,
+        3,
+        "user workload kept until the switch is observed"
+    );
     sim.run_to_end();
     assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
-    assert_eq!(sim.workload.as_ref().unwrap().replicas, 0, "user workload scaled down");
+    assert_eq!(
+        sim.workload.as_ref().unwrap().replicas,
+        0,
+        "user workload scaled down"
+    );
     assert_eq!(sim.production, Some(Selection::Revision("v2".into())));
     assert_eq!(sim.revisions["v1"], (0, 0), "old revision scaled down");
     assert_safe(&sim);
@@ -96,7 +107,10 @@ fn blue_green_switches_selector_only_once_the_new_revision_is_ready() {
     sim.ready_cap.remove("v2");
     sim.run(5, 200);
     assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
-    assert_eq!(selector_intents(&sim), vec![Selection::Revision("v2".into())]);
+    assert_eq!(
+        selector_intents(&sim),
+        vec![Selection::Revision("v2".into())]
+    );
     assert_safe(&sim);
 }
 
@@ -175,7 +189,7 @@ fn later_rollout_is_queued_behind_the_active_one() {
     sim.reconcile();
     assert_eq!(sim.status.phase, Some(DeploymentPhase::Queued));
     assert_eq!(sim.status.waiting_for.as_deref(), Some("web-v1"));
-    assert!(sim.revisions.get("v2").is_none());
+    assert!(!sim.revisions.contains_key("v2"));
     sim.others[0].state = OtherRolloutState::Ended;
     sim.reconcile();
     assert_eq!(sim.status.waiting_for, None);
@@ -245,14 +259,22 @@ fn hooks_run_once_each_with_deterministic_names_in_lifecycle_order() {
         .iter()
         .map(|entry| (entry.name, entry.status))
         .collect();
-    assert!(states.contains(&(LifecycleEvent::AllowTestTraffic, LifecycleEventState::Succeeded)));
-    assert!(states.contains(&(LifecycleEvent::AfterAllowTraffic, LifecycleEventState::Succeeded)));
+    assert!(states.contains(&(
+        LifecycleEvent::AllowTestTraffic,
+        LifecycleEventState::Succeeded
+    )));
+    assert!(states.contains(&(
+        LifecycleEvent::AfterAllowTraffic,
+        LifecycleEventState::Succeeded
+    )));
 }
 
 #[test]
 fn failed_hook_fails_the_rollout_and_rolls_back() {
-    let mut sim = Sim::with_stable_revision(spec(json!({"hooks": {"afterInstall": job_hook()}})), 2);
-    sim.hook_script.insert(LifecycleEvent::AfterInstall, HookScript::Fail);
+    let mut sim =
+        Sim::with_stable_revision(spec(json!({"hooks": {"afterInstall": job_hook()}})), 2);
+    sim.hook_script
+        .insert(LifecycleEvent::AfterInstall, HookScript::Fail);
     sim.run(5, 50);
     assert_eq!(phase(&sim), Some(DeploymentPhase::Failed));
     let rollback = sim.status.rollback.as_ref().unwrap();
@@ -266,12 +288,24 @@ fn failed_hook_fails_the_rollout_and_rolls_back() {
 fn hook_past_its_timeout_is_stopped_and_fails_the_rollout() {
     let hook = json!({"http": {"url": "http://127.0.0.1:9/h"}, "timeout": "1m"});
     let mut sim = Sim::with_stable_revision(spec(json!({"hooks": {"beforeInstall": hook}})), 2);
-    sim.hook_script.insert(LifecycleEvent::BeforeInstall, HookScript::Hang);
+    sim.hook_script
+        .insert(LifecycleEvent::BeforeInstall, HookScript::Hang);
     sim.run(20, 20);
     assert_eq!(phase(&sim), Some(DeploymentPhase::Failed));
-    assert!(sim.all_intents().iter().any(|intent| matches!(intent, Intent::StopHook { .. })));
-    assert!(sim.status.message.as_deref().unwrap().contains("timed out"), "{:?}", sim.status.message);
-    assert!(sim.revisions.get("v2").is_none(), "BeforeInstall failed: nothing installed");
+    assert!(
+        sim.all_intents()
+            .iter()
+            .any(|intent| matches!(intent, Intent::StopHook { .. }))
+    );
+    assert!(
+        sim.status.message.as_deref().unwrap().contains("timed out"),
+        "{:?}",
+        sim.status.message
+    );
+    assert!(
+        !sim.revisions.contains_key("v2"),
+        "BeforeInstall failed: nothing installed"
+    );
 }
 
 #[test]
@@ -302,7 +336,10 @@ fn failed_health_check_restores_stable_selector_in_the_same_decision() {
     }));
     sim.run(5, 20);
     assert_eq!(phase(&sim), Some(DeploymentPhase::Failed));
-    assert_eq!(sim.status.rollback.as_ref().unwrap().reason, AutoRollbackEvent::HealthCheckFailure);
+    assert_eq!(
+        sim.status.rollback.as_ref().unwrap().reason,
+        AutoRollbackEvent::HealthCheckFailure
+    );
     assert_eq!(sim.status.traffic_split.as_ref().unwrap().stable, 100);
     assert_safe(&sim);
 }
@@ -330,7 +367,9 @@ fn failed_health_check_without_auto_rollback_leaves_traffic() {
 fn health_checks_must_pass_before_a_step_advances() {
     let checks = json!([{"name": "web", "http": {"path": "/"}, "successThreshold": 3, "failureThreshold": 100}]);
     let mut sim = Sim::with_stable_revision(
-        spec(json!({"healthChecks": checks, "strategy": {"canary": {"percent": 50, "interval": "0s"}}})),
+        spec(
+            json!({"healthChecks": checks, "strategy": {"canary": {"percent": 50, "interval": "0s"}}}),
+        ),
         2,
     );
     sim.healthy = false;
@@ -362,10 +401,16 @@ fn ready_option_wait_holds_until_promote() {
 fn wait_timeout_stops_and_rolls_back_when_stop_events_roll_back() {
     let strategy = json!({"blueGreen": {"readyOption": {"action": "Wait", "waitTimeout": "10m"}}});
     let rollback = json!({"events": ["DeploymentStopOnRequest"]});
-    let mut sim = Sim::with_stable_revision(spec(json!({"strategy": strategy, "autoRollback": rollback})), 2);
+    let mut sim = Sim::with_stable_revision(
+        spec(json!({"strategy": strategy, "autoRollback": rollback})),
+        2,
+    );
     sim.run(60, 30);
     assert_eq!(phase(&sim), Some(DeploymentPhase::Stopped));
-    assert_eq!(sim.status.rollback.as_ref().unwrap().reason, AutoRollbackEvent::DeploymentStopOnRequest);
+    assert_eq!(
+        sim.status.rollback.as_ref().unwrap().reason,
+        AutoRollbackEvent::DeploymentStopOnRequest
+    );
     assert_eq!(sim.revisions["v2"].0, 0);
 }
 
@@ -404,7 +449,9 @@ fn steps_without_pause_wait_for_promote_through_their_index() {
 #[test]
 fn full_promote_skips_remaining_steps_and_bakes() {
     let mut sim = Sim::with_stable_revision(
-        spec(json!({"strategy": {"configName": "CodeDeployDefault.ECSLinear10PercentEvery3Minutes"}})),
+        spec(
+            json!({"strategy": {"configName": "CodeDeployDefault.ECSLinear10PercentEvery3Minutes"}}),
+        ),
         10,
     );
     sim.run(5, 15);
@@ -441,7 +488,13 @@ fn stop_with_rollback_restores_the_stable_revision() {
     assert_eq!(sim.production, Some(Selection::Revision("v1".into())));
     assert_eq!(sim.revisions["v1"], (4, 4));
     assert_eq!(sim.revisions["v2"].0, 0);
-    assert!(sim.status.message.as_deref().unwrap().contains("bad release"));
+    assert!(
+        sim.status
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("bad release")
+    );
     assert_safe(&sim);
 }
 
@@ -471,7 +524,12 @@ fn stop_while_queued_ends_stopped_without_touching_anything() {
     });
     let decision = sim.reconcile();
     assert_eq!(phase(&sim), Some(DeploymentPhase::Stopped));
-    assert!(decision.intents.iter().all(|intent| matches!(intent, Intent::Event { .. })));
+    assert!(
+        decision
+            .intents
+            .iter()
+            .all(|intent| matches!(intent, Intent::Event { .. }))
+    );
 }
 
 #[test]
@@ -480,7 +538,13 @@ fn progress_deadline_fails_a_revision_that_never_becomes_ready() {
     sim.ready_cap.insert("v2".into(), 1);
     sim.run(10, 30);
     assert_eq!(phase(&sim), Some(DeploymentPhase::Failed));
-    assert!(sim.status.message.as_deref().unwrap().contains("progress deadline"));
+    assert!(
+        sim.status
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("progress deadline")
+    );
     assert_eq!(sim.production, Some(Selection::Revision("v1".into())));
     assert_eq!(sim.revisions["v2"].0, 0);
     assert_safe(&sim);
@@ -490,7 +554,9 @@ fn progress_deadline_fails_a_revision_that_never_becomes_ready() {
 fn replica_ratio_rollback_scales_stable_up_before_restoring_its_selector() {
     let checks = json!([{"name": "web", "http": {"path": "/"}, "failureThreshold": 1}]);
     let mut sim = Sim::with_stable_revision(
-        spec(json!({"healthChecks": checks, "strategy": {"canary": {"percent": 60, "interval": "1h"}}})),
+        spec(
+            json!({"healthChecks": checks, "strategy": {"canary": {"percent": 60, "interval": "1h"}}}),
+        ),
         5,
     );
     sim.run(5, 30);
@@ -500,7 +566,11 @@ fn replica_ratio_rollback_scales_stable_up_before_restoring_its_selector() {
     sim.run(10, 10);
     assert_eq!(sim.stage(), RolloutStage::RollingBack);
     assert_eq!(sim.revisions["v1"].0, 5);
-    assert_eq!(sim.production, Some(Selection::AllRevisions), "not restored before all stable pods are Ready");
+    assert_eq!(
+        sim.production,
+        Some(Selection::AllRevisions),
+        "not restored before all stable pods are Ready"
+    );
     sim.ready_cap.remove("v1");
     sim.run(5, 20);
     assert_eq!(phase(&sim), Some(DeploymentPhase::Failed));
@@ -533,8 +603,16 @@ fn rolling_update_replaces_pods_within_surge_and_succeeds() {
 fn rolling_health_failure_rolls_back_to_a_full_stable_revision() {
     let checks = json!([{"name": "web", "http": {"path": "/"}, "failureThreshold": 1}]);
     let strategy = json!({"rolling": {"maxSurge": 1, "maxUnavailable": 1}});
-    let mut sim = Sim::with_stable_revision(spec(json!({"strategy": strategy, "healthChecks": checks})), 4);
-    while sim.status.traffic_split.as_ref().is_none_or(|split| split.canary == 0) {
+    let mut sim = Sim::with_stable_revision(
+        spec(json!({"strategy": strategy, "healthChecks": checks})),
+        4,
+    );
+    while sim
+        .status
+        .traffic_split
+        .as_ref()
+        .is_none_or(|split| split.canary == 0)
+    {
         sim.reconcile();
         sim.tick(5);
     }
@@ -549,7 +627,8 @@ fn rolling_health_failure_rolls_back_to_a_full_stable_revision() {
 
 #[test]
 fn same_input_gives_the_same_decision() {
-    let mut sim = Sim::with_stable_revision(spec(json!({"hooks": {"beforeInstall": job_hook()}})), 2);
+    let mut sim =
+        Sim::with_stable_revision(spec(json!({"hooks": {"beforeInstall": job_hook()}})), 2);
     for _ in 0..6 {
         assert_eq!(sim.peek(), sim.peek());
         sim.reconcile();
@@ -559,7 +638,8 @@ fn same_input_gives_the_same_decision() {
 
 #[test]
 fn lost_status_write_repeats_the_same_requests_without_duplicates() {
-    let mut sim = Sim::with_stable_revision(spec(json!({"hooks": {"beforeInstall": job_hook()}})), 2);
+    let mut sim =
+        Sim::with_stable_revision(spec(json!({"hooks": {"beforeInstall": job_hook()}})), 2);
     sim.reconcile();
     let first = sim.reconcile_with(true);
     let again = sim.reconcile();
@@ -582,14 +662,40 @@ fn lost_status_write_repeats_the_same_requests_without_duplicates() {
 
 #[test]
 fn invalid_strategy_stalls_with_the_field_named() {
-    let mut sim = Sim::with_stable_revision(spec(json!({"strategy": {"canary": {"percent": 10, "interval": "soon"}}})), 2);
+    let mut sim = Sim::with_stable_revision(
+        spec(json!({"strategy": {"canary": {"percent": 10, "interval": "soon"}}})),
+        2,
+    );
     let decision = sim.reconcile();
-    assert!(sim.status.message.as_deref().unwrap().contains("spec.strategy.canary.interval"));
-    let stalled = sim.status.conditions.iter().find(|c| c.type_ == "Stalled").unwrap();
+    assert!(
+        sim.status
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("spec.strategy.canary.interval")
+    );
+    let stalled = sim
+        .status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Stalled")
+        .unwrap();
     assert_eq!(stalled.status, "True");
-    assert!(decision.intents.iter().any(|intent| matches!(intent, Intent::Event { reason: "InvalidSpec", .. })));
+    assert!(decision.intents.iter().any(|intent| matches!(
+        intent,
+        Intent::Event {
+            reason: "InvalidSpec",
+            ..
+        }
+    )));
     let again = sim.reconcile();
-    assert!(!again.intents.iter().any(|intent| matches!(intent, Intent::Event { .. })), "one event per problem");
+    assert!(
+        !again
+            .intents
+            .iter()
+            .any(|intent| matches!(intent, Intent::Event { .. })),
+        "one event per problem"
+    );
 }
 
 #[test]
@@ -598,7 +704,13 @@ fn missing_workload_waits_without_starting() {
     sim.workload = None;
     sim.reconcile();
     assert_eq!(sim.stage(), RolloutStage::Pending);
-    assert!(sim.status.message.as_deref().unwrap().contains("unable to find workload web"));
+    assert!(
+        sim.status
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("unable to find workload web")
+    );
 }
 
 #[test]
@@ -607,7 +719,7 @@ fn revision_already_serving_succeeds_at_once() {
     sim.new_revision.hash = "v1".into();
     sim.reconcile();
     assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
-    assert!(sim.revisions.get("v2").is_none());
+    assert!(!sim.revisions.contains_key("v2"));
 }
 
 #[test]
@@ -619,6 +731,10 @@ fn conditions_keep_their_transition_time_while_status_holds() {
     sim.reconcile();
     for condition in &sim.status.conditions {
         let before = first.iter().find(|c| c.type_ == condition.type_).unwrap();
-        assert_eq!(before.last_transition_time, condition.last_transition_time, "{}", condition.type_);
+        assert_eq!(
+            before.last_transition_time, condition.last_transition_time,
+            "{}",
+            condition.type_
+        );
     }
 }

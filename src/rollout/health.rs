@@ -223,7 +223,11 @@ mod tests {
     #[test]
     fn failures_below_threshold_keep_the_verdict_pending() {
         let checks = [check("web", 3, 1)];
-        let statuses = fold_results(&checks, &[], &[result("web", 1, false), result("web", 2, false)]);
+        let statuses = fold_results(
+            &checks,
+            &[],
+            &[result("web", 1, false), result("web", 2, false)],
+        );
         assert_eq!(statuses[0].consecutive_failures, 2);
         assert_eq!(verdict(&checks, &statuses), HealthVerdict::Pending);
     }
@@ -231,7 +235,11 @@ mod tests {
     #[test]
     fn failure_threshold_crossed_fails_with_the_last_message() {
         let checks = [check("web", 2, 1)];
-        let statuses = fold_results(&checks, &[], &[result("web", 2, false), result("web", 1, false)]);
+        let statuses = fold_results(
+            &checks,
+            &[],
+            &[result("web", 2, false), result("web", 1, false)],
+        );
         assert_eq!(
             verdict(&checks, &statuses),
             HealthVerdict::Failing {
@@ -244,7 +252,11 @@ mod tests {
     #[test]
     fn a_success_resets_consecutive_failures() {
         let checks = [check("web", 2, 2)];
-        let results = [result("web", 1, false), result("web", 2, true), result("web", 3, false)];
+        let results = [
+            result("web", 1, false),
+            result("web", 2, true),
+            result("web", 3, false),
+        ];
         let statuses = fold_results(&checks, &[], &results);
         assert_eq!(statuses[0].consecutive_failures, 1);
         assert_eq!(statuses[0].probes, 3);

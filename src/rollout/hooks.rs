@@ -54,7 +54,7 @@ pub enum HookProgress {
         /// Deterministic child name.
         child_name: String,
         /// The hook to run.
-        hook: Hook,
+        hook: Box<Hook>,
         /// Time left before the hook times out.
         remaining: Duration,
     },
@@ -82,9 +82,9 @@ pub fn hook_for_event<'a>(
         LifecycleEvent::AfterAllowTestTraffic => hooks.after_allow_test_traffic.as_ref(),
         LifecycleEvent::BeforeAllowTraffic => hooks.before_allow_traffic.as_ref(),
         LifecycleEvent::AfterAllowTraffic => hooks.after_allow_traffic.as_ref(),
-        LifecycleEvent::Install | LifecycleEvent::AllowTestTraffic | LifecycleEvent::AllowTraffic => {
-            None
-        }
+        LifecycleEvent::Install
+        | LifecycleEvent::AllowTestTraffic
+        | LifecycleEvent::AllowTraffic => None,
     });
     configured.or_else(|| {
         appspec_hooks
@@ -185,7 +185,7 @@ pub fn hook_progress(
     }
     HookProgress::Start {
         child_name: child_name.to_owned(),
-        hook: hook.clone(),
+        hook: Box::new(hook.clone()),
         remaining: limit - spent,
     }
 }
@@ -226,7 +226,12 @@ mod tests {
     fn child_names_are_deterministic_and_fit_a_label() {
         let name = hook_child_name("web-v2", "1f0e2d3c-aaaa", LifecycleEvent::BeforeInstall, 1);
         assert_eq!(name, "web-v2-before-install-1f0e2d3c-1");
-        let long = hook_child_name(&"x".repeat(80), "UID", LifecycleEvent::AfterAllowTestTraffic, 1);
+        let long = hook_child_name(
+            &"x".repeat(80),
+            "UID",
+            LifecycleEvent::AfterAllowTestTraffic,
+            1,
+        );
         assert!(long.len() <= 63, "{long}");
         assert!(long.ends_with("-after-allow-test-traffic-uid-1"), "{long}");
     }
@@ -252,12 +257,18 @@ mod tests {
             hook_for_event(&template, &appspec, LifecycleEvent::BeforeAllowTraffic),
             Some(&http_hook("2m"))
         );
-        assert_eq!(hook_for_event(&template, &appspec, LifecycleEvent::BeforeInstall), None);
+        assert_eq!(
+            hook_for_event(&template, &appspec, LifecycleEvent::BeforeInstall),
+            None
+        );
     }
 
     #[test]
     fn missing_hook_is_skipped() {
-        assert_eq!(hook_progress(None, None, "c", &[], &at(0)), HookProgress::Skip);
+        assert_eq!(
+            hook_progress(None, None, "c", &[], &at(0)),
+            HookProgress::Skip
+        );
     }
 
     #[test]
@@ -268,7 +279,7 @@ mod tests {
             progress,
             HookProgress::Start {
                 child_name: "c".into(),
-                hook: hook.clone(),
+                hook: Box::new(hook.clone()),
                 remaining: Duration::from_secs(40)
             }
         );

@@ -42,14 +42,17 @@ impl Run<'_> {
                 OtherRolloutState::Waiting => {
                     let created = self.world_creation_time();
                     match created {
-                        Some(created) => {
-                            (other.creation_time.0, &other.name) < (created.0, me)
-                        }
+                        Some(created) => (other.creation_time.0, &other.name) < (created.0, me),
                         None => &other.name < me,
                     }
                 }
             })
-            .min_by_key(|other| (other.state != OtherRolloutState::Active, other.creation_time.0));
+            .min_by_key(|other| {
+                (
+                    other.state != OtherRolloutState::Active,
+                    other.creation_time.0,
+                )
+            });
         if let Some(other) = ahead {
             let name = other.name.clone();
             if self.status.waiting_for.as_deref() != Some(name.as_str()) {
@@ -88,7 +91,9 @@ impl Run<'_> {
         let (stable_hash, replicas, take_over) = match (&serving, &workload) {
             (Some(serving), _) => (
                 serving.hash.clone(),
-                serving.replicas.max(workload.as_ref().map_or(0, |w| w.replicas)),
+                serving
+                    .replicas
+                    .max(workload.as_ref().map_or(0, |w| w.replicas)),
                 false,
             ),
             (None, Some(workload)) => (workload.template_hash.clone(), workload.replicas, true),
@@ -98,7 +103,11 @@ impl Run<'_> {
                     self.template.target.workload
                 );
                 if self.status.message.as_deref() != Some(text.as_str()) {
-                    self.event(EventType::Warning, reasons::WORKLOAD_NOT_FOUND, text.clone());
+                    self.event(
+                        EventType::Warning,
+                        reasons::WORKLOAD_NOT_FOUND,
+                        text.clone(),
+                    );
                 }
                 self.message(text);
                 return Flow::Wait(Some(super::decide::MAX_REQUEUE));
@@ -173,7 +182,9 @@ impl Run<'_> {
         self.ensure_revision(RevisionRole::Stable, &stable, replicas);
         let ready = self.pods(&stable).1;
         if ready < replicas {
-            return self.wait_for_pods(format!("stable revision {stable}: {ready}/{replicas} pods Ready"));
+            return self.wait_for_pods(format!(
+                "stable revision {stable}: {ready}/{replicas} pods Ready"
+            ));
         }
         let wanted = Selection::Revision(stable.clone());
         if self.world.production_selection.as_ref() != Some(&wanted) {
@@ -182,7 +193,9 @@ impl Run<'_> {
                 service: self.template.target.service.clone(),
                 selection: wanted,
             });
-            self.message(format!("pointing the production Service at stable revision {stable}"));
+            self.message(format!(
+                "pointing the production Service at stable revision {stable}"
+            ));
             return Flow::Wait(Some(SHORT_REQUEUE));
         }
         self.event(
@@ -197,11 +210,16 @@ impl Run<'_> {
     fn install_replicas(&self) -> i32 {
         let replicas = self.replicas();
         match (self.plan(), self.mode()) {
-            (RolloutPlan::Rolling(plan), _) => {
-                plan.limits(replicas).map_or(1, |(surge, _)| surge).clamp(1, replicas)
-            }
+            (RolloutPlan::Rolling(plan), _) => plan
+                .limits(replicas)
+                .map_or(1, |(surge, _)| surge)
+                .clamp(1, replicas),
             (RolloutPlan::Traffic(plan), TrafficMode::ReplicaRatio) => {
-                let first = plan.weights().into_iter().find(|weight| *weight > 0).unwrap_or(100);
+                let first = plan
+                    .weights()
+                    .into_iter()
+                    .find(|weight| *weight > 0)
+                    .unwrap_or(100);
                 traffic::replica_needs(&TrafficMode::ReplicaRatio, first, replicas)
                     .canary
                     .max(1)
@@ -212,15 +230,27 @@ impl Run<'_> {
 
     /// Install: the new revision's workload exists and its pods are Ready.
     pub(super) fn install(&mut self) -> Flow {
-        self.record_event(LifecycleEvent::Install, LifecycleEventState::InProgress, None, None);
+        self.record_event(
+            LifecycleEvent::Install,
+            LifecycleEventState::InProgress,
+            None,
+            None,
+        );
         let canary = self.canary_hash();
         let replicas = self.install_replicas();
         self.ensure_revision(RevisionRole::Canary, &canary, replicas);
         let ready = self.pods(&canary).1;
         if ready < replicas {
-            return self.wait_for_pods(format!("new revision {canary}: {ready}/{replicas} pods Ready"));
+            return self.wait_for_pods(format!(
+                "new revision {canary}: {ready}/{replicas} pods Ready"
+            ));
         }
-        self.record_event(LifecycleEvent::Install, LifecycleEventState::Succeeded, None, None);
+        self.record_event(
+            LifecycleEvent::Install,
+            LifecycleEventState::Succeeded,
+            None,
+            None,
+        );
         self.enter(RolloutStage::AfterInstall)
     }
 
@@ -231,7 +261,12 @@ impl Run<'_> {
         let wanted = Selection::Revision(canary.clone());
         let mut pending = false;
         if let Some(test_service) = self.template.target.test_service.clone() {
-            self.record_event(LifecycleEvent::AllowTestTraffic, LifecycleEventState::InProgress, None, None);
+            self.record_event(
+                LifecycleEvent::AllowTestTraffic,
+                LifecycleEventState::InProgress,
+                None,
+                None,
+            );
             if self.world.test_selection.as_ref() != Some(&wanted) {
                 self.intents.push(Intent::SetServiceSelector {
                     role: ServiceRole::Test,
@@ -283,7 +318,10 @@ impl Run<'_> {
             if waited >= timeout {
                 return self.fail(
                     AutoRollbackEvent::DeploymentStopOnRequest,
-                    format!("no promote within the wait timeout of {}s", timeout.as_secs()),
+                    format!(
+                        "no promote within the wait timeout of {}s",
+                        timeout.as_secs()
+                    ),
                 );
             }
             self.message("new revision Ready; waiting for a promote before rerouting");
@@ -297,7 +335,9 @@ impl Run<'_> {
     pub(super) fn hook_stage(&mut self, stage: RolloutStage) -> Flow {
         let (event, next) = match stage {
             RolloutStage::BeforeInstall => (LifecycleEvent::BeforeInstall, RolloutStage::Install),
-            RolloutStage::AfterInstall => (LifecycleEvent::AfterInstall, RolloutStage::AllowTestTraffic),
+            RolloutStage::AfterInstall => {
+                (LifecycleEvent::AfterInstall, RolloutStage::AllowTestTraffic)
+            }
             RolloutStage::AfterAllowTestTraffic => (
                 LifecycleEvent::AfterAllowTestTraffic,
                 if matches!(self.plan(), RolloutPlan::Traffic(plan) if plan.gate().is_some()) {
@@ -306,8 +346,14 @@ impl Run<'_> {
                     RolloutStage::BeforeAllowTraffic
                 },
             ),
-            RolloutStage::BeforeAllowTraffic => (LifecycleEvent::BeforeAllowTraffic, RolloutStage::AllowTraffic),
-            _ => (LifecycleEvent::AfterAllowTraffic, RolloutStage::TerminationWait),
+            RolloutStage::BeforeAllowTraffic => (
+                LifecycleEvent::BeforeAllowTraffic,
+                RolloutStage::AllowTraffic,
+            ),
+            _ => (
+                LifecycleEvent::AfterAllowTraffic,
+                RolloutStage::TerminationWait,
+            ),
         };
         let identity = self.input.identity;
         let child_name = hooks::hook_child_name(&identity.name, &identity.uid, event, 1);
@@ -318,14 +364,25 @@ impl Run<'_> {
             .iter()
             .find(|entry| entry.name == event)
             .cloned();
-        match hooks::hook_progress(hook, entry.as_ref(), &child_name, &self.world.hooks, self.now) {
+        match hooks::hook_progress(
+            hook,
+            entry.as_ref(),
+            &child_name,
+            &self.world.hooks,
+            self.now,
+        ) {
             HookProgress::Skip => {
                 self.record_event(event, LifecycleEventState::Skipped, None, None);
                 self.enter_hook_next(next)
             }
             HookProgress::Succeeded => {
-                if entry.as_ref().map(|entry| entry.status) != Some(LifecycleEventState::Succeeded) {
-                    self.event(EventType::Normal, reasons::HOOK, format!("{event:?} hook succeeded"));
+                if entry.as_ref().map(|entry| entry.status) != Some(LifecycleEventState::Succeeded)
+                {
+                    self.event(
+                        EventType::Normal,
+                        reasons::HOOK,
+                        format!("{event:?} hook succeeded"),
+                    );
                 }
                 self.record_event(event, LifecycleEventState::Succeeded, None, None);
                 self.enter_hook_next(next)
@@ -336,7 +393,12 @@ impl Run<'_> {
                         child_name: child_name.clone(),
                     });
                 }
-                self.record_event(event, LifecycleEventState::Failed, Some(message.clone()), None);
+                self.record_event(
+                    event,
+                    LifecycleEventState::Failed,
+                    Some(message.clone()),
+                    None,
+                );
                 self.fail(
                     AutoRollbackEvent::DeploymentFailure,
                     format!("{event:?} hook {child_name} failed: {message}"),
@@ -347,9 +409,18 @@ impl Run<'_> {
                 hook,
                 remaining,
             } => {
-                let kind = if hook.job.is_some() { "Job" } else { "HTTPCall" };
+                let kind = if hook.job.is_some() {
+                    "Job"
+                } else {
+                    "HTTPCall"
+                };
                 let child = ChildReference {
-                    api_version: if hook.job.is_some() { "batch/v1" } else { "slipway.dev/v1alpha1" }.into(),
+                    api_version: if hook.job.is_some() {
+                        "batch/v1"
+                    } else {
+                        "slipway.dev/v1alpha1"
+                    }
+                    .into(),
                     kind: kind.into(),
                     name: child_name.clone(),
                     uid: None,
@@ -412,7 +483,9 @@ impl Run<'_> {
         }
         let ended = matches!(
             state,
-            LifecycleEventState::Succeeded | LifecycleEventState::Failed | LifecycleEventState::Skipped
+            LifecycleEventState::Succeeded
+                | LifecycleEventState::Failed
+                | LifecycleEventState::Skipped
         );
         if ended && entry.end_time.is_none() {
             entry.end_time = Some(now);

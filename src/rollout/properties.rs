@@ -52,7 +52,9 @@ fn spec_json() -> impl Strategy<Value = Value> {
     let blue_green = prop_oneof![
         Just(None),
         Just(Some(json!({"terminationWait": "0s"}))),
-        Just(Some(json!({"readyOption": {"action": "Wait", "waitTimeout": "20m"}, "terminationWait": "3m"}))),
+        Just(Some(
+            json!({"readyOption": {"action": "Wait", "waitTimeout": "20m"}, "terminationWait": "3m"})
+        )),
         Just(Some(json!({"readyOption": {"action": "Wait"}}))),
     ];
     let hooks = proptest::collection::vec(any::<bool>(), 5);
@@ -144,39 +146,81 @@ fn allowed_weights(sim: &Sim) -> Option<Vec<i32>> {
 
 /// Checks the per-decision rules; returns the canary weight persisted now.
 fn check_step(sim: &Sim, previous: i32) -> Result<i32, TestCaseError> {
-    prop_assert!(sim.violations.is_empty(), "routing rule broken: {:?}", sim.violations);
+    prop_assert!(
+        sim.violations.is_empty(),
+        "routing rule broken: {:?}",
+        sim.violations
+    );
     prop_assert_eq!(sim.duplicate_creates, 0, "a revision was created twice");
-    let split = sim.status.traffic_split.clone().unwrap_or(super::traffic::split(0));
+    let split = sim
+        .status
+        .traffic_split
+        .clone()
+        .unwrap_or(super::traffic::split(0));
     prop_assert!(is_valid(&split), "split {:?} does not sum to 100", split);
     if sim.status.rollback.is_none() {
-        prop_assert!(split.canary >= previous, "weight went back from {} to {} without a rollback", previous, split.canary);
+        prop_assert!(
+            split.canary >= previous,
+            "weight went back from {} to {} without a rollback",
+            previous,
+            split.canary
+        );
         if let Some(weights) = allowed_weights(sim) {
-            prop_assert!(weights.contains(&split.canary), "weight {} is not a step of {:?}", split.canary, weights);
+            prop_assert!(
+                weights.contains(&split.canary),
+                "weight {} is not a step of {:?}",
+                split.canary,
+                weights
+            );
         }
     }
     let mut children: BTreeMap<String, usize> = BTreeMap::new();
     for (event, _) in &sim.hook_children {
         *children.entry(event.clone()).or_default() += 1;
     }
-    prop_assert!(children.values().all(|count| *count == 1), "a hook ran twice: {:?}", sim.hook_children);
+    prop_assert!(
+        children.values().all(|count| *count == 1),
+        "a hook ran twice: {:?}",
+        sim.hook_children
+    );
     Ok(split.canary)
 }
 
 /// The immediate rollback path: a decision that starts a rollback while the stable revision
 /// is fully Ready restores production to it in that same decision.
-fn check_immediate_rollback(before: &Sim, decision: &super::state::Decision) -> Result<(), TestCaseError> {
+fn check_immediate_rollback(
+    before: &Sim,
+    decision: &super::state::Decision,
+) -> Result<(), TestCaseError> {
     let started = before.status.stage != Some(RolloutStage::RollingBack)
         && decision.status.stage == Some(RolloutStage::RollingBack);
-    let stable = decision.status.stable_revision.as_ref().map(|r| r.hash.clone()).unwrap_or_default();
+    let stable = decision
+        .status
+        .stable_revision
+        .as_ref()
+        .map(|r| r.hash.clone())
+        .unwrap_or_default();
     let replicas = decision.status.target_replicas.unwrap_or(1);
-    let stable_ready = before.revisions.get(&stable).is_some_and(|(desired, ready)| *desired >= replicas && *ready >= replicas);
+    let stable_ready = before
+        .revisions
+        .get(&stable)
+        .is_some_and(|(desired, ready)| *desired >= replicas && *ready >= replicas);
     let wanted = Selection::Revision(stable.clone());
-    if started && stable_ready && before.production.is_some() && before.production != Some(wanted.clone()) {
+    if started
+        && stable_ready
+        && before.production.is_some()
+        && before.production != Some(wanted.clone())
+    {
         let restored = decision.intents.iter().any(|intent| matches!(
             intent,
             super::state::Intent::SetServiceSelector { role: super::state::ServiceRole::Production, selection, .. } if *selection == wanted
         ));
-        prop_assert!(restored, "rollback started without restoring {:?} at once: {:?}", wanted, decision.intents);
+        prop_assert!(
+            restored,
+            "rollback started without restoring {:?} at once: {:?}",
+            wanted,
+            decision.intents
+        );
     }
     Ok(())
 }
@@ -184,28 +228,63 @@ fn check_immediate_rollback(before: &Sim, decision: &super::state::Decision) -> 
 /// Checks the end state of a finished rollout.
 fn check_end(sim: &Sim) -> Result<(), TestCaseError> {
     let replicas = sim.status.target_replicas.unwrap_or(1);
-    let stable = sim.status.stable_revision.as_ref().map(|r| r.hash.clone()).unwrap_or_default();
+    let stable = sim
+        .status
+        .stable_revision
+        .as_ref()
+        .map(|r| r.hash.clone())
+        .unwrap_or_default();
     if let Some(rollback) = &sim.status.rollback
         && rollback.completion_time.is_some()
         && sim.production.is_some()
     {
-        prop_assert_eq!(sim.production.clone(), Some(Selection::Revision(stable.clone())));
-        prop_assert!(sim.revisions.get(&stable).is_some_and(|(_, ready)| *ready >= replicas), "stable not Ready after rollback");
+        prop_assert_eq!(
+            sim.production.clone(),
+            Some(Selection::Revision(stable.clone()))
+        );
+        prop_assert!(
+            sim.revisions
+                .get(&stable)
+                .is_some_and(|(_, ready)| *ready >= replicas),
+            "stable not Ready after rollback"
+        );
         if let Some(weights) = sim.route {
             prop_assert_eq!(weights, (100, 0));
         }
-        prop_assert_eq!(sim.status.traffic_split.as_ref().map(|s| s.stable), Some(100));
+        prop_assert_eq!(
+            sim.status.traffic_split.as_ref().map(|s| s.stable),
+            Some(100)
+        );
     }
-    if sim.status.phase == Some(DeploymentPhase::Succeeded) && sim.status.canary_revision.is_some() && stable != "v2" {
-        prop_assert_eq!(sim.production.clone(), Some(Selection::Revision("v2".into())));
-        prop_assert!(sim.revisions.get("v2").is_some_and(|(_, ready)| *ready >= replicas));
+    if sim.status.phase == Some(DeploymentPhase::Succeeded)
+        && sim.status.canary_revision.is_some()
+        && stable != "v2"
+    {
+        prop_assert_eq!(
+            sim.production.clone(),
+            Some(Selection::Revision("v2".into()))
+        );
+        prop_assert!(
+            sim.revisions
+                .get("v2")
+                .is_some_and(|(_, ready)| *ready >= replicas)
+        );
     }
     Ok(())
 }
 
-fn drive(spec_value: Value, replicas: i32, first: bool, events: Vec<Event>) -> Result<Sim, TestCaseError> {
+fn drive(
+    spec_value: Value,
+    replicas: i32,
+    first: bool,
+    events: Vec<Event>,
+) -> Result<Sim, TestCaseError> {
     let spec = spec(spec_value);
-    let mut sim = if first { Sim::new(spec, replicas) } else { Sim::with_stable_revision(spec, replicas) };
+    let mut sim = if first {
+        Sim::new(spec, replicas)
+    } else {
+        Sim::with_stable_revision(spec, replicas)
+    };
     let mut weight = 0;
     let mut lose = false;
     for event in events {
@@ -215,11 +294,19 @@ fn drive(spec_value: Value, replicas: i32, first: bool, events: Vec<Event>) -> R
             Event::CapCanary(cap) => set_cap(&mut sim, "v2", cap),
             Event::Health(healthy) => sim.healthy = healthy,
             Event::Hook(index, script) => {
-                let script = [HookScript::Succeed, HookScript::Fail, HookScript::Hang][usize::from(script)];
+                let script =
+                    [HookScript::Succeed, HookScript::Fail, HookScript::Hang][usize::from(script)];
                 sim.hook_script.insert(HOOK_EVENTS[index], script);
             }
-            Event::Promote(through_step, full) => sim.spec.control.promote = Some(Promote { through_step, full }),
-            Event::Stop(rollback) => sim.spec.control.stop = Some(DeploymentStop { rollback, reason: None }),
+            Event::Promote(through_step, full) => {
+                sim.spec.control.promote = Some(Promote { through_step, full })
+            }
+            Event::Stop(rollback) => {
+                sim.spec.control.stop = Some(DeploymentStop {
+                    rollback,
+                    reason: None,
+                })
+            }
             Event::LoseStatusWrite => lose = true,
         }
         prop_assert_eq!(sim.peek(), sim.peek(), "decide is not deterministic");
@@ -236,7 +323,10 @@ fn drive(spec_value: Value, replicas: i32, first: bool, events: Vec<Event>) -> R
     // Settle: pods may become Ready, a promote covers every step; the rollout must end.
     sim.ready_cap.clear();
     if sim.spec.control.stop.is_none() {
-        sim.spec.control.promote = Some(Promote { through_step: 50, full: true });
+        sim.spec.control.promote = Some(Promote {
+            through_step: 50,
+            full: true,
+        });
     }
     for _ in 0..400 {
         if sim.stage() == RolloutStage::Done {
@@ -249,7 +339,12 @@ fn drive(spec_value: Value, replicas: i32, first: bool, events: Vec<Event>) -> R
         }
         sim.tick(30);
     }
-    prop_assert_eq!(sim.stage(), RolloutStage::Done, "rollout did not end: {:?}", sim.status.message);
+    prop_assert_eq!(
+        sim.stage(),
+        RolloutStage::Done,
+        "rollout did not end: {:?}",
+        sim.status.message
+    );
     check_end(&sim)?;
     Ok(sim)
 }

@@ -61,7 +61,10 @@ impl Run<'_> {
                 changing = true;
             }
             if let TrafficMode::RouteWeights { route, rule } = self.mode()
-                && self.world.route_weights.is_some_and(|weights| weights != (100, 0))
+                && self
+                    .world
+                    .route_weights
+                    .is_some_and(|weights| weights != (100, 0))
             {
                 let service = self.template.target.service.clone();
                 self.intents.push(Intent::SetRouteWeights {
@@ -74,7 +77,9 @@ impl Run<'_> {
             }
             self.status.traffic_split = Some(traffic::split(0));
             if changing {
-                self.message(format!("rolling back: restoring all traffic to revision {stable}"));
+                self.message(format!(
+                    "rolling back: restoring all traffic to revision {stable}"
+                ));
                 return Flow::Wait(Some(SHORT_REQUEUE));
             }
         }
@@ -92,7 +97,10 @@ impl Run<'_> {
         let (reason, why) = match &mut self.status.rollback {
             Some(rollback) => {
                 rollback.completion_time.get_or_insert(now);
-                (rollback.reason, rollback.message.clone().unwrap_or_default())
+                (
+                    rollback.reason,
+                    rollback.message.clone().unwrap_or_default(),
+                )
             }
             None => (AutoRollbackEvent::DeploymentFailure, String::new()),
         };

@@ -40,7 +40,12 @@ enum Routing {
 impl Run<'_> {
     /// AllowTraffic: walk the plan's steps (or replace pods, for rolling).
     pub(super) fn allow_traffic(&mut self) -> Flow {
-        self.record_event(LifecycleEvent::AllowTraffic, LifecycleEventState::InProgress, None, None);
+        self.record_event(
+            LifecycleEvent::AllowTraffic,
+            LifecycleEventState::InProgress,
+            None,
+            None,
+        );
         match self.plan().clone() {
             RolloutPlan::Traffic(plan) => self.shift(&plan),
             RolloutPlan::Rolling(plan) => self.roll_pods(&plan),
@@ -95,7 +100,13 @@ impl Run<'_> {
         let last = plan.steps.len().saturating_sub(1);
         let recorded = usize::try_from(self.status.current_step.unwrap_or(0)).unwrap_or(0);
         let mut index = recorded.clamp(plan.first_shift_index(), last);
-        if self.control.promote.as_ref().is_some_and(|promote| promote.full) && index != last {
+        if self
+            .control
+            .promote
+            .as_ref()
+            .is_some_and(|promote| promote.full)
+            && index != last
+        {
             index = last;
             self.status.step_start_time = None;
             // The progress deadline runs from when the step starts needing pods.
@@ -104,9 +115,13 @@ impl Run<'_> {
         // A status write lost after its traffic change leaves the world ahead of the status:
         // catch up to the step the world shows instead of moving traffic back.
         if let Some(observed) = self.observed_weight()
-            && plan.shift_at(index).is_some_and(|(weight, _)| weight < observed)
-            && let Some(ahead) = (index..=last)
-                .find(|step| plan.shift_at(*step).is_some_and(|(weight, _)| weight >= observed))
+            && plan
+                .shift_at(index)
+                .is_some_and(|(weight, _)| weight < observed)
+            && let Some(ahead) = (index..=last).find(|step| {
+                plan.shift_at(*step)
+                    .is_some_and(|(weight, _)| weight >= observed)
+            })
         {
             index = ahead;
             self.status.step_start_time = None;
@@ -116,7 +131,11 @@ impl Run<'_> {
         let Some((planned, bake)) = plan.shift_at(index) else {
             return self.enter(RolloutStage::AfterAllowTraffic);
         };
-        let applied = self.status.traffic_split.as_ref().map_or(0, |split| split.canary);
+        let applied = self
+            .status
+            .traffic_split
+            .as_ref()
+            .map_or(0, |split| split.canary);
         let weight = planned.max(applied);
         let mode = self.mode();
         let replicas = self.replicas();
@@ -136,7 +155,9 @@ impl Run<'_> {
             Routing::Changing => {
                 self.status.traffic_split = Some(traffic::split(weight));
                 self.status.step_start_time = None;
-                self.message(format!("shifting {weight}% of traffic to revision {canary}"));
+                self.message(format!(
+                    "shifting {weight}% of traffic to revision {canary}"
+                ));
                 return Flow::Wait(Some(SHORT_REQUEUE));
             }
         }
@@ -175,7 +196,10 @@ impl Run<'_> {
                 _ => None,
             };
             self.message(match remaining {
-                Some(left) => format!("step {index}: {weight}% of traffic, baking {}s more", left.as_secs()),
+                Some(left) => format!(
+                    "step {index}: {weight}% of traffic, baking {}s more",
+                    left.as_secs()
+                ),
                 None => format!("step {index}: {weight}% of traffic, waiting for a promote"),
             });
             return Flow::Wait(remaining);
@@ -183,7 +207,9 @@ impl Run<'_> {
         match self.health() {
             HealthVerdict::Passing => {}
             HealthVerdict::Pending => {
-                self.message(format!("step {index}: {weight}% of traffic, waiting for health checks to pass"));
+                self.message(format!(
+                    "step {index}: {weight}% of traffic, waiting for health checks to pass"
+                ));
                 return Flow::Wait(None);
             }
             HealthVerdict::Failing { check, message } => {
@@ -194,7 +220,12 @@ impl Run<'_> {
             }
         }
         if index >= last {
-            self.record_event(LifecycleEvent::AllowTraffic, LifecycleEventState::Succeeded, None, None);
+            self.record_event(
+                LifecycleEvent::AllowTraffic,
+                LifecycleEventState::Succeeded,
+                None,
+                None,
+            );
             return self.enter(RolloutStage::AfterAllowTraffic);
         }
         self.status.current_step = Some(i32::try_from(index + 1).unwrap_or(i32::MAX));
@@ -221,7 +252,11 @@ impl Run<'_> {
         let (stable, canary) = (self.stable_hash(), self.canary_hash());
         let (canary_desired, canary_ready) = self.pods(&canary);
         let (stable_desired, stable_ready) = self.pods(&stable);
-        let applied = self.status.traffic_split.as_ref().map_or(0, |split| split.canary);
+        let applied = self
+            .status
+            .traffic_split
+            .as_ref()
+            .map_or(0, |split| split.canary);
         let done = canary_ready >= replicas && stable_desired == 0 && stable_ready == 0;
         if done {
             match self.route(&TrafficMode::Rolling, 100) {
@@ -233,10 +268,17 @@ impl Run<'_> {
                 }
             }
             self.status.traffic_split = Some(traffic::split(100));
-            self.record_event(LifecycleEvent::AllowTraffic, LifecycleEventState::Succeeded, None, None);
+            self.record_event(
+                LifecycleEvent::AllowTraffic,
+                LifecycleEventState::Succeeded,
+                None,
+                None,
+            );
             return self.enter(RolloutStage::AfterAllowTraffic);
         }
-        if self.world.production_selection != Some(Selection::AllRevisions) && may_route(canary_ready, 1) {
+        if self.world.production_selection != Some(Selection::AllRevisions)
+            && may_route(canary_ready, 1)
+        {
             self.intents.push(Intent::SetServiceSelector {
                 role: ServiceRole::Production,
                 service: self.template.target.service.clone(),
@@ -264,9 +306,10 @@ impl Run<'_> {
                 replicas: next_stable,
             });
         }
-        let share = i32::try_from(i64::from(canary_ready.min(replicas)) * 100 / i64::from(replicas))
-            .unwrap_or(0)
-            .min(99);
+        let share =
+            i32::try_from(i64::from(canary_ready.min(replicas)) * 100 / i64::from(replicas))
+                .unwrap_or(0)
+                .min(99);
         if share > applied {
             self.status.traffic_split = Some(traffic::split(share));
             self.status.stage_start_time = Some(self.now.clone());
@@ -304,7 +347,9 @@ impl Run<'_> {
         // new one is fully Ready.
         let ready = self.pods(&canary).1;
         if !may_route(ready, replicas) {
-            return self.wait_for_pods(format!("new revision {canary}: {ready}/{replicas} pods Ready"));
+            return self.wait_for_pods(format!(
+                "new revision {canary}: {ready}/{replicas} pods Ready"
+            ));
         }
         let wanted = Selection::Revision(canary.clone());
         if self.world.production_selection.as_ref() != Some(&wanted) {
@@ -316,7 +361,10 @@ impl Run<'_> {
             return Flow::Wait(Some(SHORT_REQUEUE));
         }
         if let TrafficMode::RouteWeights { route, rule } = self.mode()
-            && self.world.route_weights.is_some_and(|weights| weights != (100, 0))
+            && self
+                .world
+                .route_weights
+                .is_some_and(|weights| weights != (100, 0))
         {
             let service = self.template.target.service.clone();
             self.intents.push(Intent::SetRouteWeights {
@@ -332,7 +380,9 @@ impl Run<'_> {
                 hash: stable,
                 replicas: 0,
             });
-            self.message(format!("scaling the old revision down; revision {canary} serves all traffic"));
+            self.message(format!(
+                "scaling the old revision down; revision {canary} serves all traffic"
+            ));
             return Flow::Wait(Some(SHORT_REQUEUE));
         }
         self.status.traffic_split = Some(traffic::split(100));
@@ -340,5 +390,4 @@ impl Run<'_> {
         self.event(EventType::Normal, reasons::SUCCEEDED, message.clone());
         self.end(DeploymentPhase::Succeeded, message)
     }
-
 }

@@ -223,15 +223,18 @@ impl Sim {
                     if *w > self.route.map_or(0, |route| route.1)
                         && !may_route(self.ready(&canary), full) =>
                 {
-                    self.violations
-                        .push(format!("route weight {w} to {canary} with {} Ready", self.ready(&canary)))
+                    self.violations.push(format!(
+                        "route weight {w} to {canary} with {} Ready",
+                        self.ready(&canary)
+                    ))
                 }
                 Intent::SetRouteWeights {
                     production: (_, w), ..
                 } if *w > self.route.map_or(100, |route| route.0)
                     && self.production_target_ready() < full =>
                 {
-                    self.violations.push("route weight to an unready production Service".into())
+                    self.violations
+                        .push("route weight to an unready production Service".into())
                 }
                 _ => {}
             }

@@ -218,7 +218,7 @@ pub enum Intent {
         /// Deterministic child name.
         child_name: String,
         /// The hook.
-        hook: Hook,
+        hook: Box<Hook>,
         /// Time left before it times out (a Job's `activeDeadlineSeconds`, an HTTP timeout).
         timeout: Duration,
     },
@@ -305,7 +305,10 @@ pub fn set_condition(
     let transition = conditions
         .iter()
         .find(|condition| condition.type_ == type_ && condition.status == status_text)
-        .map_or_else(|| now.clone(), |condition| condition.last_transition_time.clone());
+        .map_or_else(
+            || now.clone(),
+            |condition| condition.last_transition_time.clone(),
+        );
     conditions.retain(|condition| condition.type_ != type_);
     conditions.push(Condition {
         type_: type_.to_owned(),

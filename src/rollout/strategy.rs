@@ -202,12 +202,7 @@ pub fn resolve_plan(strategy: &DeploymentStrategy) -> Result<RolloutPlan, Strate
         let timeout = ready
             .wait_timeout
             .as_ref()
-            .map(|timeout| {
-                duration(
-                    timeout,
-                    "spec.strategy.blueGreen.readyOption.waitTimeout",
-                )
-            })
+            .map(|timeout| duration(timeout, "spec.strategy.blueGreen.readyOption.waitTimeout"))
             .transpose()?;
         steps.push(PlanStep::AwaitPromote { timeout });
     }

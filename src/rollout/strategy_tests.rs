@@ -18,7 +18,9 @@ fn named(name: DeploymentConfigName) -> DeploymentStrategy {
 }
 
 /// (weight, bake minutes or None) pairs of a plan's shift steps.
-fn shape(plan: &TrafficPlan) -> Vec<(i32, Option<u64>)> {
+type Shape = Vec<(i32, Option<u64>)>;
+
+fn shape(plan: &TrafficPlan) -> Shape {
     plan.steps
         .iter()
         .map(|step| match step {
@@ -35,7 +37,7 @@ fn shape(plan: &TrafficPlan) -> Vec<(i32, Option<u64>)> {
         .collect()
 }
 
-fn linear_shape(minutes: u64) -> Vec<(i32, Option<u64>)> {
+fn linear_shape(minutes: u64) -> Shape {
     let mut steps: Vec<_> = (1..10).map(|k| (k * 10, Some(minutes))).collect();
     steps.push((100, None));
     steps
@@ -44,15 +46,33 @@ fn linear_shape(minutes: u64) -> Vec<(i32, Option<u64>)> {
 #[test]
 fn every_codedeploy_config_name_has_its_documented_shape() {
     use DeploymentConfigName as Name;
-    let table: Vec<(Name, Vec<(i32, Option<u64>)>)> = vec![
+    let table: Vec<(Name, Shape)> = vec![
         (Name::EcsAllAtOnce, vec![(100, None)]),
         (Name::LambdaAllAtOnce, vec![(100, None)]),
-        (Name::EcsCanary10Percent5Minutes, vec![(10, Some(5)), (100, None)]),
-        (Name::EcsCanary10Percent15Minutes, vec![(10, Some(15)), (100, None)]),
-        (Name::LambdaCanary10Percent5Minutes, vec![(10, Some(5)), (100, None)]),
-        (Name::LambdaCanary10Percent10Minutes, vec![(10, Some(10)), (100, None)]),
-        (Name::LambdaCanary10Percent15Minutes, vec![(10, Some(15)), (100, None)]),
-        (Name::LambdaCanary10Percent30Minutes, vec![(10, Some(30)), (100, None)]),
+        (
+            Name::EcsCanary10Percent5Minutes,
+            vec![(10, Some(5)), (100, None)],
+        ),
+        (
+            Name::EcsCanary10Percent15Minutes,
+            vec![(10, Some(15)), (100, None)],
+        ),
+        (
+            Name::LambdaCanary10Percent5Minutes,
+            vec![(10, Some(5)), (100, None)],
+        ),
+        (
+            Name::LambdaCanary10Percent10Minutes,
+            vec![(10, Some(10)), (100, None)],
+        ),
+        (
+            Name::LambdaCanary10Percent15Minutes,
+            vec![(10, Some(15)), (100, None)],
+        ),
+        (
+            Name::LambdaCanary10Percent30Minutes,
+            vec![(10, Some(30)), (100, None)],
+        ),
         (Name::EcsLinear10PercentEvery1Minutes, linear_shape(1)),
         (Name::EcsLinear10PercentEvery3Minutes, linear_shape(3)),
         (Name::LambdaLinear10PercentEvery1Minute, linear_shape(1)),
@@ -60,7 +80,11 @@ fn every_codedeploy_config_name_has_its_documented_shape() {
         (Name::LambdaLinear10PercentEvery3Minutes, linear_shape(3)),
         (Name::LambdaLinear10PercentEvery10Minutes, linear_shape(10)),
     ];
-    assert_eq!(table.len(), 14, "every DeploymentConfigName is in the table");
+    assert_eq!(
+        table.len(),
+        14,
+        "every DeploymentConfigName is in the table"
+    );
     for (name, expected) in table {
         let plan = traffic(&named(name));
         assert_eq!(shape(&plan), expected, "{name:?}");

@@ -127,7 +127,12 @@ pub fn may_route(ready: i32, needed: i32) -> bool {
 }
 
 /// What the production Service selects at `weight`.
-pub fn production_selection(mode: &TrafficMode, weight: i32, stable: &str, canary: &str) -> Selection {
+pub fn production_selection(
+    mode: &TrafficMode,
+    weight: i32,
+    stable: &str,
+    canary: &str,
+) -> Selection {
     match mode {
         TrafficMode::RouteWeights { .. } => Selection::Revision(stable.to_owned()),
         _ if weight <= 0 => Selection::Revision(stable.to_owned()),
@@ -167,7 +172,9 @@ pub fn rolling_next(
     let mut next_canary = canary_desired.min(replicas);
     if may_grow {
         let room = replicas + surge - (canary_desired + stable_desired);
-        next_canary = (canary_desired + room.max(0)).min(replicas).max(canary_desired);
+        next_canary = (canary_desired + room.max(0))
+            .min(replicas)
+            .max(canary_desired);
     }
     let minimum_ready = replicas - unavailable;
     let removable = (canary_ready + stable_ready - minimum_ready).max(0);
@@ -188,7 +195,13 @@ mod tests {
         for weight in -5..=105 {
             assert!(is_valid(&split(weight)), "{weight}");
         }
-        assert_eq!(split(10), TrafficSplit { stable: 90, canary: 10 });
+        assert_eq!(
+            split(10),
+            TrafficSplit {
+                stable: 90,
+                canary: 10
+            }
+        );
     }
 
     #[test]
@@ -203,15 +216,30 @@ mod tests {
             (100, 4, 4),
         ];
         for (weight, replicas, pods) in table {
-            assert_eq!(canary_pods_for_weight(weight, replicas), pods, "{weight}% of {replicas}");
+            assert_eq!(
+                canary_pods_for_weight(weight, replicas),
+                pods,
+                "{weight}% of {replicas}"
+            );
         }
     }
 
     #[test]
     fn stable_pods_keep_at_least_one_until_all_traffic_moved() {
-        let table = [(0, 4, 4), (10, 4, 4), (50, 4, 2), (90, 4, 1), (99, 1, 1), (100, 4, 0)];
+        let table = [
+            (0, 4, 4),
+            (10, 4, 4),
+            (50, 4, 2),
+            (90, 4, 1),
+            (99, 1, 1),
+            (100, 4, 0),
+        ];
         for (weight, replicas, pods) in table {
-            assert_eq!(stable_pods_for_weight(weight, replicas), pods, "{weight}% of {replicas}");
+            assert_eq!(
+                stable_pods_for_weight(weight, replicas),
+                pods,
+                "{weight}% of {replicas}"
+            );
         }
     }
 
@@ -244,14 +272,26 @@ mod tests {
     #[test]
     fn production_selection_spans_revisions_only_for_partial_replica_ratio() {
         let ratio = TrafficMode::ReplicaRatio;
-        assert_eq!(production_selection(&ratio, 0, "a", "b"), Selection::Revision("a".into()));
-        assert_eq!(production_selection(&ratio, 30, "a", "b"), Selection::AllRevisions);
-        assert_eq!(production_selection(&ratio, 100, "a", "b"), Selection::Revision("b".into()));
+        assert_eq!(
+            production_selection(&ratio, 0, "a", "b"),
+            Selection::Revision("a".into())
+        );
+        assert_eq!(
+            production_selection(&ratio, 30, "a", "b"),
+            Selection::AllRevisions
+        );
+        assert_eq!(
+            production_selection(&ratio, 100, "a", "b"),
+            Selection::Revision("b".into())
+        );
         let route = TrafficMode::RouteWeights {
             route: "r".into(),
             rule: Some(0),
         };
-        assert_eq!(production_selection(&route, 100, "a", "b"), Selection::Revision("a".into()));
+        assert_eq!(
+            production_selection(&route, 100, "a", "b"),
+            Selection::Revision("a".into())
+        );
         assert_eq!(route_weights(30), (70, 30));
     }
 
