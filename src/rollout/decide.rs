@@ -135,6 +135,10 @@ impl<'a> Run<'a> {
         if let Some(phase) = phase_of(stage, self.status.waiting_for.is_some()) {
             self.status.phase = Some(phase);
         }
+        if self.input.status.stage != Some(RolloutStage::Done) {
+            // A finished record keeps the counts it ended with (no writes for later pod churn).
+            self.observe_revisions();
+        }
         self.update_conditions();
         if let Some(after) = self.requeue
             && stage != RolloutStage::Done
@@ -416,6 +420,28 @@ impl<'a> Run<'a> {
             self.intents.push(Intent::ScaleDownUserWorkload {
                 workload: target.workload.clone(),
             });
+        }
+    }
+
+    /// Copies the observed desired and Ready pods of both revisions into status.
+    fn observe_revisions(&mut self) {
+        let world = self.world;
+        for revision in [
+            &mut self.status.stable_revision,
+            &mut self.status.canary_revision,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let (replicas, ready) = world
+                .revisions
+                .iter()
+                .find(|observed| observed.hash == revision.hash)
+                .map_or((0, 0), |observed| {
+                    (observed.replicas, observed.ready_replicas)
+                });
+            revision.replicas = replicas;
+            revision.ready_replicas = ready;
         }
     }
 

@@ -104,4 +104,6 @@ mod decide_tests;
 #[cfg(test)]
 mod properties;
 #[cfg(test)]
+mod rollback_tests;
+#[cfg(test)]
 mod simulation;

@@ -13,7 +13,8 @@
 //! a stable revision (same template, hash `workload.templateHash`) at full size, waits until it
 //! is Ready, and points the production Service at it; only then is the user's workload scaled
 //! down (when `scaleDownWorkload`). Later rollouts find the Service selecting a revision and use
-//! it as the stable one.
+//! it as the stable one (when it spans revisions after a rollout stopped mid-split without a
+//! rollback, the revision with the most Ready pods).
 
 use super::decide::{Flow, Run, SHORT_REQUEUE};
 use super::hooks::{self, HookProgress};
@@ -85,7 +86,21 @@ impl Run<'_> {
         let revision = self.new_revision();
         let serving = match &self.world.production_selection {
             Some(Selection::Revision(hash)) => self.observed(hash).cloned(),
-            _ => None,
+            // An earlier rollout stopped mid-split without rollback: the revision with the most
+            // Ready pods is the one to fall back to.
+            Some(Selection::AllRevisions) => self
+                .world
+                .revisions
+                .iter()
+                .filter(|revision| revision.hash != self.new_revision().hash)
+                .max_by_key(|revision| {
+                    (
+                        revision.ready_replicas,
+                        std::cmp::Reverse(revision.hash.clone()),
+                    )
+                })
+                .cloned(),
+            None => None,
         };
         let workload = self.world.workload.clone();
         let (stable_hash, replicas, take_over) = match (&serving, &workload) {
