@@ -420,3 +420,116 @@ fn status_shows_the_pods_of_both_revisions() {
     assert_eq!((stable.replicas, stable.ready_replicas), (3, 3));
     assert_eq!(canary.replicas, 3);
 }
+
+#[test]
+fn appspec_hooks_run_at_their_events() {
+    let mut sim = Sim::with_stable_revision(spec(json!({})), 1);
+    let hook: crate::api::deployment::Hook = serde_json::from_value(job_hook()).unwrap();
+    sim.new_revision.appspec_hooks = vec![(LifecycleEvent::BeforeAllowTraffic, hook)];
+    sim.run_to_end();
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
+    let events: Vec<String> = sim
+        .hook_children
+        .iter()
+        .map(|(event, _)| event.clone())
+        .collect();
+    assert_eq!(events, vec!["BeforeAllowTraffic".to_owned()]);
+}
+
+#[test]
+fn promote_through_a_step_skips_its_bake() {
+    let mut sim = Sim::with_stable_revision(
+        spec(
+            json!({"strategy": {"configName": "CodeDeployDefault.LambdaCanary10Percent30Minutes"}}),
+        ),
+        10,
+    );
+    sim.spec.control.promote = Some(crate::api::deployment::Promote {
+        through_step: 0,
+        full: false,
+    });
+    sim.run(5, 20);
+    assert!(sim.seconds < 1800, "the 30-minute bake was skipped");
+    assert_eq!(sim.status.traffic_split.as_ref().unwrap().canary, 100);
+}
+
+#[test]
+fn health_probes_are_requested_once_per_interval_from_test_traffic_on() {
+    let checks = json!([{"name": "web", "http": {"path": "/"}, "interval": "30s"}]);
+    let mut sim = Sim::with_stable_revision(
+        spec(json!({"healthChecks": checks, "strategy": {"blueGreen": {"terminationWait": "2m"}}})),
+        1,
+    );
+    sim.run_to_end();
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
+    let sequences: Vec<i32> = sim
+        .decisions
+        .iter()
+        .flat_map(|decision| decision.intents.clone())
+        .filter_map(|intent| match intent {
+            Intent::RunHealthCheck { sequence, .. } => Some(sequence),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sequences.first(), Some(&1));
+    assert!(
+        sequences.windows(2).all(|pair| pair[1] == pair[0] + 1),
+        "{sequences:?}"
+    );
+    assert!(
+        sequences.len() >= 4,
+        "probes kept running through the termination wait: {sequences:?}"
+    );
+    let first_probe = sim
+        .decisions
+        .iter()
+        .position(|decision| {
+            decision
+                .intents
+                .iter()
+                .any(|intent| matches!(intent, Intent::RunHealthCheck { .. }))
+        })
+        .unwrap();
+    assert!(
+        sim.decisions[first_probe].status.stage >= Some(RolloutStage::AllowTestTraffic),
+        "no probes before test traffic"
+    );
+}
+
+#[test]
+fn rolling_first_rollout_takes_over_then_replaces_pods() {
+    let strategy = json!({"rolling": {"maxSurge": "50%", "maxUnavailable": 0}});
+    let mut sim = Sim::new(spec(json!({"strategy": strategy})), 2);
+    sim.run_to_end();
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
+    assert_eq!(sim.revisions["v1"].0, 0);
+    assert_eq!(sim.revisions["v2"], (2, 2));
+    assert_eq!(sim.workload.as_ref().unwrap().replicas, 0);
+}
+
+#[test]
+fn every_step_event_names_its_weight_once() {
+    let mut sim = Sim::with_stable_revision(
+        spec(json!({"strategy": {"linear": {"percent": 40, "interval": "1m"}}})),
+        5,
+    );
+    sim.run_to_end();
+    let shifted: Vec<String> = sim
+        .all_intents()
+        .into_iter()
+        .filter_map(|intent| match intent {
+            Intent::Event {
+                reason: "TrafficShifted",
+                message,
+                ..
+            } => Some(message),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(shifted.len(), 3, "{shifted:?}");
+    assert!(
+        shifted[0].starts_with("40%")
+            && shifted[1].starts_with("80%")
+            && shifted[2].starts_with("100%")
+    );
+}

@@ -14,6 +14,12 @@
 //! termination wait), step 2 happens in the same decision that detected the failure: the
 //! immediate rollback path skips the remaining steps, bakes and analysis.
 //!
+//! What triggers it: a deployment failure (hook failed or timed out, progress deadline) or a
+//! health-check failure when `autoRollback` lists the event; a promote wait timeout when it
+//! lists `DeploymentStopOnRequest`; and a stop request with `stop.rollback` (the default),
+//! whatever `autoRollback` says — the user asked for it. Without a rollback the rollout ends
+//! Failed or Stopped with traffic where it is.
+//!
 //! Before a takeover completed, production still selects the user's own workload: nothing is
 //! restored, only the new revision is scaled down.
 

@@ -352,3 +352,57 @@ fn missing_workload_waits_without_starting() {
             .contains("unable to find workload web")
     );
 }
+
+#[test]
+fn route_weights_roll_back_in_the_same_decision_as_the_failure() {
+    let checks = json!([{"name": "web", "http": {"path": "/"}, "failureThreshold": 1}]);
+    let mut sim = Sim::with_stable_revision(
+        spec(json!({
+            "healthChecks": checks,
+            "target": {"httpRoute": {"name": "web"}},
+            "strategy": {"canary": {"percent": 25, "interval": "1h"}}
+        })),
+        2,
+    );
+    sim.run(5, 20);
+    assert_eq!(sim.route, Some((75, 25)));
+    sim.healthy = false;
+    sim.tick(10);
+    let mut decision = sim.reconcile();
+    while decision.status.stage != Some(RolloutStage::RollingBack) {
+        sim.tick(10);
+        decision = sim.reconcile();
+    }
+    assert!(decision.intents.iter().any(|intent| matches!(
+        intent,
+        Intent::SetRouteWeights {
+            production: (_, 100),
+            canary: (_, 0),
+            ..
+        }
+    )));
+    sim.run(5, 10);
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Failed));
+    assert_eq!(sim.route, Some((100, 0)));
+    assert_eq!(sim.production, Some(Selection::Revision("v1".into())));
+    assert_safe(&sim);
+}
+
+#[test]
+fn stop_during_takeover_leaves_the_user_workload_serving() {
+    let mut sim = Sim::new(spec(json!({})), 2);
+    sim.ready_cap.insert("v1".into(), 0);
+    sim.run(5, 3);
+    assert_eq!(sim.stage(), RolloutStage::TakeOver);
+    sim.spec.control.stop = Some(DeploymentStop {
+        rollback: true,
+        reason: None,
+    });
+    sim.run(5, 10);
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Stopped));
+    assert_eq!(
+        sim.production, None,
+        "the user's own selector was never touched"
+    );
+    assert_eq!(sim.workload.as_ref().unwrap().replicas, 2);
+}
