@@ -10,6 +10,8 @@
 //!   steps, blue-green gate, rolling) resolved into a [`strategy::RolloutPlan`].
 //! - [`traffic`] — traffic modes, the split, replica math and the routing rule.
 //! - [`health`] / [`hooks`] — pure bookkeeping of probes and lifecycle hooks.
+//! - [`revision`] — revision pod templates, hashes, names and Service selectors as data, shared
+//!   by observe and apply.
 //! - [`state`] — the plain-data input and output of the decision; [`decide()`] — the state
 //!   machine, one pure function (with its stages in `progress`, `shift` and `rollback`).
 //!
@@ -90,6 +92,7 @@ pub mod decide;
 pub mod health;
 pub mod hooks;
 mod progress;
+pub mod revision;
 mod rollback;
 mod shift;
 pub mod state;
