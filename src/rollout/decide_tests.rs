@@ -533,3 +533,42 @@ fn every_step_event_names_its_weight_once() {
             && shifted[2].starts_with("100%")
     );
 }
+
+#[test]
+fn status_holds_still_while_a_step_bakes_so_writes_do_not_trigger_reconciles() {
+    let mut sim = Sim::with_stable_revision(
+        spec(json!({"strategy": {"configName": "CodeDeployDefault.ECSCanary10Percent15Minutes"}})),
+        10,
+    );
+    sim.run(5, 15);
+    assert_eq!(sim.stage(), RolloutStage::AllowTraffic);
+    let before = sim.status.clone();
+    sim.tick(60);
+    let decision = sim.reconcile();
+    assert_eq!(
+        decision.status, before,
+        "nothing happened, nothing to write"
+    );
+    assert!(
+        before
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("baking until 2027-"),
+        "{:?}",
+        before.message
+    );
+}
+
+#[test]
+fn status_holds_still_during_the_termination_wait() {
+    let mut sim = Sim::with_stable_revision(
+        spec(json!({"strategy": {"blueGreen": {"terminationWait": "1h"}}})),
+        2,
+    );
+    sim.run(5, 20);
+    assert_eq!(sim.stage(), RolloutStage::TerminationWait);
+    let before = sim.status.clone();
+    sim.tick(120);
+    assert_eq!(sim.reconcile().status, before);
+}

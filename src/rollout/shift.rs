@@ -27,6 +27,17 @@ use crate::api::deployment::{
     AutoRollbackEvent, DeploymentPhase, LifecycleEvent, LifecycleEventState, RolloutStage,
 };
 
+/// `start + duration` in RFC 3339 (as `kubectl` shows times).
+fn after(
+    start: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
+    duration: std::time::Duration,
+) -> String {
+    k8s_openapi::jiff::SignedDuration::try_from(duration)
+        .ok()
+        .and_then(|duration| start.0.checked_add(duration).ok())
+        .map_or_else(|| start.0.to_string(), |end| end.to_string())
+}
+
 /// Whether production routing is where a step wants it.
 enum Routing {
     /// Observed in place.
@@ -195,11 +206,18 @@ impl Run<'_> {
                 Bake::For(duration) => Some(duration - baked),
                 _ => None,
             };
-            self.message(match remaining {
-                Some(left) => format!(
-                    "step {index}: {weight}% of traffic, baking {}s more",
-                    left.as_secs()
-                ),
+            // An absolute end time, not a countdown: the message must not change between
+            // reconciles, or each status write would trigger the next reconcile.
+            let until = match bake {
+                Bake::For(duration) => self
+                    .status
+                    .step_start_time
+                    .as_ref()
+                    .map(|start| after(start, duration)),
+                _ => None,
+            };
+            self.message(match until {
+                Some(until) => format!("step {index}: {weight}% of traffic, baking until {until}"),
                 None => format!("step {index}: {weight}% of traffic, waiting for a promote"),
             });
             return Flow::Wait(remaining);
@@ -328,10 +346,14 @@ impl Run<'_> {
         };
         let spent = self.in_stage();
         if spent < wait {
+            let until = self
+                .status
+                .stage_start_time
+                .as_ref()
+                .map_or_else(String::new, |start| after(start, wait));
             self.message(format!(
-                "all traffic on revision {}; keeping the old revision {}s more",
+                "all traffic on revision {}; keeping the old revision until {until}",
                 self.canary_hash(),
-                (wait - spent).as_secs()
             ));
             return Flow::Wait(Some(wait - spent));
         }
