@@ -96,10 +96,34 @@ impl<'a> Run<'a> {
         if stage != RolloutStage::RollingBack && self.handle_stop() {
             return;
         }
-        if health_stage(stage) && self.fold_health() {
-            return;
+        self.run_stages();
+        let stage = self.stage();
+        if stage != RolloutStage::Pending && stage != RolloutStage::Done {
+            self.housekeeping();
         }
+        if health_stage(stage) {
+            self.request_probes();
+        }
+    }
+
+    /// Runs stage handlers until one waits.
+    fn run_stages(&mut self) {
+        let mut judged = false;
         for _ in 0..MAX_TRANSITIONS {
+            // Health results are counted and judged once per decision, as soon as the rollout
+            // is (or enters) a judged stage, so a failing check stops any further step here.
+            if !judged && judged_stage(self.stage()) {
+                judged = true;
+                if let Some(flow) = self.judge_health() {
+                    match flow {
+                        Flow::Next => continue,
+                        Flow::Wait(after) => {
+                            self.wait(after);
+                            break;
+                        }
+                    }
+                }
+            }
             let flow = match self.stage() {
                 RolloutStage::Pending => self.admit(),
                 RolloutStage::TakeOver => self.take_over(),
@@ -120,13 +144,6 @@ impl<'a> Run<'a> {
                     break;
                 }
             }
-        }
-        let stage = self.stage();
-        if stage != RolloutStage::Pending && stage != RolloutStage::Done {
-            self.housekeeping();
-        }
-        if health_stage(stage) {
-            self.request_probes();
         }
     }
 
@@ -365,9 +382,9 @@ impl<'a> Run<'a> {
         false
     }
 
-    /// Folds probe results; true when a failing check ended the decision's normal course (the
-    /// rollback stage then runs in the stage loop).
-    fn fold_health(&mut self) -> bool {
+    /// Folds probe results into status and judges them: the failure's flow when a check crossed
+    /// its failure threshold.
+    fn judge_health(&mut self) -> Option<Flow> {
         let checks = &self.template.health_checks;
         self.status.health_checks = health::fold_results(
             checks,
@@ -378,10 +395,9 @@ impl<'a> Run<'a> {
             health::verdict(checks, &self.status.health_checks)
         {
             let text = format!("health check {check} failed: {message}");
-            let flow = self.fail(AutoRollbackEvent::HealthCheckFailure, text);
-            return matches!(flow, Flow::Wait(_));
+            return Some(self.fail(AutoRollbackEvent::HealthCheckFailure, text));
         }
-        false
+        None
     }
 
     /// The health verdict on the folded statuses.
@@ -500,10 +516,16 @@ impl<'a> Run<'a> {
     }
 }
 
-/// Stages during which health checks are probed and judged: from test traffic until the
-/// termination wait ends.
+/// Stages during which health checks are probed: from test traffic until the termination
+/// wait ends.
 pub(super) fn health_stage(stage: RolloutStage) -> bool {
     (RolloutStage::AllowTestTraffic..=RolloutStage::TerminationWait).contains(&stage)
+}
+
+/// Stages during which reported health results are counted and judged: from the new
+/// revision's install (a readiness check sees its pods) until the termination wait ends.
+pub(super) fn judged_stage(stage: RolloutStage) -> bool {
+    (RolloutStage::Install..=RolloutStage::TerminationWait).contains(&stage)
 }
 
 /// The phase a rollout ends in after `reason`.

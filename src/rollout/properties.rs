@@ -225,6 +225,41 @@ fn check_immediate_rollback(
     Ok(())
 }
 
+/// Deciding again from the new status on the same world at the same time (a restart right
+/// after the status write, before anything changed) keeps the same status and asks for
+/// nothing new.
+fn check_fixpoint(before: &Sim, decision: &super::state::Decision) -> Result<(), TestCaseError> {
+    let mut again = before.clone();
+    again.status = decision.status.clone();
+    let second = again.peek();
+    let actions = |decision: &super::state::Decision| -> Vec<super::state::Intent> {
+        decision
+            .intents
+            .iter()
+            .filter(|intent| {
+                !matches!(
+                    intent,
+                    super::state::Intent::Event { .. } | super::state::Intent::RequeueAfter(_)
+                )
+            })
+            .cloned()
+            .collect()
+    };
+    prop_assert_eq!(&second.status, &decision.status, "status is not a fixpoint");
+    // One decision may pass several steps (a zero bake) or send a one-off (stopping a timed-out
+    // hook), so the second may ask for less, but never for anything the first did not.
+    let first = actions(decision);
+    for action in actions(&second) {
+        prop_assert!(
+            first.contains(&action),
+            "a restart asks for {:?}, which the first decision did not: {:?}",
+            action,
+            first
+        );
+    }
+    Ok(())
+}
+
 /// Checks the end state of a finished rollout.
 fn check_end(sim: &Sim) -> Result<(), TestCaseError> {
     let replicas = sim.status.target_replicas.unwrap_or(1);
@@ -313,6 +348,7 @@ fn drive(
         let before = sim.clone();
         let decision = sim.reconcile_with(std::mem::take(&mut lose));
         check_immediate_rollback(&before, &decision)?;
+        check_fixpoint(&before, &decision)?;
         weight = check_step(&sim, weight)?;
         if sim.stage() == RolloutStage::Done {
             // The end state is judged when the rollout ends; the world may change later.
