@@ -7,6 +7,13 @@
 //! result no newer than that time has been counted already and is ignored, so reporting the
 //! same results again (after a restart, or a stale cache) never counts a probe twice.
 //!
+//! # When
+//! The decision folds and judges results once per reconcile from the new revision's install
+//! until the termination wait ends (a readiness check sees the new pods from the start), and
+//! asks for probes from test traffic until the termination wait ends. Counters run across
+//! steps (they are not reset when a step starts): a step advances when every check's latest
+//! run of successes meets its threshold.
+//!
 //! # Verdicts
 //! - A check with `consecutiveFailures >= failureThreshold` fails the rollout ([`HealthVerdict::Failing`]).
 //! - Otherwise every check with `consecutiveSuccesses >= successThreshold` passes; until then the

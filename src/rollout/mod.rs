@@ -46,8 +46,8 @@
 //!     │ (queued: stays)     first rollout only     hook          revision Ready     hook
 //!     ▼
 //!  AllowTestTraffic ──▶ AfterAllowTestTraffic ──▶ [AwaitPromote] ──▶ BeforeAllowTraffic
-//!  test Service → new      hook (health checks      blue-green Wait:        hook
-//!                          run from here)           promote or timeout
+//!  test Service → new      hook                     blue-green Wait:        hook
+//!  (probes from here)                               promote or timeout
 //!       ──▶ AllowTraffic ──▶ AfterAllowTraffic ──▶ TerminationWait ──▶ Finalize ──▶ Done (Succeeded)
 //!           steps: pods Ready → route → bake      old revision kept     new revision stable,
 //!           + health pass → next step              checks keep running  old scaled to zero
