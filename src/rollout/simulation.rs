@@ -201,7 +201,18 @@ impl Sim {
             .as_ref()
             .map(|revision| revision.hash.clone())
             .unwrap_or_default();
+        // Apply runs intents in order: a selector change earlier in the list is in place for
+        // the weights that follow it.
+        let mut production = self.production.clone();
         for intent in &decision.intents {
+            if let Intent::SetServiceSelector {
+                role: ServiceRole::Production,
+                selection,
+                ..
+            } = intent
+            {
+                production = Some(selection.clone());
+            }
             match intent {
                 Intent::SetServiceSelector {
                     role: ServiceRole::Production,
@@ -231,7 +242,7 @@ impl Sim {
                 Intent::SetRouteWeights {
                     production: (_, w), ..
                 } if *w > self.route.map_or(100, |route| route.0)
-                    && self.production_target_ready() < full =>
+                    && self.target_ready(production.as_ref()) < full =>
                 {
                     self.violations
                         .push("route weight to an unready production Service".into())
@@ -241,8 +252,8 @@ impl Sim {
         }
     }
 
-    fn production_target_ready(&self) -> i32 {
-        match &self.production {
+    fn target_ready(&self, production: Option<&Selection>) -> i32 {
+        match production {
             Some(Selection::Revision(hash)) => self.ready(hash),
             _ => self.replicas(),
         }
