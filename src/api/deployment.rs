@@ -655,6 +655,18 @@ pub struct DeploymentStatus {
     /// When the current step started (bake time is measured from here).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_start_time: Option<Time>,
+    /// Where in the lifecycle the rollout is: the state machine's own state, finer than `phase`,
+    /// so a restarted controller resumes exactly where it stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<RolloutStage>,
+    /// When the current stage started (the progress deadline is measured from here while the
+    /// rollout waits for pods to become Ready).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage_start_time: Option<Time>,
+    /// Replicas each revision runs at full size, read from the target workload when the rollout
+    /// started (the workload may be scaled to zero afterwards).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_replicas: Option<i32>,
     /// Where production traffic goes now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic_split: Option<TrafficSplit>,
@@ -705,6 +717,44 @@ pub enum DeploymentPhase {
     Stopped,
 }
 
+/// The state machine's stage, in lifecycle order; hook stages are named after their event.
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord,
+)]
+pub enum RolloutStage {
+    /// Not started: waiting to be admitted (Created or Queued).
+    Pending,
+    /// First rollout on the target: copying the user's workload into a stable revision and
+    /// pointing the production Service at it.
+    TakeOver,
+    /// The BeforeInstall hook.
+    BeforeInstall,
+    /// Creating the new revision and waiting for it to be Ready.
+    Install,
+    /// The AfterInstall hook.
+    AfterInstall,
+    /// Pointing the test Service at the new revision.
+    AllowTestTraffic,
+    /// The AfterAllowTestTraffic hook.
+    AfterAllowTestTraffic,
+    /// Blue-green `readyOption: Wait`: waiting for a promote before rerouting.
+    AwaitPromote,
+    /// The BeforeAllowTraffic hook.
+    BeforeAllowTraffic,
+    /// Shifting production traffic step by step (or replacing pods, for rolling).
+    AllowTraffic,
+    /// The AfterAllowTraffic hook.
+    AfterAllowTraffic,
+    /// All traffic moved; the old revision is kept and health checks keep running.
+    TerminationWait,
+    /// Making the new revision the stable one and scaling the old one down.
+    Finalize,
+    /// Restoring all traffic to the stable revision.
+    RollingBack,
+    /// Ended; `phase` says how.
+    Done,
+}
+
 /// Where production traffic goes.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -736,7 +786,9 @@ pub struct RevisionStatus {
 }
 
 /// A lifecycle event of CodeDeploy.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord,
+)]
 pub enum LifecycleEvent {
     /// Before the new revision's workload is created.
     BeforeInstall,
@@ -807,6 +859,9 @@ pub struct HealthCheckStatus {
     /// Consecutive successful probes.
     #[serde(default)]
     pub consecutive_successes: i32,
+    /// Probes counted so far (numbers the next probe, so a Job probe's name is deterministic).
+    #[serde(default)]
+    pub probes: i32,
     /// When it was last probed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_probe_time: Option<Time>,

@@ -1,0 +1,322 @@
+//! The state machine's plain-data edges: what [`decide`](super::decide::decide) reads (the
+//! spec, the persisted status, the [`ObservedWorld`], now) and what it returns (the new status
+//! and [`Intent`]s).
+//!
+//! The observe step fills [`ObservedWorld`] from the API (and from the apply step's record of
+//! HTTP calls and probes it ran); the apply step executes the intents in order, then writes the
+//! status once. Nothing here holds a client.
+
+use std::time::Duration;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+
+use super::health::ProbeResult;
+use super::hooks::HookObservation;
+use super::traffic::Selection;
+use crate::api::deployment::{
+    ContainerImage, DeploymentPhase, DeploymentSpec, DeploymentStatus, Hook, LifecycleEvent,
+    RolloutStage,
+};
+
+/// The Deployment record's identity.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeploymentIdentity {
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.uid` (hook child names derive from it).
+    pub uid: String,
+    /// `metadata.generation`.
+    pub generation: Option<i64>,
+}
+
+/// The revision this Deployment rolls out, as the observe step derived it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NewRevision {
+    /// Hash of the revision's pod template: the target workload's template with the new images.
+    pub hash: String,
+    /// The new images by container.
+    pub images: Vec<ContainerImage>,
+    /// Hooks an appspec names, resolved to `spec.hookFunctions` (empty without an appspec).
+    pub appspec_hooks: Vec<(LifecycleEvent, Hook)>,
+}
+
+/// The user's own apps/v1 Deployment named by `spec.target.workload`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserWorkload {
+    /// `spec.replicas`.
+    pub replicas: i32,
+    /// `status.readyReplicas`.
+    pub ready_replicas: i32,
+    /// Hash of its pod template as it is (the stable revision's hash on the first rollout).
+    pub template_hash: String,
+}
+
+/// A revision workload (an apps/v1 Deployment labelled with the target and revision hash).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RevisionWorkload {
+    /// The revision hash.
+    pub hash: String,
+    /// `spec.replicas`.
+    pub replicas: i32,
+    /// `status.readyReplicas`.
+    pub ready_replicas: i32,
+}
+
+/// How another rollout on the same target stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OtherRolloutState {
+    /// Not started (Created or Queued).
+    Waiting,
+    /// Started and not ended.
+    Active,
+    /// Ended.
+    Ended,
+}
+
+/// Another `deployments.slipway.dev` on the same target workload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OtherRollout {
+    /// Its name.
+    pub name: String,
+    /// Its `metadata.creationTimestamp` (admission order, then name).
+    pub creation_time: Time,
+    /// How it stands.
+    pub state: OtherRolloutState,
+}
+
+/// Everything observed about the target, loaded once per reconcile.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObservedWorld {
+    /// The target workload; `None` when it does not exist.
+    pub workload: Option<UserWorkload>,
+    /// The new revision, or why it cannot be derived (an invalid appspec, an unknown container).
+    pub new_revision: Result<NewRevision, String>,
+    /// Every revision workload of the target.
+    pub revisions: Vec<RevisionWorkload>,
+    /// What the production Service selects; `None` when it is not a Slipway selection (the
+    /// user's own selector, before the first takeover).
+    pub production_selection: Option<Selection>,
+    /// What the test Service selects, when it exists and selects a Slipway revision.
+    pub test_selection: Option<Selection>,
+    /// What the canary Service (HTTPRoute mode) selects, when it exists.
+    pub canary_selection: Option<Selection>,
+    /// The HTTPRoute's `(production Service, canary Service)` weights, when one is referenced
+    /// and found (a missing canary backend reads as weight 0).
+    pub route_weights: Option<(i32, i32)>,
+    /// Hook children found by name.
+    pub hooks: Vec<HookObservation>,
+    /// Probe results the observe step has (old ones may be repeated; they are counted once).
+    pub health_results: Vec<ProbeResult>,
+    /// The other rollouts on the same target.
+    pub rollouts_on_target: Vec<OtherRollout>,
+}
+
+/// The input of one decision.
+#[derive(Clone, Copy, Debug)]
+pub struct DecideInput<'a> {
+    /// The record's identity.
+    pub identity: &'a DeploymentIdentity,
+    /// The record's spec (template and control requests).
+    pub spec: &'a DeploymentSpec,
+    /// The persisted status (all progress state).
+    pub status: &'a DeploymentStatus,
+    /// The observed world.
+    pub world: &'a ObservedWorld,
+    /// The time of the decision.
+    pub now: &'a Time,
+}
+
+/// The output of one decision.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    /// The new status, to write once (when it differs from the persisted one).
+    pub status: DeploymentStatus,
+    /// What to do, in order.
+    pub intents: Vec<Intent>,
+}
+
+/// Which revision a workload carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RevisionRole {
+    /// The revision serving before the rollout (a copy of the user's workload on a first rollout).
+    Stable,
+    /// The revision being rolled out.
+    Canary,
+}
+
+/// Which Service a selector change is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceRole {
+    /// `spec.target.service`.
+    Production,
+    /// `spec.target.testService`.
+    Test,
+    /// The Slipway-managed canary Service an HTTPRoute weights against production.
+    Canary,
+}
+
+/// An Event's type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventType {
+    /// Progress.
+    Normal,
+    /// Failure, rollback, invalid spec.
+    Warning,
+}
+
+/// One thing the apply step does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Intent {
+    /// Create the revision workload `hash` from the target workload's pod template with `images`
+    /// (none: unchanged), labelled with the target and hash, at `replicas`. AlreadyExists is success.
+    CreateRevision {
+        /// Stable (takeover copy) or canary.
+        role: RevisionRole,
+        /// The revision hash (also its label value).
+        hash: String,
+        /// Images to set.
+        images: Vec<ContainerImage>,
+        /// Desired replicas.
+        replicas: i32,
+    },
+    /// Set the revision workload's `spec.replicas` (0 scales it down; the object stays).
+    ScaleRevision {
+        /// The revision hash.
+        hash: String,
+        /// Desired replicas.
+        replicas: i32,
+    },
+    /// Scale the user's own workload (`spec.target.workload`) to zero.
+    ScaleDownUserWorkload {
+        /// Its name.
+        workload: String,
+    },
+    /// Point a Service at a selection (create the canary Service if it does not exist).
+    SetServiceSelector {
+        /// Which Service.
+        role: ServiceRole,
+        /// Its name.
+        service: String,
+        /// What it selects.
+        selection: Selection,
+    },
+    /// Set the HTTPRoute's backend weights, changing nothing else, under Slipway's field manager.
+    SetRouteWeights {
+        /// The HTTPRoute's name.
+        route: String,
+        /// The rule index; every rule naming the production Service when absent.
+        rule: Option<i32>,
+        /// Weight of the production Service's backend.
+        production: (String, i32),
+        /// Weight of the canary Service's backend (added when missing).
+        canary: (String, i32),
+    },
+    /// Start the hook child `child_name` (create-if-absent by name: never a second run).
+    StartHook {
+        /// The lifecycle event.
+        event: LifecycleEvent,
+        /// Deterministic child name.
+        child_name: String,
+        /// The hook.
+        hook: Box<Hook>,
+        /// Time left before it times out (a Job's `activeDeadlineSeconds`, an HTTP timeout).
+        timeout: Duration,
+    },
+    /// Stop a hook child that timed out (delete the Job with its pods; abandon the call).
+    StopHook {
+        /// The child's name.
+        child_name: String,
+    },
+    /// Run probe `sequence` of a health check and report its result to a later observe.
+    RunHealthCheck {
+        /// The check's name.
+        check: String,
+        /// The probe's number, from 1 (at most one run per number).
+        sequence: i32,
+    },
+    /// Reconcile again after this long at the latest.
+    RequeueAfter(Duration),
+    /// Record an Event on the Deployment.
+    Event {
+        /// Normal or Warning.
+        event_type: EventType,
+        /// One CamelCase word (see [`reasons`]).
+        reason: &'static str,
+        /// Human text.
+        message: String,
+    },
+}
+
+/// Event and condition reasons of the Deployment kind.
+pub mod reasons {
+    /// The rollout started.
+    pub const STARTED: &str = "Started";
+    /// Another rollout on the target is active.
+    pub const QUEUED: &str = "Queued";
+    /// The production Service now selects a Slipway revision.
+    pub const TOOK_OVER: &str = "TookOver";
+    /// Traffic moved to a step's weight.
+    pub const SHIFTED: &str = "TrafficShifted";
+    /// A hook ended.
+    pub const HOOK: &str = "Hook";
+    /// A rollback started.
+    pub const ROLLING_BACK: &str = "RollingBack";
+    /// A rollback ended with all traffic on the stable revision.
+    pub const ROLLED_BACK: &str = "RolledBack";
+    /// The rollout succeeded.
+    pub const SUCCEEDED: &str = "Succeeded";
+    /// The rollout failed.
+    pub const FAILED: &str = "Failed";
+    /// The rollout was stopped.
+    pub const STOPPED: &str = "Stopped";
+    /// The spec cannot be rolled out.
+    pub const INVALID_SPEC: &str = "InvalidSpec";
+    /// The target workload does not exist.
+    pub const WORKLOAD_NOT_FOUND: &str = "WorkloadNotFound";
+    /// Waiting for a promote.
+    pub const WAITING_FOR_PROMOTE: &str = "WaitingForPromote";
+    /// Work in flight.
+    pub const PROGRESSING: &str = "Progressing";
+}
+
+/// The phase a stage shows.
+pub fn phase_of(stage: RolloutStage, waiting_in_queue: bool) -> Option<DeploymentPhase> {
+    Some(match stage {
+        RolloutStage::Pending if waiting_in_queue => DeploymentPhase::Queued,
+        RolloutStage::Pending => DeploymentPhase::Created,
+        RolloutStage::AwaitPromote => DeploymentPhase::Ready,
+        RolloutStage::TerminationWait | RolloutStage::Finalize => DeploymentPhase::Baking,
+        RolloutStage::Done => return None,
+        _ => DeploymentPhase::InProgress,
+    })
+}
+
+/// Sets a condition, keeping `lastTransitionTime` when its status did not change.
+pub fn set_condition(
+    conditions: &mut Vec<Condition>,
+    type_: &str,
+    status: bool,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+    now: &Time,
+) {
+    let status_text = if status { "True" } else { "False" };
+    let transition = conditions
+        .iter()
+        .find(|condition| condition.type_ == type_ && condition.status == status_text)
+        .map_or_else(
+            || now.clone(),
+            |condition| condition.last_transition_time.clone(),
+        );
+    conditions.retain(|condition| condition.type_ != type_);
+    conditions.push(Condition {
+        type_: type_.to_owned(),
+        status: status_text.to_owned(),
+        reason: reason.to_owned(),
+        message: message.to_owned(),
+        observed_generation: generation,
+        last_transition_time: transition,
+    });
+    conditions.sort_by(|left, right| left.type_.cmp(&right.type_));
+}
