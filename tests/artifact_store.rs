@@ -3,43 +3,15 @@
 //! to object storage (`file://`, the same `object_store` trait path as S3), and
 //! `executor fetch artifact` brings them back, digest checked.
 
-#[path = "support/artifact_registry.rs"]
-mod artifact_registry;
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use artifact_registry::ArtifactRegistry;
 use serde_json::Value;
-
-/// A scratch folder removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(label: &str) -> Scratch {
-        let path = std::env::temp_dir().join(format!(
-            "slipway-artifact-store-{label}-{}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create the scratch folder");
-        Scratch(path)
-    }
-
-    fn write(&self, relative: &str, text: &str) -> PathBuf {
-        let path = self.0.join(relative);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use support::Scratch;
+use support::registry::{PASSWORD, TestRegistry, USER};
 
 const BUILDSPEC: &str = r#"version: 0.2
 phases:
@@ -175,12 +147,12 @@ fn credentials_with(scratch: &Scratch, file: &str, text: &str) -> PathBuf {
 
 #[test]
 fn artifacts_pushed_to_a_registry_fetch_back_with_the_same_digest_and_files() {
-    let registry = ArtifactRegistry::start("roundtrip", "builder", "s3cret-pass");
+    let registry = TestRegistry::start();
     let scratch = Scratch::new("registry-roundtrip");
     let credentials = credentials_with(
         &scratch,
         ".dockerconfigjson",
-        &registry.docker_config("s3cret-pass"),
+        &registry.docker_config(USER, PASSWORD),
     );
     let store = format!(
         r#"{{"oci":{{"repository":"{}/team/artifacts"}}}}"#,
@@ -275,7 +247,7 @@ fn artifacts_pushed_to_a_registry_fetch_back_with_the_same_digest_and_files() {
     let credentials_again = credentials_with(
         &again,
         ".dockerconfigjson",
-        &registry.docker_config("s3cret-pass"),
+        &registry.docker_config(USER, PASSWORD),
     );
     let second = executor_run(&again, BUILDSPEC, &store, &credentials_again);
     assert_eq!(self::records(&second)[0].2, records[0].2);
@@ -283,12 +255,12 @@ fn artifacts_pushed_to_a_registry_fetch_back_with_the_same_digest_and_files() {
 
 #[test]
 fn a_wrong_registry_password_fails_the_upload_with_the_registry_message() {
-    let registry = ArtifactRegistry::start("wrong-password", "builder", "right-pass");
+    let registry = TestRegistry::start();
     let scratch = Scratch::new("registry-wrong-password");
     let credentials = credentials_with(
         &scratch,
         ".dockerconfigjson",
-        &registry.docker_config("wrong-pass"),
+        &registry.docker_config(USER, "wrong-pass"),
     );
     let store = format!(
         r#"{{"oci":{{"repository":"{}/team/artifacts"}}}}"#,
@@ -318,12 +290,12 @@ fn a_wrong_registry_password_fails_the_upload_with_the_registry_message() {
 
 #[test]
 fn a_fetch_with_another_digest_unpacks_nothing() {
-    let registry = ArtifactRegistry::start("digest-mismatch", "builder", "pass");
+    let registry = TestRegistry::start();
     let scratch = Scratch::new("registry-digest-mismatch");
     let credentials = credentials_with(
         &scratch,
         ".dockerconfigjson",
-        &registry.docker_config("pass"),
+        &registry.docker_config(USER, PASSWORD),
     );
     let store = format!(
         r#"{{"oci":{{"repository":"{}/team/artifacts"}}}}"#,
@@ -472,7 +444,7 @@ fn an_upload_failure_keeps_the_records_of_earlier_artifacts() {
 
 #[test]
 fn a_result_too_large_for_the_termination_message_is_stored_with_the_artifacts() {
-    let registry = ArtifactRegistry::start("result", "builder", "pass");
+    let registry = TestRegistry::start();
     let buildspec = r#"version: 0.2
 env:
   exported-variables:
@@ -490,7 +462,7 @@ artifacts:
     let credentials = credentials_with(
         &scratch,
         ".dockerconfigjson",
-        &registry.docker_config("pass"),
+        &registry.docker_config(USER, PASSWORD),
     );
     let stores = [
         (
@@ -582,12 +554,12 @@ artifacts:
 
 #[test]
 fn a_large_artifact_streams_through_either_store_and_back() {
-    let registry = ArtifactRegistry::start("large", "builder", "pass");
+    let registry = TestRegistry::start();
     let scratch = Scratch::new("large");
     let credentials = credentials_with(
         &scratch,
         ".dockerconfigjson",
-        &registry.docker_config("pass"),
+        &registry.docker_config(USER, PASSWORD),
     );
     // Incompressible, so the ZIP is past the 16 MiB single-request limit of both stores.
     let buildspec = "version: 0.2\nphases:\n  build:\n    commands:\n      - head -c 17000000 /dev/urandom > big.bin\nartifacts:\n  files:\n    - big.bin\n";

@@ -13,13 +13,18 @@ impl Scratch {
     /// A fresh folder named after the test (and this process, so parallel runs do not meet).
     pub fn new(name: &str) -> Self {
         let path = std::env::temp_dir().join(format!("slipway-{name}-{}", std::process::id()));
+        // A folder left by a killed earlier run with the same process id starts empty again.
+        let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).expect("create scratch folder");
         Scratch(path)
     }
 
-    /// Writes `text` to `name` inside the folder.
+    /// Writes `text` to `name` (a relative path) inside the folder, creating its folders.
     pub fn write(&self, name: &str, text: &str) -> PathBuf {
         let path = self.0.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create the test file's folder");
+        }
         std::fs::write(&path, text).expect("write the test file");
         path
     }

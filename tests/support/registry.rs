@@ -15,6 +15,9 @@ pub const USER: &str = "slipway";
 /// That user's password.
 pub const PASSWORD: &str = "correct-horse";
 
+/// The manifest media types asked for: Docker v2 and OCI, single and multi-platform.
+const MANIFEST_TYPES: &str = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json";
+
 /// A running registry.
 pub struct TestRegistry {
     /// `127.0.0.1:PORT`.
@@ -98,7 +101,7 @@ impl TestRegistry {
     pub fn manifest_digest(&self, repository: &str, tag: &str) -> Option<String> {
         let (status, headers, _) = self.get(
             &format!("/v2/{repository}/manifests/{tag}"),
-            Some("application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json"),
+            Some(MANIFEST_TYPES),
         )?;
         if status != 200 {
             return None;
@@ -110,18 +113,53 @@ impl TestRegistry {
         })
     }
 
+    /// A manifest (OCI and Docker v2 media types accepted) with the test user's credentials:
+    /// status and body.
+    ///
+    /// # Panics
+    /// When the registry does not answer.
+    pub fn manifest(&self, repository: &str, reference: &str) -> (u16, String) {
+        let (status, _, body) = self
+            .get(
+                &format!("/v2/{repository}/manifests/{reference}"),
+                Some(MANIFEST_TYPES),
+            )
+            .expect("the registry answers");
+        (status, body)
+    }
+
+    /// The status of a GET without credentials, `None` when nothing answers.
+    pub fn status_of(&self, path: &str) -> Option<u16> {
+        self.request(path, None, false).map(|(status, _, _)| status)
+    }
+
     /// A GET with the test user's credentials: status, headers, body.
     fn get(&self, path: &str, accept: Option<&str>) -> Option<(u16, String, String)> {
+        self.request(path, accept, true)
+    }
+
+    fn request(
+        &self,
+        path: &str,
+        accept: Option<&str>,
+        authenticated: bool,
+    ) -> Option<(u16, String, String)> {
         let mut stream = TcpStream::connect(&self.address).ok()?;
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
             .ok()?;
-        let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+        let auth = if authenticated {
+            let token =
+                base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+            format!("Authorization: Basic {token}\r\n")
+        } else {
+            String::new()
+        };
         let accept = accept
             .map(|types| format!("Accept: {types}\r\n"))
             .unwrap_or_default();
         let request = format!(
-            "GET {path} HTTP/1.0\r\nHost: {}\r\nAuthorization: Basic {auth}\r\n{accept}\r\n",
+            "GET {path} HTTP/1.0\r\nHost: {}\r\n{auth}{accept}\r\n",
             self.address
         );
         stream.write_all(request.as_bytes()).ok()?;
