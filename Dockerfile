@@ -15,11 +15,12 @@ FROM rust:1.95-bookworm AS builder
 
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
-# musl-tools provides musl-gcc for the C parts of dependencies (ring). Packages come from the base
+# musl-tools provides musl-gcc for the C parts of dependencies (ring, and aws-lc-sys, which the
+# object-store clients need; cmake is its fallback build). Packages come from the base
 # image's pinned Debian release; pinning exact versions would break on every Debian point release.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends musl-tools ca-certificates \
+    && apt-get install -y --no-install-recommends musl-tools cmake ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && rustup target add x86_64-unknown-linux-musl
 
