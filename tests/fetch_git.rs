@@ -27,6 +27,15 @@ fn fetch(url: &str, revision: &str, depth: u32, destination: &Path) -> FetchedSo
         .unwrap_or_else(|error| panic!("fetch {revision} from {url}: {error}"))
 }
 
+/// Fetches expecting an error that `expected` accepts; returns the error's message.
+#[track_caller]
+fn fetch_error(request: &GitFetchRequest, expected: fn(&GitFetchError) -> bool) -> String {
+    let error = fetch_git(request).unwrap_err();
+    let message = error.to_string();
+    assert!(expected(&error), "{message}");
+    message
+}
+
 fn version_file(clone: &Path) -> String {
     std::fs::read_to_string(clone.join("version.txt")).unwrap()
 }
@@ -188,18 +197,15 @@ fn wrong_or_missing_credentials_fail_with_an_authentication_error() {
 
     let mut wrong = request(&url, "main", 1, &scratch.join("wrong"));
     wrong.credentials = credentials("builder", "not-the-token");
-    let error = fetch_git(&wrong).unwrap_err();
-    let message = error.to_string();
-    assert!(
+    let message = fetch_error(&wrong, |error| {
         matches!(
             error,
             GitFetchError::Authentication {
                 has_credentials: true,
                 ..
             }
-        ),
-        "{message}"
-    );
+        )
+    });
     assert!(
         message.contains("rejected the mounted git credentials"),
         "{message}"
@@ -207,18 +213,15 @@ fn wrong_or_missing_credentials_fail_with_an_authentication_error() {
     assert!(!message.contains("not-the-token"), "{message}");
 
     let missing = request(&url, "main", 1, &scratch.join("missing"));
-    let error = fetch_git(&missing).unwrap_err();
-    let message = error.to_string();
-    assert!(
+    let message = fetch_error(&missing, |error| {
         matches!(
             error,
             GitFetchError::Authentication {
                 has_credentials: false,
                 ..
             }
-        ),
-        "{message}"
-    );
+        )
+    });
     assert!(
         message.contains("no git credentials are mounted"),
         "{message}"
@@ -256,12 +259,9 @@ fn an_unreachable_host_says_so() {
     };
     let scratch = TempFolder::new("unreachable");
     let url = format!("http://127.0.0.1:{port}/repo.git");
-    let error = fetch_git(&request(&url, "main", 1, &scratch.join("src"))).unwrap_err();
-    let message = error.to_string();
-    assert!(
-        matches!(error, GitFetchError::Unreachable { .. }),
-        "{message}"
-    );
+    let message = fetch_error(&request(&url, "main", 1, &scratch.join("src")), |error| {
+        matches!(error, GitFetchError::Unreachable { .. })
+    });
     assert!(message.contains(&url), "{message}");
 }
 
@@ -271,12 +271,9 @@ fn a_missing_repository_is_reported_as_unreachable() {
     let server = GitHttpServer::start(&upstream.project_root(), None);
     let scratch = TempFolder::new("missing-repository");
     let url = server.url("nope.git");
-    let error = fetch_git(&request(&url, "main", 1, &scratch.join("src"))).unwrap_err();
-    let message = error.to_string();
-    assert!(
-        matches!(error, GitFetchError::Unreachable { .. }),
-        "{message}"
-    );
+    fetch_error(&request(&url, "main", 1, &scratch.join("src")), |error| {
+        matches!(error, GitFetchError::Unreachable { .. })
+    });
 }
 
 #[test]
@@ -284,10 +281,9 @@ fn a_non_empty_destination_is_refused() {
     let upstream = Upstream::create();
     let scratch = TempFolder::new("not-empty");
     std::fs::write(scratch.join("stale.txt"), "old").unwrap();
-    let error = fetch_git(&request(&upstream.file_url(), "main", 1, &scratch.0)).unwrap_err();
-    assert!(
-        matches!(error, GitFetchError::Destination { .. }),
-        "{error}"
+    fetch_error(
+        &request(&upstream.file_url(), "main", 1, &scratch.0),
+        |error| matches!(error, GitFetchError::Destination { .. }),
     );
     assert!(scratch.join("stale.txt").exists());
 }
@@ -414,12 +410,9 @@ fn executor_fetch_git_fails_with_a_message_naming_url_and_revision() {
 fn credentials_in_a_plain_http_url_to_another_host_are_refused_before_connecting() {
     let scratch = TempFolder::new("insecure");
     let url = "http://builder:secret@git.example.invalid/repo.git";
-    let error = fetch_git(&request(url, "main", 1, &scratch.join("src"))).unwrap_err();
-    let message = error.to_string();
-    assert!(
-        matches!(error, GitFetchError::InsecureCredentials { .. }),
-        "{message}"
-    );
+    let message = fetch_error(&request(url, "main", 1, &scratch.join("src")), |error| {
+        matches!(error, GitFetchError::InsecureCredentials { .. })
+    });
     assert!(message.contains("https://"), "{message}");
     assert!(!message.contains("secret"), "{message}");
 }
