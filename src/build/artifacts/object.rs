@@ -21,17 +21,17 @@
 //!
 //! Archives up to 16 MiB are sent in one request; larger ones stream as a multipart upload.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
-use futures::StreamExt;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 
 use super::package::PackagedArtifact;
 use super::store::{
     ArtifactStorage, Placement, StoreError, credentials_folder, describe_error, runtime,
+    write_chunks,
 };
 use crate::api::common::ObjectArtifactStore;
 
@@ -323,23 +323,9 @@ impl ArtifactStorage for ObjectStorage {
                 .get(&object_path)
                 .await
                 .map_err(|error| download_error(describe_error(&error)))?;
-            let mut stream = result.into_stream();
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|error| download_error(describe_error(&error)))?;
-                output.write_all(&chunk).map_err(|error| {
-                    download_error(format!(
-                        "unable to write {}: {error}",
-                        destination.display()
-                    ))
-                })?;
-            }
-            Ok::<(), StoreError>(())
-        })?;
-        output.flush().map_err(|error| {
-            download_error(format!(
-                "unable to write {}: {error}",
-                destination.display()
-            ))
+            write_chunks(result.into_stream(), &mut output, destination)
+                .await
+                .map_err(download_error)
         })
     }
 }

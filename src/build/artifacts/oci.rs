@@ -28,11 +28,10 @@
 //! checked against the manifest before the file is used.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
 use base64::Engine;
-use futures::StreamExt;
 use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
 use oci_client::manifest::{OciDescriptor, OciImageManifest};
 use oci_client::secrets::RegistryAuth;
@@ -41,6 +40,7 @@ use oci_client::{Client, Reference};
 use super::package::{PackagedArtifact, file_digest};
 use super::store::{
     ArtifactStorage, Placement, StoreError, credentials_folder, describe_error, runtime,
+    write_chunks,
 };
 use crate::api::common::OciArtifactStore;
 
@@ -287,27 +287,15 @@ impl ArtifactStorage for OciStorage {
                 .await
                 .map_err(|error| download_error(describe_error(&error)))?;
             let layer = artifact_layer(&manifest).map_err(download_error)?;
-            let mut stream = self
+            let stream = self
                 .client
                 .pull_blob_stream(&reference, layer)
                 .await
                 .map_err(|error| download_error(describe_error(&error)))?;
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|error| download_error(describe_error(&error)))?;
-                output.write_all(&chunk).map_err(|error| {
-                    download_error(format!(
-                        "unable to write {}: {error}",
-                        destination.display()
-                    ))
-                })?;
-            }
+            write_chunks(stream, &mut output, destination)
+                .await
+                .map_err(download_error)?;
             Ok::<_, StoreError>(layer.digest.clone())
-        })?;
-        output.flush().map_err(|error| {
-            download_error(format!(
-                "unable to write {}: {error}",
-                destination.display()
-            ))
         })?;
         drop(output);
         // The client does not check a stream: the layer digest is checked here.

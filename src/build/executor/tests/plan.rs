@@ -163,6 +163,17 @@ pub(super) const FOUR_POST_BUILD_AND_UPLOAD: &[&str] = &[
     "upload",
 ];
 
+/// The end of `FOUR`'s trace after `BUILD` failed: `POST_BUILD` runs with
+/// `CODEBUILD_BUILD_SUCCEEDING=0`, the artifacts upload and the build fails.
+pub(super) const FOUR_POST_BUILD_AFTER_FAILED_BUILD: &[&str] = &[
+    "enter POST_BUILD",
+    "run POST_BUILD commands[0] pb [succeeding=0]",
+    "complete POST_BUILD SUCCEEDED",
+    "capture",
+    "upload",
+    "finish FAILED",
+];
+
 /// The four phases with `on-failure: VALUE` on `phase`.
 pub(super) fn four_with(phase: &str, on_failure: &str) -> String {
     FOUR.replace(
@@ -339,13 +350,8 @@ fn a_build_failure_still_runs_post_build_with_codebuild_build_succeeding_0() {
                 "enter BUILD",
                 "run BUILD commands[0] b",
                 "complete BUILD FAILED",
-                "enter POST_BUILD",
-                "run POST_BUILD commands[0] pb [succeeding=0]",
-                "complete POST_BUILD SUCCEEDED",
-                "capture",
-                "upload",
-                "finish FAILED",
             ],
+            FOUR_POST_BUILD_AFTER_FAILED_BUILD,
         ]
         .concat(),
     );

@@ -2,8 +2,8 @@
 //! failed publication treated as a failure of that phase.
 
 use super::plan::{
-    ALWAYS, FOUR, FOUR_INSTALL_AND_PRE_BUILD, FOUR_POST_BUILD_AND_UPLOAD, PUBLISH, assert_trace,
-    four_with,
+    ALWAYS, FOUR, FOUR_INSTALL_AND_PRE_BUILD, FOUR_POST_BUILD_AFTER_FAILED_BUILD,
+    FOUR_POST_BUILD_AND_UPLOAD, PUBLISH, assert_trace, four_with,
 };
 
 #[test]
@@ -38,13 +38,8 @@ fn a_failed_publication_fails_build_and_post_build_runs_with_succeeding_0() {
                 "run BUILD commands[0] b",
                 "publish",
                 "complete BUILD FAILED",
-                "enter POST_BUILD",
-                "run POST_BUILD commands[0] pb [succeeding=0]",
-                "complete POST_BUILD SUCCEEDED",
-                "capture",
-                "upload",
-                "finish FAILED",
             ],
+            FOUR_POST_BUILD_AFTER_FAILED_BUILD,
         ]
         .concat(),
     );
