@@ -33,6 +33,19 @@ fn build_local(dir: &Path, args: &[&str]) -> (i32, String, String) {
     slipway(&all)
 }
 
+/// Asserts the build ended SUCCEEDED and its command wrote `out.txt` into the source folder.
+#[track_caller]
+fn assert_succeeded_and_built(stdout: &str, dir: &Path) {
+    assert!(
+        stdout.ends_with("Build SUCCEEDED: build succeeded\n"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out.txt")).unwrap(),
+        "built\n"
+    );
+}
+
 const BUILDSPEC: &str = r#"version: 0.2
 env:
   variables:
@@ -89,14 +102,7 @@ fn a_local_build_streams_phases_prints_a_table_and_exits_0() {
         "durations: {}",
         table[1]
     );
-    assert!(
-        stdout.ends_with("Build SUCCEEDED: build succeeded\n"),
-        "{stdout}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(dir.join("out.txt")).unwrap(),
-        "built\n"
-    );
+    assert_succeeded_and_built(&stdout, &dir);
 }
 
 #[test]
@@ -148,14 +154,7 @@ fn a_local_build_with_an_image_runs_the_executor_inside_that_image() {
         stdout.contains("\nBUILD              SUCCEEDED "),
         "{stdout}"
     );
-    assert!(
-        stdout.ends_with("Build SUCCEEDED: build succeeded\n"),
-        "{stdout}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(dir.join("out.txt")).unwrap(),
-        "built\n"
-    );
+    assert_succeeded_and_built(&stdout, &dir);
 }
 
 #[test]

@@ -46,6 +46,19 @@ fn authentication_with_credentials(error: &GitFetchError) -> Option<bool> {
     }
 }
 
+/// `slipway executor fetch git --url URL ARGS… --to TO --resolved-file RESOLVED`, to run.
+fn executor_fetch_git(url: &str, args: &[&str], to: &Path, resolved: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_slipway"));
+    command
+        .args(["executor", "fetch", "git", "--url", url])
+        .args(args)
+        .arg("--to")
+        .arg(to)
+        .arg("--resolved-file")
+        .arg(resolved);
+    command
+}
+
 fn version_file(clone: &Path) -> String {
     std::fs::read_to_string(clone.join("version.txt")).unwrap()
 }
@@ -335,15 +348,15 @@ fn executor_fetch_git_writes_the_resolved_file_that_executor_run_exports() {
     let source = scratch.join("workspace/src");
     let resolved = scratch.join("workspace/.slipway/resolved-source-version");
 
-    let output = Command::new(env!("CARGO_BIN_EXE_slipway"))
-        .args(["executor", "fetch", "git", "--url", &server.url("repo.git")])
-        .args(["--revision", "feature", "--depth", "1", "--to"])
-        .arg(&source)
-        .arg("--resolved-file")
-        .arg(&resolved)
-        .env("SLIPWAY_EXECUTOR_CREDENTIALS_DIR", &credentials_dir)
-        .output()
-        .unwrap();
+    let output = executor_fetch_git(
+        &server.url("repo.git"),
+        &["--revision", "feature", "--depth", "1"],
+        &source,
+        &resolved,
+    )
+    .env("SLIPWAY_EXECUTOR_CREDENTIALS_DIR", &credentials_dir)
+    .output()
+    .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}\n{stderr}");
@@ -387,16 +400,16 @@ fn executor_fetch_git_writes_the_resolved_file_that_executor_run_exports() {
 fn executor_fetch_git_fails_with_a_message_naming_url_and_revision() {
     let upstream = Upstream::create();
     let scratch = TempFolder::new("end-to-end-failure");
-    let output = Command::new(env!("CARGO_BIN_EXE_slipway"))
-        .args(["executor", "fetch", "git", "--url", &upstream.file_url()])
-        .args(["--revision", "no-such-branch", "--to"])
-        .arg(scratch.join("src"))
-        .arg("--resolved-file")
-        .arg(scratch.join("resolved"))
-        .args(["--credentials-dir"])
-        .arg(scratch.join("none"))
-        .output()
-        .unwrap();
+    let output = executor_fetch_git(
+        &upstream.file_url(),
+        &["--revision", "no-such-branch"],
+        &scratch.join("src"),
+        &scratch.join("resolved"),
+    )
+    .args(["--credentials-dir"])
+    .arg(scratch.join("none"))
+    .output()
+    .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(&upstream.file_url()), "{stderr}");
@@ -457,26 +470,18 @@ fn ssh_urls_run_the_ssh_program_with_a_private_copy_of_the_mounted_key() {
     );
     let url = format!("ssh://git@git.example.invalid{}", upstream.bare.display());
 
-    let output = Command::new(env!("CARGO_BIN_EXE_slipway"))
-        .args([
-            "executor",
-            "fetch",
-            "git",
-            "--url",
-            &url,
-            "--revision",
-            "main",
-        ])
-        .args(["--depth", "1", "--to"])
-        .arg(scratch.join("src"))
-        .arg("--resolved-file")
-        .arg(scratch.join("resolved"))
-        .arg("--credentials-dir")
-        .arg(&credentials_dir)
-        .env("PATH", path)
-        .env("FAKE_SSH_LOG", &log)
-        .output()
-        .unwrap();
+    let output = executor_fetch_git(
+        &url,
+        &["--revision", "main", "--depth", "1"],
+        &scratch.join("src"),
+        &scratch.join("resolved"),
+    )
+    .arg("--credentials-dir")
+    .arg(&credentials_dir)
+    .env("PATH", path)
+    .env("FAKE_SSH_LOG", &log)
+    .output()
+    .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert_eq!(
@@ -509,21 +514,15 @@ fn ssh_urls_run_the_ssh_program_with_a_private_copy_of_the_mounted_key() {
 #[test]
 fn ssh_urls_without_an_ssh_program_fail_with_what_to_do() {
     let scratch = TempFolder::new("no-ssh");
-    let output = Command::new(env!("CARGO_BIN_EXE_slipway"))
-        .args([
-            "executor",
-            "fetch",
-            "git",
-            "--url",
-            "git@git.example.invalid:org/repo.git",
-        ])
-        .args(["--revision", "main", "--to"])
-        .arg(scratch.join("src"))
-        .arg("--resolved-file")
-        .arg(scratch.join("resolved"))
-        .env("PATH", scratch.join("empty-bin"))
-        .output()
-        .unwrap();
+    let output = executor_fetch_git(
+        "git@git.example.invalid:org/repo.git",
+        &["--revision", "main"],
+        &scratch.join("src"),
+        &scratch.join("resolved"),
+    )
+    .env("PATH", scratch.join("empty-bin"))
+    .output()
+    .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(

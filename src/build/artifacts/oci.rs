@@ -174,7 +174,7 @@ impl OciStorage {
             ..OciImageManifest::default()
         };
         let reference = self.reference_with_tag(placement.oci_tag());
-        let manifest_digest = self.runtime.block_on(async {
+        self.runtime.block_on(async {
             self.client
                 .store_auth_if_needed(reference.resolve_registry(), &self.auth)
                 .await;
@@ -190,12 +190,18 @@ impl OciStorage {
                 .push_manifest(&reference, &manifest.into())
                 .await
                 .map_err(|error| upload_error(describe_error(&error)))?;
-            self.client
-                .fetch_manifest_digest(&reference, &self.auth)
-                .await
-                .map_err(|error| upload_error(describe_error(&error)))
-        })?;
-        Ok(format!("{}@{manifest_digest}", self.describe()))
+            self.pushed_location(&reference).await.map_err(upload_error)
+        })
+    }
+
+    /// The location, by digest, of the manifest just pushed under `reference`.
+    async fn pushed_location(&self, reference: &Reference) -> Result<String, String> {
+        let digest = self
+            .client
+            .fetch_manifest_digest(reference, &self.auth)
+            .await
+            .map_err(|error| describe_error(&error))?;
+        Ok(format!("{}@{digest}", self.describe()))
     }
 
     /// Pushes `data` as the one layer of an artifact manifest; returns the location by digest.
@@ -225,17 +231,13 @@ impl OciStorage {
         manifest.media_type = Some(MANIFEST_MEDIA_TYPE.to_owned());
         manifest.artifact_type = Some(artifact_type.to_owned());
         let reference = self.reference_with_tag(placement.oci_tag());
-        let manifest_digest = self.runtime.block_on(async {
+        self.runtime.block_on(async {
             self.client
                 .push(&reference, &layers, config, &self.auth, Some(manifest))
                 .await
                 .map_err(|error| upload_error(describe_error(&error)))?;
-            self.client
-                .fetch_manifest_digest(&reference, &self.auth)
-                .await
-                .map_err(|error| upload_error(describe_error(&error)))
-        })?;
-        Ok(format!("{}@{manifest_digest}", self.describe()))
+            self.pushed_location(&reference).await.map_err(upload_error)
+        })
     }
 }
 
