@@ -91,6 +91,15 @@ impl Harness {
         Api::namespaced(self.cluster.client(), NAMESPACE)
     }
 
+    /// Scripts the pod of `name`, starts a controller with the default options and creates the
+    /// build running the inline `commands`.
+    async fn start_build(&self, name: &str, script: PodScript, commands: &str) -> Controller {
+        self.script(name, script);
+        let controller = Controller::start(&self.cluster, BuildOptions::default());
+        self.create(name, inline(commands)).await;
+        controller
+    }
+
     async fn create(&self, name: &str, spec: Value) {
         let spec: BuildRunSpec = serde_json::from_value(spec).expect("a valid spec");
         self.builds()
@@ -278,9 +287,9 @@ fn result_message(status: &str, message: Option<&str>) -> String {
 #[tokio::test]
 async fn a_simulated_build_succeeds_with_the_phases_and_variables_of_its_result() {
     let harness = harness().await;
-    harness.script("ok", succeeding());
-    let controller = Controller::start(&harness.cluster, BuildOptions::default());
-    harness.create("ok", inline("      - echo hi\n")).await;
+    let controller = harness
+        .start_build("ok", succeeding(), "      - echo hi\n")
+        .await;
     let build = harness.wait_for_status("ok", BuildStatus::Succeeded).await;
     let status = build.status.as_ref().unwrap();
     assert_eq!(
@@ -321,18 +330,19 @@ async fn a_simulated_build_succeeds_with_the_phases_and_variables_of_its_result(
 #[tokio::test]
 async fn a_failing_command_fails_the_build_with_the_executors_message() {
     let harness = harness().await;
-    harness.script(
-        "bad",
-        PodScript::default()
-            .outcome(PodOutcome::Fail)
-            .exit_code(1)
-            .termination_message(result_message(
-                "FAILED",
-                Some("phase BUILD failed: exit status 3"),
-            )),
-    );
-    let controller = Controller::start(&harness.cluster, BuildOptions::default());
-    harness.create("bad", inline("      - exit 3\n")).await;
+    let controller = harness
+        .start_build(
+            "bad",
+            PodScript::default()
+                .outcome(PodOutcome::Fail)
+                .exit_code(1)
+                .termination_message(result_message(
+                    "FAILED",
+                    Some("phase BUILD failed: exit status 3"),
+                )),
+            "      - exit 3\n",
+        )
+        .await;
     let build = harness.wait_for_status("bad", BuildStatus::Failed).await;
     assert_eq!(
         build.status.as_ref().unwrap().message.as_deref(),
@@ -347,14 +357,15 @@ async fn a_failing_command_fails_the_build_with_the_executors_message() {
 #[tokio::test]
 async fn an_executor_without_a_result_is_a_fault_with_the_pods_reason() {
     let harness = harness().await;
-    harness.script(
-        "crash",
-        PodScript::default()
-            .outcome(PodOutcome::Fail)
-            .exit_code(137),
-    );
-    let controller = Controller::start(&harness.cluster, BuildOptions::default());
-    harness.create("crash", inline("      - echo hi\n")).await;
+    let controller = harness
+        .start_build(
+            "crash",
+            PodScript::default()
+                .outcome(PodOutcome::Fail)
+                .exit_code(137),
+            "      - echo hi\n",
+        )
+        .await;
     let build = harness.wait_for_status("crash", BuildStatus::Fault).await;
     let message = status_message(&build);
     assert!(
@@ -367,12 +378,13 @@ async fn an_executor_without_a_result_is_a_fault_with_the_pods_reason() {
 #[tokio::test]
 async fn stop_deletes_the_job_and_ends_the_build_stopped() {
     let harness = harness().await;
-    harness.script(
-        "long",
-        PodScript::default().complete_after(Duration::from_secs(60)),
-    );
-    let controller = Controller::start(&harness.cluster, BuildOptions::default());
-    harness.create("long", inline("      - sleep 60\n")).await;
+    let controller = harness
+        .start_build(
+            "long",
+            PodScript::default().complete_after(Duration::from_secs(60)),
+            "      - sleep 60\n",
+        )
+        .await;
     harness.wait_for_install("long").await;
     harness
         .builds()
@@ -403,12 +415,13 @@ async fn stop_deletes_the_job_and_ends_the_build_stopped() {
 #[tokio::test]
 async fn a_job_past_its_deadline_times_the_build_out() {
     let harness = harness().await;
-    harness.script(
-        "slow",
-        PodScript::default().complete_after(Duration::from_secs(60)),
-    );
-    let controller = Controller::start(&harness.cluster, BuildOptions::default());
-    harness.create("slow", inline("      - sleep 60\n")).await;
+    let controller = harness
+        .start_build(
+            "slow",
+            PodScript::default().complete_after(Duration::from_secs(60)),
+            "      - sleep 60\n",
+        )
+        .await;
     harness.wait_for_install("slow").await;
     let job = harness.jobs().get("slow-build").await.unwrap();
     assert_eq!(
@@ -551,14 +564,15 @@ async fn a_job_with_the_builds_name_owned_by_someone_else_is_not_adopted() {
 #[tokio::test]
 async fn a_controller_restarted_mid_build_keeps_exactly_one_job_and_few_writes() {
     let harness = harness().await;
-    harness.script(
-        "restart",
-        PodScript::default()
-            .complete_after(Duration::from_secs(3))
-            .termination_message(result_message("SUCCEEDED", None)),
-    );
-    let first = Controller::start(&harness.cluster, BuildOptions::default());
-    harness.create("restart", inline("      - echo hi\n")).await;
+    let first = harness
+        .start_build(
+            "restart",
+            PodScript::default()
+                .complete_after(Duration::from_secs(3))
+                .termination_message(result_message("SUCCEEDED", None)),
+            "      - echo hi\n",
+        )
+        .await;
     harness.wait_for_install("restart").await;
     first.stop().await;
     let second = Controller::start(&harness.cluster, BuildOptions::default());

@@ -258,6 +258,19 @@ impl ObjectStorage {
             .map_err(|error| describe_error(&error))?;
         Ok(())
     }
+
+    /// The location and object path of `placement`; `what` names the object in the error.
+    fn target(
+        &self,
+        placement: &Placement,
+        what: &str,
+    ) -> Result<(String, ObjectPath), StoreError> {
+        let key = self.full_key(&placement.object_key()?);
+        let object_path = ObjectPath::parse(&key).map_err(|error| {
+            StoreError::Config(format!("the {what} key `{key}` is not valid: {error}"))
+        })?;
+        Ok((self.location(&key), object_path))
+    }
 }
 
 impl ArtifactStorage for ObjectStorage {
@@ -270,11 +283,7 @@ impl ArtifactStorage for ObjectStorage {
         artifact: &PackagedArtifact,
         placement: &Placement,
     ) -> Result<String, StoreError> {
-        let key = self.full_key(&placement.object_key()?);
-        let location = self.location(&key);
-        let object_path = ObjectPath::parse(&key).map_err(|error| {
-            StoreError::Config(format!("the artifact key `{key}` is not valid: {error}"))
-        })?;
+        let (location, object_path) = self.target(placement, "artifact")?;
         self.runtime
             .block_on(self.put_file(&artifact.path, &object_path, artifact.size))
             .map_err(|message| StoreError::Upload {
@@ -285,11 +294,7 @@ impl ArtifactStorage for ObjectStorage {
     }
 
     fn upload_result(&self, json: &[u8], placement: &Placement) -> Result<String, StoreError> {
-        let key = self.full_key(&placement.object_key()?);
-        let location = self.location(&key);
-        let object_path = ObjectPath::parse(&key).map_err(|error| {
-            StoreError::Config(format!("the result key `{key}` is not valid: {error}"))
-        })?;
+        let (location, object_path) = self.target(placement, "result")?;
         self.runtime
             .block_on(
                 self.store

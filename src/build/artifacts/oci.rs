@@ -120,6 +120,17 @@ impl OciStorage {
         format!("{}:{}", self.describe(), placement.oci_tag())
     }
 
+    /// The error of a failed upload of `placement`, in the registry's words.
+    fn upload_error<'a>(
+        &'a self,
+        placement: &'a Placement,
+    ) -> impl Fn(String) -> StoreError + Copy + 'a {
+        move |message| StoreError::Upload {
+            destination: self.destination(placement),
+            message: registry_message(&message),
+        }
+    }
+
     /// Pushes a large ZIP as a stream of chunks read from its file (never whole in memory),
     /// then the empty config and the manifest; returns the location by digest.
     fn push_streamed(
@@ -127,10 +138,7 @@ impl OciStorage {
         artifact: &PackagedArtifact,
         placement: &Placement,
     ) -> Result<String, StoreError> {
-        let upload_error = |message: String| StoreError::Upload {
-            destination: self.destination(placement),
-            message: registry_message(&message),
-        };
+        let upload_error = self.upload_error(placement);
         let file = std::fs::File::open(&artifact.path).map_err(|error| {
             upload_error(format!(
                 "unable to read {}: {error}",
@@ -212,10 +220,7 @@ impl OciStorage {
         layer_media_type: &str,
         placement: &Placement,
     ) -> Result<String, StoreError> {
-        let upload_error = |message: String| StoreError::Upload {
-            destination: self.destination(placement),
-            message: registry_message(&message),
-        };
+        let upload_error = self.upload_error(placement);
         let layer = ImageLayer::new(
             data,
             layer_media_type.to_owned(),
