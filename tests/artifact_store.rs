@@ -140,6 +140,31 @@ fn upload_phase(run: &Run) -> Value {
         .unwrap_or_else(|| panic!("no UPLOAD_ARTIFACTS phase: {}", run.result))
 }
 
+/// Registry credentials for `USER` with `password`, in `scratch`.
+fn registry_credentials(scratch: &Scratch, registry: &TestRegistry, password: &str) -> PathBuf {
+    credentials_with(
+        scratch,
+        ".dockerconfigjson",
+        &registry.docker_config(USER, password),
+    )
+}
+
+/// The store setting for the registry's `team/artifacts` repository.
+fn registry_store(registry: &TestRegistry) -> String {
+    format!(
+        r#"{{"oci":{{"repository":"{}/team/artifacts"}}}}"#,
+        registry.address
+    )
+}
+
+/// The store setting for the file-URL bucket `bucket` in `scratch`.
+fn bucket_store(scratch: &Scratch) -> String {
+    format!(
+        r#"{{"objectStore":{{"url":"file://{}/bucket"}}}}"#,
+        scratch.0.display()
+    )
+}
+
 fn credentials_with(scratch: &Scratch, file: &str, text: &str) -> PathBuf {
     scratch.write(&format!("credentials/artifact-store/{file}"), text);
     scratch.0.join("credentials")
@@ -149,15 +174,8 @@ fn credentials_with(scratch: &Scratch, file: &str, text: &str) -> PathBuf {
 fn artifacts_pushed_to_a_registry_fetch_back_with_the_same_digest_and_files() {
     let registry = TestRegistry::start();
     let scratch = Scratch::new("registry-roundtrip");
-    let credentials = credentials_with(
-        &scratch,
-        ".dockerconfigjson",
-        &registry.docker_config(USER, PASSWORD),
-    );
-    let store = format!(
-        r#"{{"oci":{{"repository":"{}/team/artifacts"}}}}"#,
-        registry.address
-    );
+    let credentials = registry_credentials(&scratch, &registry, PASSWORD);
+    let store = registry_store(&registry);
     let run = executor_run(&scratch, BUILDSPEC, &store, &credentials);
     assert_eq!(run.code, 0, "{}\n{}", run.result, run.stdout);
     let records = records(&run);
@@ -244,11 +262,7 @@ fn artifacts_pushed_to_a_registry_fetch_back_with_the_same_digest_and_files() {
 
     // The same build again gives the same artifact digest (deterministic packaging).
     let again = Scratch::new("registry-roundtrip-again");
-    let credentials_again = credentials_with(
-        &again,
-        ".dockerconfigjson",
-        &registry.docker_config(USER, PASSWORD),
-    );
+    let credentials_again = registry_credentials(&again, &registry, PASSWORD);
     let second = executor_run(&again, BUILDSPEC, &store, &credentials_again);
     assert_eq!(self::records(&second)[0].2, records[0].2);
 }
@@ -257,15 +271,8 @@ fn artifacts_pushed_to_a_registry_fetch_back_with_the_same_digest_and_files() {
 fn a_wrong_registry_password_fails_the_upload_with_the_registry_message() {
     let registry = TestRegistry::start();
     let scratch = Scratch::new("registry-wrong-password");
-    let credentials = credentials_with(
-        &scratch,
-        ".dockerconfigjson",
-        &registry.docker_config(USER, "wrong-pass"),
-    );
-    let store = format!(
-        r#"{{"oci":{{"repository":"{}/team/artifacts"}}}}"#,
-        registry.address
-    );
+    let credentials = registry_credentials(&scratch, &registry, "wrong-pass");
+    let store = registry_store(&registry);
     let run = executor_run(&scratch, BUILDSPEC, &store, &credentials);
     assert_eq!(run.code, 1, "{}", run.result);
     assert_eq!(run.result["buildStatus"], "FAILED");
@@ -292,15 +299,8 @@ fn a_wrong_registry_password_fails_the_upload_with_the_registry_message() {
 fn a_fetch_with_another_digest_unpacks_nothing() {
     let registry = TestRegistry::start();
     let scratch = Scratch::new("registry-digest-mismatch");
-    let credentials = credentials_with(
-        &scratch,
-        ".dockerconfigjson",
-        &registry.docker_config(USER, PASSWORD),
-    );
-    let store = format!(
-        r#"{{"oci":{{"repository":"{}/team/artifacts"}}}}"#,
-        registry.address
-    );
+    let credentials = registry_credentials(&scratch, &registry, PASSWORD);
+    let store = registry_store(&registry);
     let run = executor_run(&scratch, BUILDSPEC, &store, &credentials);
     assert_eq!(run.code, 0, "{}\n{}", run.result, run.stdout);
     let (_, location, _) = records(&run).remove(0);
@@ -353,10 +353,7 @@ fn object_storage_uploads_under_the_documented_key_and_fetches_back() {
 #[test]
 fn no_matching_files_fail_the_upload_with_codebuilds_client_error() {
     let scratch = Scratch::new("no-match");
-    let store = format!(
-        r#"{{"objectStore":{{"url":"file://{}/bucket"}}}}"#,
-        scratch.0.display()
-    );
+    let store = bucket_store(&scratch);
     let buildspec = "version: 0.2\nphases:\n  build:\n    commands:\n      - echo built\nartifacts:\n  files:\n    - target/*.jar\n";
     let run = executor_run(&scratch, buildspec, &store, &scratch.0.join("credentials"));
     assert_eq!(run.code, 1, "{}", run.result);
@@ -397,10 +394,7 @@ artifacts:
 "#;
     for (version, name) in [("0.2", "report-built-7.zip"), ("0.1", "report--7.zip")] {
         let scratch = Scratch::new(&format!("evaluation-{version}"));
-        let store = format!(
-            r#"{{"objectStore":{{"url":"file://{}/bucket"}}}}"#,
-            scratch.0.display()
-        );
+        let store = bucket_store(&scratch);
         let text = buildspec.replace("version: 0.2", &format!("version: {version}"));
         let run = executor_run(&scratch, &text, &store, &scratch.0.join("credentials"));
         assert_eq!(run.code, 0, "{version}: {}\n{}", run.result, run.stdout);
@@ -428,10 +422,7 @@ artifacts:
 #[test]
 fn an_upload_failure_keeps_the_records_of_earlier_artifacts() {
     let scratch = Scratch::new("partial");
-    let store = format!(
-        r#"{{"objectStore":{{"url":"file://{}/bucket"}}}}"#,
-        scratch.0.display()
-    );
+    let store = bucket_store(&scratch);
     let buildspec = BUILDSPEC.replace("reports/*.xml", "missing/*.xml");
     let run = executor_run(&scratch, &buildspec, &store, &scratch.0.join("credentials"));
     assert_eq!(run.code, 1, "{}", run.result);
@@ -459,27 +450,17 @@ artifacts:
     - a.txt
 "#;
     let scratch = Scratch::new("large-result");
-    let credentials = credentials_with(
-        &scratch,
-        ".dockerconfigjson",
-        &registry.docker_config(USER, PASSWORD),
-    );
+    let credentials = registry_credentials(&scratch, &registry, PASSWORD);
     let stores = [
         (
-            format!(
-                r#"{{"objectStore":{{"url":"file://{}/bucket"}}}}"#,
-                scratch.0.display()
-            ),
+            bucket_store(&scratch),
             format!(
                 "file://{}/bucket/team/web-7/result.json",
                 scratch.0.display()
             ),
         ),
         (
-            format!(
-                r#"{{"oci":{{"repository":"{}/team/artifacts"}}}}"#,
-                registry.address
-            ),
+            registry_store(&registry),
             format!("oci://{}/team/artifacts@sha256:", registry.address),
         ),
     ];
@@ -556,23 +537,10 @@ artifacts:
 fn a_large_artifact_streams_through_either_store_and_back() {
     let registry = TestRegistry::start();
     let scratch = Scratch::new("large");
-    let credentials = credentials_with(
-        &scratch,
-        ".dockerconfigjson",
-        &registry.docker_config(USER, PASSWORD),
-    );
+    let credentials = registry_credentials(&scratch, &registry, PASSWORD);
     // Incompressible, so the ZIP is past the 16 MiB single-request limit of both stores.
     let buildspec = "version: 0.2\nphases:\n  build:\n    commands:\n      - head -c 17000000 /dev/urandom > big.bin\nartifacts:\n  files:\n    - big.bin\n";
-    let stores = [
-        format!(
-            r#"{{"oci":{{"repository":"{}/team/artifacts"}}}}"#,
-            registry.address
-        ),
-        format!(
-            r#"{{"objectStore":{{"url":"file://{}/bucket"}}}}"#,
-            scratch.0.display()
-        ),
-    ];
+    let stores = [registry_store(&registry), bucket_store(&scratch)];
     for store in stores {
         let run = executor_run(&scratch, buildspec, &store, &credentials);
         assert_eq!(run.code, 0, "{}\n{}", run.result, run.stdout);

@@ -1,6 +1,6 @@
 //! `slipway build --local` as a user runs it: the built binary on a temporary source directory.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn source_dir(label: &str, buildspec: &str) -> PathBuf {
@@ -26,6 +26,26 @@ fn slipway(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `slipway build --local --source DIR ARGS…`.
+fn build_local(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["build", "--local", "--source", dir.to_str().unwrap()];
+    all.extend_from_slice(args);
+    slipway(&all)
+}
+
+/// Asserts the build ended SUCCEEDED and its command wrote `out.txt` into the source folder.
+#[track_caller]
+fn assert_succeeded_and_built(stdout: &str, dir: &Path) {
+    assert!(
+        stdout.ends_with("Build SUCCEEDED: build succeeded\n"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out.txt")).unwrap(),
+        "built\n"
+    );
+}
+
 const BUILDSPEC: &str = r#"version: 0.2
 env:
   variables:
@@ -46,14 +66,7 @@ phases:
 #[test]
 fn a_local_build_streams_phases_prints_a_table_and_exits_0() {
     let dir = source_dir("ok", BUILDSPEC);
-    let (code, stdout, stderr) = slipway(&[
-        "build",
-        "--local",
-        "--source",
-        dir.to_str().unwrap(),
-        "--env",
-        "TARGET=world",
-    ]);
+    let (code, stdout, stderr) = build_local(&dir, &["--env", "TARGET=world"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains(" Entering phase BUILD\n"), "{stdout}");
     assert!(stdout.contains(" Running command echo \"$GREETING $TARGET $IMAGE_TAG\"\n"));
@@ -89,20 +102,13 @@ fn a_local_build_streams_phases_prints_a_table_and_exits_0() {
         "durations: {}",
         table[1]
     );
-    assert!(
-        stdout.ends_with("Build SUCCEEDED: build succeeded\n"),
-        "{stdout}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(dir.join("out.txt")).unwrap(),
-        "built\n"
-    );
+    assert_succeeded_and_built(&stdout, &dir);
 }
 
 #[test]
 fn a_failing_local_build_exits_1_and_names_the_command() {
     let dir = source_dir("fail", &BUILDSPEC.replace("echo built > out.txt", "exit 7"));
-    let (code, stdout, _) = slipway(&["build", "--local", "--source", dir.to_str().unwrap()]);
+    let (code, stdout, _) = build_local(&dir, &[]);
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("\npost_build succeeding=0\n"), "{stdout}");
     assert!(
@@ -135,16 +141,7 @@ env:
 fn a_local_build_with_an_image_runs_the_executor_inside_that_image() {
     let image = slipway_testcluster::simulate::test_images::busybox_image();
     let dir = source_dir("image", CONTAINER_BUILDSPEC);
-    let (code, stdout, stderr) = slipway(&[
-        "build",
-        "--local",
-        "--source",
-        dir.to_str().unwrap(),
-        "--image",
-        image,
-        "--env",
-        "TARGET=world",
-    ]);
+    let (code, stdout, stderr) = build_local(&dir, &["--image", image, "--env", "TARGET=world"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains(" Entering phase BUILD\n"), "{stdout}");
     assert!(
@@ -157,30 +154,14 @@ fn a_local_build_with_an_image_runs_the_executor_inside_that_image() {
         stdout.contains("\nBUILD              SUCCEEDED "),
         "{stdout}"
     );
-    assert!(
-        stdout.ends_with("Build SUCCEEDED: build succeeded\n"),
-        "{stdout}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(dir.join("out.txt")).unwrap(),
-        "built\n"
-    );
+    assert_succeeded_and_built(&stdout, &dir);
 }
 
 #[test]
 fn a_failing_local_build_in_an_image_exits_1_as_on_the_host() {
     let image = slipway_testcluster::simulate::test_images::busybox_image();
     let dir = source_dir("image-fail", CONTAINER_BUILDSPEC);
-    let (code, stdout, stderr) = slipway(&[
-        "build",
-        "--local",
-        "--source",
-        dir.to_str().unwrap(),
-        "--image",
-        image,
-        "--env",
-        "FAIL=yes",
-    ]);
+    let (code, stdout, stderr) = build_local(&dir, &["--image", image, "--env", "FAIL=yes"]);
     assert_eq!(code, 1, "{stdout}\n{stderr}");
     assert!(stdout.contains("\npost_build succeeding=0\n"), "{stdout}");
     assert!(stdout.contains("\nBUILD              FAILED "), "{stdout}");
@@ -189,14 +170,7 @@ fn a_failing_local_build_in_an_image_exits_1_as_on_the_host() {
 #[test]
 fn a_missing_image_is_named() {
     let dir = source_dir("image-missing", BUILDSPEC);
-    let (code, _, stderr) = slipway(&[
-        "build",
-        "--local",
-        "--source",
-        dir.to_str().unwrap(),
-        "--image",
-        "slipway-test-no-such-image:never",
-    ]);
+    let (code, _, stderr) = build_local(&dir, &["--image", "slipway-test-no-such-image:never"]);
     assert_eq!(code, 2);
     assert!(
         stderr.contains("failed to find the image slipway-test-no-such-image:never"),

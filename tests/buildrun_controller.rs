@@ -91,6 +91,15 @@ impl Harness {
         Api::namespaced(self.cluster.client(), NAMESPACE)
     }
 
+    /// Scripts the pod of `name`, starts a controller with the default options and creates the
+    /// build running the inline `commands`.
+    async fn start_build(&self, name: &str, script: PodScript, commands: &str) -> Controller {
+        self.script(name, script);
+        let controller = Controller::start(&self.cluster, BuildOptions::default());
+        self.create(name, inline(commands)).await;
+        controller
+    }
+
     async fn create(&self, name: &str, spec: Value) {
         let spec: BuildRunSpec = serde_json::from_value(spec).expect("a valid spec");
         self.builds()
@@ -139,6 +148,51 @@ impl Harness {
         .await
     }
 
+    async fn wait_for_succeeded_within(&self, name: &str, what: &str, limit: Duration) {
+        self.wait_for_within(name, what, limit, |build| {
+            build_status(build) == Some(BuildStatus::Succeeded)
+        })
+        .await;
+    }
+
+    /// Waits for the Stalled=True condition.
+    async fn wait_for_stalled(&self, name: &str) -> BuildRun {
+        self.wait_for(name, "the Stalled condition", |build| {
+            build.status.as_ref().is_some_and(|s| {
+                s.conditions
+                    .iter()
+                    .any(|c| c.type_ == "Stalled" && c.status == "True")
+            })
+        })
+        .await
+    }
+
+    /// Waits until the buildspec runs (`INSTALL` is the current phase).
+    async fn wait_for_install(&self, name: &str) -> BuildRun {
+        self.wait_for(name, "the buildspec to run", |build| {
+            build.status.as_ref().and_then(|s| s.current_phase) == Some(BuildPhaseType::Install)
+        })
+        .await
+    }
+
+    /// Scripts the pod of the build `name` (its Job is `NAME-build`).
+    fn script(&self, name: &str, script: PodScript) {
+        self.simulation
+            .script(NAMESPACE, &format!("{name}-build"), script);
+    }
+
+    async fn create_secret(&self, secret: Value) {
+        let secret: Secret = serde_json::from_value(secret).expect("a valid Secret");
+        Api::<Secret>::namespaced(self.cluster.client(), NAMESPACE)
+            .create(&PostParams::default(), &secret)
+            .await
+            .expect("the Secret is created");
+    }
+
+    async fn has_event(&self, name: &str, reason: &str) -> bool {
+        self.event_reasons(name).await.iter().any(|r| r == reason)
+    }
+
     async fn job_count(&self) -> usize {
         self.jobs()
             .list(&ListParams::default())
@@ -164,6 +218,27 @@ impl Harness {
 
 fn build_status(build: &BuildRun) -> Option<BuildStatus> {
     build.status.as_ref().and_then(|status| status.build_status)
+}
+
+fn status_message(build: &BuildRun) -> String {
+    build
+        .status
+        .as_ref()
+        .and_then(|status| status.message.clone())
+        .expect("a status message")
+}
+
+/// Build options whose pods run this crate's executor binary.
+fn running_the_executor() -> BuildOptions {
+    BuildOptions {
+        executor_path: env!("CARGO_BIN_EXE_slipway").to_owned(),
+        ..BuildOptions::default()
+    }
+}
+
+/// A pod that succeeds with a successful build result.
+fn succeeding() -> PodScript {
+    PodScript::default().termination_message(result_message("SUCCEEDED", None))
 }
 
 fn condition<'a>(build: &'a BuildRun, kind: &str) -> (&'a str, &'a str, &'a str) {
@@ -212,13 +287,9 @@ fn result_message(status: &str, message: Option<&str>) -> String {
 #[tokio::test]
 async fn a_simulated_build_succeeds_with_the_phases_and_variables_of_its_result() {
     let harness = harness().await;
-    harness.simulation.script(
-        NAMESPACE,
-        "ok-build",
-        PodScript::default().termination_message(result_message("SUCCEEDED", None)),
-    );
-    let controller = Controller::start(&harness.cluster, BuildOptions::default());
-    harness.create("ok", inline("      - echo hi\n")).await;
+    let controller = harness
+        .start_build("ok", succeeding(), "      - echo hi\n")
+        .await;
     let build = harness.wait_for_status("ok", BuildStatus::Succeeded).await;
     let status = build.status.as_ref().unwrap();
     assert_eq!(
@@ -259,19 +330,19 @@ async fn a_simulated_build_succeeds_with_the_phases_and_variables_of_its_result(
 #[tokio::test]
 async fn a_failing_command_fails_the_build_with_the_executors_message() {
     let harness = harness().await;
-    harness.simulation.script(
-        NAMESPACE,
-        "bad-build",
-        PodScript::default()
-            .outcome(PodOutcome::Fail)
-            .exit_code(1)
-            .termination_message(result_message(
-                "FAILED",
-                Some("phase BUILD failed: exit status 3"),
-            )),
-    );
-    let controller = Controller::start(&harness.cluster, BuildOptions::default());
-    harness.create("bad", inline("      - exit 3\n")).await;
+    let controller = harness
+        .start_build(
+            "bad",
+            PodScript::default()
+                .outcome(PodOutcome::Fail)
+                .exit_code(1)
+                .termination_message(result_message(
+                    "FAILED",
+                    Some("phase BUILD failed: exit status 3"),
+                )),
+            "      - exit 3\n",
+        )
+        .await;
     let build = harness.wait_for_status("bad", BuildStatus::Failed).await;
     assert_eq!(
         build.status.as_ref().unwrap().message.as_deref(),
@@ -286,17 +357,17 @@ async fn a_failing_command_fails_the_build_with_the_executors_message() {
 #[tokio::test]
 async fn an_executor_without_a_result_is_a_fault_with_the_pods_reason() {
     let harness = harness().await;
-    harness.simulation.script(
-        NAMESPACE,
-        "crash-build",
-        PodScript::default()
-            .outcome(PodOutcome::Fail)
-            .exit_code(137),
-    );
-    let controller = Controller::start(&harness.cluster, BuildOptions::default());
-    harness.create("crash", inline("      - echo hi\n")).await;
+    let controller = harness
+        .start_build(
+            "crash",
+            PodScript::default()
+                .outcome(PodOutcome::Fail)
+                .exit_code(137),
+            "      - echo hi\n",
+        )
+        .await;
     let build = harness.wait_for_status("crash", BuildStatus::Fault).await;
-    let message = build.status.as_ref().unwrap().message.clone().unwrap();
+    let message = status_message(&build);
     assert!(
         message.contains("without a result: exit code 137"),
         "{message}"
@@ -307,18 +378,14 @@ async fn an_executor_without_a_result_is_a_fault_with_the_pods_reason() {
 #[tokio::test]
 async fn stop_deletes_the_job_and_ends_the_build_stopped() {
     let harness = harness().await;
-    harness.simulation.script(
-        NAMESPACE,
-        "long-build",
-        PodScript::default().complete_after(Duration::from_secs(60)),
-    );
-    let controller = Controller::start(&harness.cluster, BuildOptions::default());
-    harness.create("long", inline("      - sleep 60\n")).await;
-    harness
-        .wait_for("long", "the buildspec to run", |build| {
-            build.status.as_ref().and_then(|s| s.current_phase) == Some(BuildPhaseType::Install)
-        })
+    let controller = harness
+        .start_build(
+            "long",
+            PodScript::default().complete_after(Duration::from_secs(60)),
+            "      - sleep 60\n",
+        )
         .await;
+    harness.wait_for_install("long").await;
     harness
         .builds()
         .patch(
@@ -341,30 +408,21 @@ async fn stop_deletes_the_job_and_ends_the_build_stopped() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(
-        harness
-            .event_reasons("long")
-            .await
-            .contains(&"Stopped".to_owned())
-    );
+    assert!(harness.has_event("long", "Stopped").await);
     controller.stop().await;
 }
 
 #[tokio::test]
 async fn a_job_past_its_deadline_times_the_build_out() {
     let harness = harness().await;
-    harness.simulation.script(
-        NAMESPACE,
-        "slow-build",
-        PodScript::default().complete_after(Duration::from_secs(60)),
-    );
-    let controller = Controller::start(&harness.cluster, BuildOptions::default());
-    harness.create("slow", inline("      - sleep 60\n")).await;
-    harness
-        .wait_for("slow", "the buildspec to run", |build| {
-            build.status.as_ref().and_then(|s| s.current_phase) == Some(BuildPhaseType::Install)
-        })
+    let controller = harness
+        .start_build(
+            "slow",
+            PodScript::default().complete_after(Duration::from_secs(60)),
+            "      - sleep 60\n",
+        )
         .await;
+    harness.wait_for_install("slow").await;
     let job = harness.jobs().get("slow-build").await.unwrap();
     assert_eq!(
         job.spec.as_ref().unwrap().active_deadline_seconds,
@@ -382,14 +440,9 @@ async fn a_job_past_its_deadline_times_the_build_out() {
         .await
         .unwrap();
     let build = harness.wait_for_status("slow", BuildStatus::TimedOut).await;
-    let message = build.status.as_ref().unwrap().message.clone().unwrap();
+    let message = status_message(&build);
     assert!(message.contains("timeoutInMinutes (60)"), "{message}");
-    assert!(
-        harness
-            .event_reasons("slow")
-            .await
-            .contains(&"TimedOut".to_owned())
-    );
+    assert!(harness.has_event("slow", "TimedOut").await);
     controller.stop().await;
 }
 
@@ -407,7 +460,7 @@ async fn an_invalid_inline_buildspec_fails_fast_without_creating_a_job() {
     let build = harness
         .wait_for_status("invalid", BuildStatus::Failed)
         .await;
-    let message = build.status.as_ref().unwrap().message.clone().unwrap();
+    let message = status_message(&build);
     assert!(message.starts_with("spec.buildspec.inline:4:"), "{message}");
     assert_eq!(condition(&build, "Succeeded").1, "InvalidBuildSpec");
     assert_eq!(harness.job_count().await, 0);
@@ -416,23 +469,14 @@ async fn an_invalid_inline_buildspec_fails_fast_without_creating_a_job() {
         0,
         "no Job was ever created"
     );
-    assert!(
-        harness
-            .event_reasons("invalid")
-            .await
-            .contains(&"InvalidSpec".to_owned())
-    );
+    assert!(harness.has_event("invalid", "InvalidSpec").await);
     controller.stop().await;
 }
 
 #[tokio::test]
 async fn a_missing_secret_is_named_in_a_condition_until_it_exists() {
     let harness = harness().await;
-    harness.simulation.script(
-        NAMESPACE,
-        "private-build",
-        PodScript::default().termination_message(result_message("SUCCEEDED", None)),
-    );
+    harness.script("private", succeeding());
     let controller = Controller::start(&harness.cluster, BuildOptions::default());
     harness
         .create(
@@ -441,15 +485,7 @@ async fn a_missing_secret_is_named_in_a_condition_until_it_exists() {
                    "environment": {"image": "alpine:3.20"}}),
         )
         .await;
-    let build = harness
-        .wait_for("private", "the Stalled condition", |build| {
-            build.status.as_ref().is_some_and(|s| {
-                s.conditions
-                    .iter()
-                    .any(|c| c.type_ == "Stalled" && c.status == "True")
-            })
-        })
-        .await;
+    let build = harness.wait_for_stalled("private").await;
     let (_, reason, message) = condition(&build, "Stalled");
     assert_eq!(reason, "MissingReference");
     assert!(
@@ -459,22 +495,13 @@ async fn a_missing_secret_is_named_in_a_condition_until_it_exists() {
     assert_eq!(build_status(&build), Some(BuildStatus::InProgress));
     assert_eq!(harness.job_count().await, 0);
 
-    let secrets: Api<Secret> = Api::namespaced(harness.cluster.client(), NAMESPACE);
-    let secret: Secret = serde_json::from_value(json!({
-        "metadata": {"name": "git-creds"}, "stringData": {"username": "u", "password": "p"}
-    }))
-    .unwrap();
-    secrets
-        .create(&PostParams::default(), &secret)
-        .await
-        .unwrap();
     harness
-        .wait_for_within(
-            "private",
-            "the build to go on",
-            Duration::from_secs(30),
-            |build| build_status(build) == Some(BuildStatus::Succeeded),
-        )
+        .create_secret(json!({
+            "metadata": {"name": "git-creds"}, "stringData": {"username": "u", "password": "p"}
+        }))
+        .await;
+    harness
+        .wait_for_succeeded_within("private", "the build to go on", Duration::from_secs(30))
         .await;
     assert!(
         harness.cluster.requests().count("list", "secrets") == 0,
@@ -486,37 +513,16 @@ async fn a_missing_secret_is_named_in_a_condition_until_it_exists() {
 #[tokio::test]
 async fn a_missing_secret_key_is_named_from_the_pods_container_config_error() {
     let harness = harness().await;
-    harness.simulation.script(
-        NAMESPACE,
-        "keyless-build",
-        PodScript::default().run(RunMode::Local),
-    );
-    let secrets: Api<Secret> = Api::namespaced(harness.cluster.client(), NAMESPACE);
-    let secret: Secret =
-        serde_json::from_value(json!({"metadata": {"name": "api"}, "stringData": {"other": "x"}}))
-            .unwrap();
-    secrets
-        .create(&PostParams::default(), &secret)
-        .await
-        .unwrap();
-    let options = BuildOptions {
-        executor_path: env!("CARGO_BIN_EXE_slipway").to_owned(),
-        ..BuildOptions::default()
-    };
-    let controller = Controller::start(&harness.cluster, options);
+    harness.script("keyless", PodScript::default().run(RunMode::Local));
+    harness
+        .create_secret(json!({"metadata": {"name": "api"}, "stringData": {"other": "x"}}))
+        .await;
+    let controller = Controller::start(&harness.cluster, running_the_executor());
     let mut spec = inline("      - echo $TOKEN\n");
     spec["environment"]["env"] =
         json!([{"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "api", "key": "token"}}}]);
     harness.create("keyless", spec).await;
-    let build = harness
-        .wait_for("keyless", "the Stalled condition", |build| {
-            build.status.as_ref().is_some_and(|s| {
-                s.conditions
-                    .iter()
-                    .any(|c| c.type_ == "Stalled" && c.status == "True")
-            })
-        })
-        .await;
+    let build = harness.wait_for_stalled("keyless").await;
     let (_, reason, message) = condition(&build, "Stalled");
     assert_eq!(reason, "ContainerCannotStart");
     assert!(
@@ -524,12 +530,7 @@ async fn a_missing_secret_key_is_named_from_the_pods_container_config_error() {
         "{message}"
     );
     assert_eq!(build_status(&build), Some(BuildStatus::InProgress));
-    assert!(
-        harness
-            .event_reasons("keyless")
-            .await
-            .contains(&"Blocked".to_owned())
-    );
+    assert!(harness.has_event("keyless", "Blocked").await);
     controller.stop().await;
 }
 
@@ -548,15 +549,7 @@ async fn a_job_with_the_builds_name_owned_by_someone_else_is_not_adopted() {
         .unwrap();
     let controller = Controller::start(&harness.cluster, BuildOptions::default());
     harness.create("taken", inline("      - echo hi\n")).await;
-    let build = harness
-        .wait_for("taken", "the Stalled condition", |build| {
-            build.status.as_ref().is_some_and(|s| {
-                s.conditions
-                    .iter()
-                    .any(|c| c.type_ == "Stalled" && c.status == "True")
-            })
-        })
-        .await;
+    let build = harness.wait_for_stalled("taken").await;
     let (_, reason, message) = condition(&build, "Stalled");
     assert_eq!(reason, "JobNameTaken");
     assert!(message.contains("taken-build"), "{message}");
@@ -571,20 +564,16 @@ async fn a_job_with_the_builds_name_owned_by_someone_else_is_not_adopted() {
 #[tokio::test]
 async fn a_controller_restarted_mid_build_keeps_exactly_one_job_and_few_writes() {
     let harness = harness().await;
-    harness.simulation.script(
-        NAMESPACE,
-        "restart-build",
-        PodScript::default()
-            .complete_after(Duration::from_secs(3))
-            .termination_message(result_message("SUCCEEDED", None)),
-    );
-    let first = Controller::start(&harness.cluster, BuildOptions::default());
-    harness.create("restart", inline("      - echo hi\n")).await;
-    harness
-        .wait_for("restart", "the buildspec to run", |build| {
-            build.status.as_ref().and_then(|s| s.current_phase) == Some(BuildPhaseType::Install)
-        })
+    let first = harness
+        .start_build(
+            "restart",
+            PodScript::default()
+                .complete_after(Duration::from_secs(3))
+                .termination_message(result_message("SUCCEEDED", None)),
+            "      - echo hi\n",
+        )
         .await;
+    harness.wait_for_install("restart").await;
     first.stop().await;
     let second = Controller::start(&harness.cluster, BuildOptions::default());
     harness
@@ -617,11 +606,7 @@ async fn a_controller_restarted_mid_build_keeps_exactly_one_job_and_few_writes()
 #[tokio::test]
 async fn a_standby_replica_acts_only_once_it_holds_the_lease() {
     let harness = harness().await;
-    harness.simulation.script(
-        NAMESPACE,
-        "standby-build",
-        PodScript::default().termination_message(result_message("SUCCEEDED", None)),
-    );
+    harness.script("standby", succeeding());
     let other = Election::start(harness.cluster.client(), NAMESPACE, "other-replica")
         .await
         .expect("election starts");
@@ -650,11 +635,10 @@ async fn a_standby_replica_acts_only_once_it_holds_the_lease() {
     );
     other.release().await;
     harness
-        .wait_for_within(
+        .wait_for_succeeded_within(
             "standby",
             "the new leader to run the build",
             Duration::from_secs(30),
-            |build| build_status(build) == Some(BuildStatus::Succeeded),
         )
         .await;
     assert_eq!(harness.cluster.requests().count("create", "jobs"), 1);
@@ -670,9 +654,8 @@ async fn the_history_keeps_the_newest_finished_builds() {
     };
     let controller = Controller::start(&harness.cluster, options);
     for name in ["h1", "h2", "h3"] {
-        harness.simulation.script(
-            NAMESPACE,
-            &format!("{name}-build"),
+        harness.script(
+            name,
             PodScript::default()
                 .complete_after(Duration::from_millis(50))
                 .termination_message(result_message("SUCCEEDED", None)),
@@ -722,16 +705,8 @@ async fn the_history_keeps_the_newest_finished_builds() {
 #[tokio::test]
 async fn end_to_end_the_pod_really_runs_the_executor_and_its_result_becomes_status() {
     let harness = harness().await;
-    harness.simulation.script(
-        NAMESPACE,
-        "e2e-build",
-        PodScript::default().run(RunMode::Local),
-    );
-    let options = BuildOptions {
-        executor_path: env!("CARGO_BIN_EXE_slipway").to_owned(),
-        ..BuildOptions::default()
-    };
-    let controller = Controller::start(&harness.cluster, options);
+    harness.script("e2e", PodScript::default().run(RunMode::Local));
+    let controller = Controller::start(&harness.cluster, running_the_executor());
     harness.requests_cleared();
     harness
         .create(

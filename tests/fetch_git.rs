@@ -27,6 +27,38 @@ fn fetch(url: &str, revision: &str, depth: u32, destination: &Path) -> FetchedSo
         .unwrap_or_else(|error| panic!("fetch {revision} from {url}: {error}"))
 }
 
+/// Fetches expecting an error that `expected` accepts; returns the error's message.
+#[track_caller]
+fn fetch_error(request: &GitFetchRequest, expected: fn(&GitFetchError) -> bool) -> String {
+    let error = fetch_git(request).unwrap_err();
+    let message = error.to_string();
+    assert!(expected(&error), "{message}");
+    message
+}
+
+/// Whether an authentication error had credentials to offer (`None` for other errors).
+fn authentication_with_credentials(error: &GitFetchError) -> Option<bool> {
+    match error {
+        GitFetchError::Authentication {
+            has_credentials, ..
+        } => Some(*has_credentials),
+        _ => None,
+    }
+}
+
+/// `slipway executor fetch git --url URL ARGS… --to TO --resolved-file RESOLVED`, to run.
+fn executor_fetch_git(url: &str, args: &[&str], to: &Path, resolved: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_slipway"));
+    command
+        .args(["executor", "fetch", "git", "--url", url])
+        .args(args)
+        .arg("--to")
+        .arg(to)
+        .arg("--resolved-file")
+        .arg(resolved);
+    command
+}
+
 fn version_file(clone: &Path) -> String {
     std::fs::read_to_string(clone.join("version.txt")).unwrap()
 }
@@ -188,18 +220,9 @@ fn wrong_or_missing_credentials_fail_with_an_authentication_error() {
 
     let mut wrong = request(&url, "main", 1, &scratch.join("wrong"));
     wrong.credentials = credentials("builder", "not-the-token");
-    let error = fetch_git(&wrong).unwrap_err();
-    let message = error.to_string();
-    assert!(
-        matches!(
-            error,
-            GitFetchError::Authentication {
-                has_credentials: true,
-                ..
-            }
-        ),
-        "{message}"
-    );
+    let message = fetch_error(&wrong, |error| {
+        authentication_with_credentials(error) == Some(true)
+    });
     assert!(
         message.contains("rejected the mounted git credentials"),
         "{message}"
@@ -207,18 +230,9 @@ fn wrong_or_missing_credentials_fail_with_an_authentication_error() {
     assert!(!message.contains("not-the-token"), "{message}");
 
     let missing = request(&url, "main", 1, &scratch.join("missing"));
-    let error = fetch_git(&missing).unwrap_err();
-    let message = error.to_string();
-    assert!(
-        matches!(
-            error,
-            GitFetchError::Authentication {
-                has_credentials: false,
-                ..
-            }
-        ),
-        "{message}"
-    );
+    let message = fetch_error(&missing, |error| {
+        authentication_with_credentials(error) == Some(false)
+    });
     assert!(
         message.contains("no git credentials are mounted"),
         "{message}"
@@ -256,12 +270,9 @@ fn an_unreachable_host_says_so() {
     };
     let scratch = TempFolder::new("unreachable");
     let url = format!("http://127.0.0.1:{port}/repo.git");
-    let error = fetch_git(&request(&url, "main", 1, &scratch.join("src"))).unwrap_err();
-    let message = error.to_string();
-    assert!(
-        matches!(error, GitFetchError::Unreachable { .. }),
-        "{message}"
-    );
+    let message = fetch_error(&request(&url, "main", 1, &scratch.join("src")), |error| {
+        matches!(error, GitFetchError::Unreachable { .. })
+    });
     assert!(message.contains(&url), "{message}");
 }
 
@@ -271,12 +282,9 @@ fn a_missing_repository_is_reported_as_unreachable() {
     let server = GitHttpServer::start(&upstream.project_root(), None);
     let scratch = TempFolder::new("missing-repository");
     let url = server.url("nope.git");
-    let error = fetch_git(&request(&url, "main", 1, &scratch.join("src"))).unwrap_err();
-    let message = error.to_string();
-    assert!(
-        matches!(error, GitFetchError::Unreachable { .. }),
-        "{message}"
-    );
+    fetch_error(&request(&url, "main", 1, &scratch.join("src")), |error| {
+        matches!(error, GitFetchError::Unreachable { .. })
+    });
 }
 
 #[test]
@@ -284,10 +292,9 @@ fn a_non_empty_destination_is_refused() {
     let upstream = Upstream::create();
     let scratch = TempFolder::new("not-empty");
     std::fs::write(scratch.join("stale.txt"), "old").unwrap();
-    let error = fetch_git(&request(&upstream.file_url(), "main", 1, &scratch.0)).unwrap_err();
-    assert!(
-        matches!(error, GitFetchError::Destination { .. }),
-        "{error}"
+    fetch_error(
+        &request(&upstream.file_url(), "main", 1, &scratch.0),
+        |error| matches!(error, GitFetchError::Destination { .. }),
     );
     assert!(scratch.join("stale.txt").exists());
 }
@@ -341,15 +348,15 @@ fn executor_fetch_git_writes_the_resolved_file_that_executor_run_exports() {
     let source = scratch.join("workspace/src");
     let resolved = scratch.join("workspace/.slipway/resolved-source-version");
 
-    let output = Command::new(env!("CARGO_BIN_EXE_slipway"))
-        .args(["executor", "fetch", "git", "--url", &server.url("repo.git")])
-        .args(["--revision", "feature", "--depth", "1", "--to"])
-        .arg(&source)
-        .arg("--resolved-file")
-        .arg(&resolved)
-        .env("SLIPWAY_EXECUTOR_CREDENTIALS_DIR", &credentials_dir)
-        .output()
-        .unwrap();
+    let output = executor_fetch_git(
+        &server.url("repo.git"),
+        &["--revision", "feature", "--depth", "1"],
+        &source,
+        &resolved,
+    )
+    .env("SLIPWAY_EXECUTOR_CREDENTIALS_DIR", &credentials_dir)
+    .output()
+    .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}\n{stderr}");
@@ -393,16 +400,16 @@ fn executor_fetch_git_writes_the_resolved_file_that_executor_run_exports() {
 fn executor_fetch_git_fails_with_a_message_naming_url_and_revision() {
     let upstream = Upstream::create();
     let scratch = TempFolder::new("end-to-end-failure");
-    let output = Command::new(env!("CARGO_BIN_EXE_slipway"))
-        .args(["executor", "fetch", "git", "--url", &upstream.file_url()])
-        .args(["--revision", "no-such-branch", "--to"])
-        .arg(scratch.join("src"))
-        .arg("--resolved-file")
-        .arg(scratch.join("resolved"))
-        .args(["--credentials-dir"])
-        .arg(scratch.join("none"))
-        .output()
-        .unwrap();
+    let output = executor_fetch_git(
+        &upstream.file_url(),
+        &["--revision", "no-such-branch"],
+        &scratch.join("src"),
+        &scratch.join("resolved"),
+    )
+    .args(["--credentials-dir"])
+    .arg(scratch.join("none"))
+    .output()
+    .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(&upstream.file_url()), "{stderr}");
@@ -414,12 +421,9 @@ fn executor_fetch_git_fails_with_a_message_naming_url_and_revision() {
 fn credentials_in_a_plain_http_url_to_another_host_are_refused_before_connecting() {
     let scratch = TempFolder::new("insecure");
     let url = "http://builder:secret@git.example.invalid/repo.git";
-    let error = fetch_git(&request(url, "main", 1, &scratch.join("src"))).unwrap_err();
-    let message = error.to_string();
-    assert!(
-        matches!(error, GitFetchError::InsecureCredentials { .. }),
-        "{message}"
-    );
+    let message = fetch_error(&request(url, "main", 1, &scratch.join("src")), |error| {
+        matches!(error, GitFetchError::InsecureCredentials { .. })
+    });
     assert!(message.contains("https://"), "{message}");
     assert!(!message.contains("secret"), "{message}");
 }
@@ -466,26 +470,18 @@ fn ssh_urls_run_the_ssh_program_with_a_private_copy_of_the_mounted_key() {
     );
     let url = format!("ssh://git@git.example.invalid{}", upstream.bare.display());
 
-    let output = Command::new(env!("CARGO_BIN_EXE_slipway"))
-        .args([
-            "executor",
-            "fetch",
-            "git",
-            "--url",
-            &url,
-            "--revision",
-            "main",
-        ])
-        .args(["--depth", "1", "--to"])
-        .arg(scratch.join("src"))
-        .arg("--resolved-file")
-        .arg(scratch.join("resolved"))
-        .arg("--credentials-dir")
-        .arg(&credentials_dir)
-        .env("PATH", path)
-        .env("FAKE_SSH_LOG", &log)
-        .output()
-        .unwrap();
+    let output = executor_fetch_git(
+        &url,
+        &["--revision", "main", "--depth", "1"],
+        &scratch.join("src"),
+        &scratch.join("resolved"),
+    )
+    .arg("--credentials-dir")
+    .arg(&credentials_dir)
+    .env("PATH", path)
+    .env("FAKE_SSH_LOG", &log)
+    .output()
+    .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert_eq!(
@@ -518,21 +514,15 @@ fn ssh_urls_run_the_ssh_program_with_a_private_copy_of_the_mounted_key() {
 #[test]
 fn ssh_urls_without_an_ssh_program_fail_with_what_to_do() {
     let scratch = TempFolder::new("no-ssh");
-    let output = Command::new(env!("CARGO_BIN_EXE_slipway"))
-        .args([
-            "executor",
-            "fetch",
-            "git",
-            "--url",
-            "git@git.example.invalid:org/repo.git",
-        ])
-        .args(["--revision", "main", "--to"])
-        .arg(scratch.join("src"))
-        .arg("--resolved-file")
-        .arg(scratch.join("resolved"))
-        .env("PATH", scratch.join("empty-bin"))
-        .output()
-        .unwrap();
+    let output = executor_fetch_git(
+        "git@git.example.invalid:org/repo.git",
+        &["--revision", "main"],
+        &scratch.join("src"),
+        &scratch.join("resolved"),
+    )
+    .env("PATH", scratch.join("empty-bin"))
+    .output()
+    .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(

@@ -78,6 +78,18 @@ struct Build {
     log: String,
 }
 
+impl Build {
+    #[track_caller]
+    fn assert_status(&self, status: BuildStatus) {
+        assert_eq!(self.result.build_status, status, "{}", self.log);
+    }
+
+    #[track_caller]
+    fn assert_log_contains(&self, text: &str) {
+        assert!(self.log.contains(text), "{}", self.log);
+    }
+}
+
 fn credentials(scratch: &Scratch, config: &str) -> PathBuf {
     let dir = scratch.0.join("credentials");
     std::fs::create_dir_all(dir.join("image-web")).unwrap();
@@ -161,12 +173,7 @@ fn pushed_image_digest_matches_the_registry_and_post_build_sees_it() {
         credentials_dir,
         Vec::new(),
     );
-    assert_eq!(
-        build.result.build_status,
-        BuildStatus::Succeeded,
-        "{}",
-        build.log
-    );
+    build.assert_status(BuildStatus::Succeeded);
     let image = &build.result.images[0];
     assert_eq!(image.tags, ["build-0123456", "latest"]);
     let digest = registry
@@ -180,19 +187,9 @@ fn pushed_image_digest_matches_the_registry_and_post_build_sees_it() {
     );
     let uri = format!("{repository}@{digest}");
     assert_eq!(image.image_uri.as_deref(), Some(uri.as_str()));
-    assert!(
-        build.log.contains("greeting=hello-build-0123456"),
-        "{}",
-        build.log
-    );
-    assert!(build.log.contains("context-without-log"), "{}", build.log);
-    assert!(
-        build
-            .log
-            .contains(&format!("\nuri={uri} digest={digest} tag=build-0123456\n")),
-        "{}",
-        build.log
-    );
+    build.assert_log_contains("greeting=hello-build-0123456");
+    build.assert_log_contains("context-without-log");
+    build.assert_log_contains(&format!("\nuri={uri} digest={digest} tag=build-0123456\n"));
     assert!(!build.log.contains(PASSWORD), "{}", build.log);
     remove_local_images(&[
         format!("{repository}:build-0123456"),
@@ -212,12 +209,7 @@ fn wrong_password_fails_the_build_with_the_registry_message() {
         credentials_dir,
         Vec::new(),
     );
-    assert_eq!(
-        build.result.build_status,
-        BuildStatus::Failed,
-        "{}",
-        build.log
-    );
+    build.assert_status(BuildStatus::Failed);
     let message = phase_message(&build.result, BuildPhaseType::Build);
     assert!(
         message.starts_with(&format!(
@@ -230,11 +222,7 @@ fn wrong_password_fails_the_build_with_the_registry_message() {
         message.ends_with("unauthorized: authentication required"),
         "{message}"
     );
-    assert!(
-        build.log.contains("\npost_build succeeding=0\n"),
-        "{}",
-        build.log
-    );
+    build.assert_log_contains("\npost_build succeeding=0\n");
     assert!(build.result.images.is_empty());
     assert!(!build.log.contains("wrong-password"), "{}", build.log);
     remove_local_images(&[format!("{repository}:v1")]);
@@ -253,23 +241,14 @@ fn a_failing_dockerfile_step_fails_the_build_with_the_daemon_message() {
         scratch.0.join("no-credentials"),
         Vec::new(),
     );
-    assert_eq!(
-        build.result.build_status,
-        BuildStatus::Failed,
-        "{}",
-        build.log
-    );
+    build.assert_status(BuildStatus::Failed);
     let message = phase_message(&build.result, BuildPhaseType::Build);
     assert!(
         message.starts_with("IMAGE_BUILD_ERROR: failed to build image web: "),
         "{message}"
     );
     assert!(message.contains("returned a non-zero code: 3"), "{message}");
-    assert!(
-        build.log.contains("\npost_build succeeding=0\n"),
-        "{}",
-        build.log
-    );
+    build.assert_log_contains("\npost_build succeeding=0\n");
 }
 
 #[test]
@@ -284,12 +263,7 @@ fn an_unset_tag_variable_fails_the_build_naming_what_the_tag_became() {
         scratch.0.join("no-credentials"),
         Vec::new(),
     );
-    assert_eq!(
-        build.result.build_status,
-        BuildStatus::Failed,
-        "{}",
-        build.log
-    );
+    build.assert_status(BuildStatus::Failed);
     let message = phase_message(&build.result, BuildPhaseType::Build);
     assert!(
         message.contains("`tags` `$NOT_SET_ANYWHERE` became ``, which is not a valid tag"),
@@ -306,12 +280,7 @@ fn no_docker_daemon_is_a_fault_naming_docker_host() {
         scratch.0.join("no-credentials"),
         vec![("DOCKER_HOST".into(), "tcp://127.0.0.1:1".into())],
     );
-    assert_eq!(
-        build.result.build_status,
-        BuildStatus::Fault,
-        "{}",
-        build.log
-    );
+    build.assert_status(BuildStatus::Fault);
     let message = build.result.message.clone().unwrap_or_default();
     assert!(
         message.starts_with("CLIENT_ERROR: unable to reach the Docker Engine at tcp://127.0.0.1:1"),
@@ -436,22 +405,13 @@ fn an_image_with_push_false_is_built_but_not_pushed() {
         scratch.0.join("no-credentials"),
         Vec::new(),
     );
-    assert_eq!(
-        build.result.build_status,
-        BuildStatus::Succeeded,
-        "{}",
-        build.log
-    );
+    build.assert_status(BuildStatus::Succeeded);
     let image = &build.result.images[0];
     assert_eq!(
         (image.digest.as_ref(), image.image_uri.as_ref()),
         (None, None)
     );
-    assert!(
-        build.log.contains("\nuri= digest= tag=build-0123456\n"),
-        "{}",
-        build.log
-    );
+    build.assert_log_contains("\nuri= digest= tag=build-0123456\n");
     assert!(!build.log.contains("Pushing "), "{}", build.log);
     remove_local_images(&[format!("{repository}:build-0123456")]);
 }
@@ -476,17 +436,8 @@ fn docker_commands_in_a_buildspec_reach_the_daemon_named_by_docker_host() {
         scratch.0.join("no-credentials"),
         vec![("DOCKER_HOST".into(), host.clone())],
     );
-    assert_eq!(
-        build.result.build_status,
-        BuildStatus::Succeeded,
-        "{}",
-        build.log
-    );
-    assert!(
-        build.log.contains(&format!("\nhost={host}\n")),
-        "{}",
-        build.log
-    );
-    assert!(build.log.contains("\nbuilt=sha256:"), "{}", build.log);
+    build.assert_status(BuildStatus::Succeeded);
+    build.assert_log_contains(&format!("\nhost={host}\n"));
+    build.assert_log_contains("\nbuilt=sha256:");
     remove_local_images(&[tag]);
 }

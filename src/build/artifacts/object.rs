@@ -21,17 +21,17 @@
 //!
 //! Archives up to 16 MiB are sent in one request; larger ones stream as a multipart upload.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
-use futures::StreamExt;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 
 use super::package::PackagedArtifact;
 use super::store::{
     ArtifactStorage, Placement, StoreError, credentials_folder, describe_error, runtime,
+    write_chunks,
 };
 use crate::api::common::ObjectArtifactStore;
 
@@ -258,6 +258,19 @@ impl ObjectStorage {
             .map_err(|error| describe_error(&error))?;
         Ok(())
     }
+
+    /// The location and object path of `placement`; `what` names the object in the error.
+    fn target(
+        &self,
+        placement: &Placement,
+        what: &str,
+    ) -> Result<(String, ObjectPath), StoreError> {
+        let key = self.full_key(&placement.object_key()?);
+        let object_path = ObjectPath::parse(&key).map_err(|error| {
+            StoreError::Config(format!("the {what} key `{key}` is not valid: {error}"))
+        })?;
+        Ok((self.location(&key), object_path))
+    }
 }
 
 impl ArtifactStorage for ObjectStorage {
@@ -270,11 +283,7 @@ impl ArtifactStorage for ObjectStorage {
         artifact: &PackagedArtifact,
         placement: &Placement,
     ) -> Result<String, StoreError> {
-        let key = self.full_key(&placement.object_key()?);
-        let location = self.location(&key);
-        let object_path = ObjectPath::parse(&key).map_err(|error| {
-            StoreError::Config(format!("the artifact key `{key}` is not valid: {error}"))
-        })?;
+        let (location, object_path) = self.target(placement, "artifact")?;
         self.runtime
             .block_on(self.put_file(&artifact.path, &object_path, artifact.size))
             .map_err(|message| StoreError::Upload {
@@ -285,11 +294,7 @@ impl ArtifactStorage for ObjectStorage {
     }
 
     fn upload_result(&self, json: &[u8], placement: &Placement) -> Result<String, StoreError> {
-        let key = self.full_key(&placement.object_key()?);
-        let location = self.location(&key);
-        let object_path = ObjectPath::parse(&key).map_err(|error| {
-            StoreError::Config(format!("the result key `{key}` is not valid: {error}"))
-        })?;
+        let (location, object_path) = self.target(placement, "result")?;
         self.runtime
             .block_on(
                 self.store
@@ -323,23 +328,9 @@ impl ArtifactStorage for ObjectStorage {
                 .get(&object_path)
                 .await
                 .map_err(|error| download_error(describe_error(&error)))?;
-            let mut stream = result.into_stream();
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|error| download_error(describe_error(&error)))?;
-                output.write_all(&chunk).map_err(|error| {
-                    download_error(format!(
-                        "unable to write {}: {error}",
-                        destination.display()
-                    ))
-                })?;
-            }
-            Ok::<(), StoreError>(())
-        })?;
-        output.flush().map_err(|error| {
-            download_error(format!(
-                "unable to write {}: {error}",
-                destination.display()
-            ))
+            write_chunks(result.into_stream(), &mut output, destination)
+                .await
+                .map_err(download_error)
         })
     }
 }

@@ -28,11 +28,10 @@
 //! checked against the manifest before the file is used.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
 use base64::Engine;
-use futures::StreamExt;
 use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
 use oci_client::manifest::{OciDescriptor, OciImageManifest};
 use oci_client::secrets::RegistryAuth;
@@ -41,6 +40,7 @@ use oci_client::{Client, Reference};
 use super::package::{PackagedArtifact, file_digest};
 use super::store::{
     ArtifactStorage, Placement, StoreError, credentials_folder, describe_error, runtime,
+    write_chunks,
 };
 use crate::api::common::OciArtifactStore;
 
@@ -120,6 +120,17 @@ impl OciStorage {
         format!("{}:{}", self.describe(), placement.oci_tag())
     }
 
+    /// The error of a failed upload of `placement`, in the registry's words.
+    fn upload_error<'a>(
+        &'a self,
+        placement: &'a Placement,
+    ) -> impl Fn(String) -> StoreError + Copy + 'a {
+        move |message| StoreError::Upload {
+            destination: self.destination(placement),
+            message: registry_message(&message),
+        }
+    }
+
     /// Pushes a large ZIP as a stream of chunks read from its file (never whole in memory),
     /// then the empty config and the manifest; returns the location by digest.
     fn push_streamed(
@@ -127,10 +138,7 @@ impl OciStorage {
         artifact: &PackagedArtifact,
         placement: &Placement,
     ) -> Result<String, StoreError> {
-        let upload_error = |message: String| StoreError::Upload {
-            destination: self.destination(placement),
-            message: registry_message(&message),
-        };
+        let upload_error = self.upload_error(placement);
         let file = std::fs::File::open(&artifact.path).map_err(|error| {
             upload_error(format!(
                 "unable to read {}: {error}",
@@ -174,7 +182,7 @@ impl OciStorage {
             ..OciImageManifest::default()
         };
         let reference = self.reference_with_tag(placement.oci_tag());
-        let manifest_digest = self.runtime.block_on(async {
+        self.runtime.block_on(async {
             self.client
                 .store_auth_if_needed(reference.resolve_registry(), &self.auth)
                 .await;
@@ -190,12 +198,18 @@ impl OciStorage {
                 .push_manifest(&reference, &manifest.into())
                 .await
                 .map_err(|error| upload_error(describe_error(&error)))?;
-            self.client
-                .fetch_manifest_digest(&reference, &self.auth)
-                .await
-                .map_err(|error| upload_error(describe_error(&error)))
-        })?;
-        Ok(format!("{}@{manifest_digest}", self.describe()))
+            self.pushed_location(&reference).await.map_err(upload_error)
+        })
+    }
+
+    /// The location, by digest, of the manifest just pushed under `reference`.
+    async fn pushed_location(&self, reference: &Reference) -> Result<String, String> {
+        let digest = self
+            .client
+            .fetch_manifest_digest(reference, &self.auth)
+            .await
+            .map_err(|error| describe_error(&error))?;
+        Ok(format!("{}@{digest}", self.describe()))
     }
 
     /// Pushes `data` as the one layer of an artifact manifest; returns the location by digest.
@@ -206,10 +220,7 @@ impl OciStorage {
         layer_media_type: &str,
         placement: &Placement,
     ) -> Result<String, StoreError> {
-        let upload_error = |message: String| StoreError::Upload {
-            destination: self.destination(placement),
-            message: registry_message(&message),
-        };
+        let upload_error = self.upload_error(placement);
         let layer = ImageLayer::new(
             data,
             layer_media_type.to_owned(),
@@ -225,17 +236,13 @@ impl OciStorage {
         manifest.media_type = Some(MANIFEST_MEDIA_TYPE.to_owned());
         manifest.artifact_type = Some(artifact_type.to_owned());
         let reference = self.reference_with_tag(placement.oci_tag());
-        let manifest_digest = self.runtime.block_on(async {
+        self.runtime.block_on(async {
             self.client
                 .push(&reference, &layers, config, &self.auth, Some(manifest))
                 .await
                 .map_err(|error| upload_error(describe_error(&error)))?;
-            self.client
-                .fetch_manifest_digest(&reference, &self.auth)
-                .await
-                .map_err(|error| upload_error(describe_error(&error)))
-        })?;
-        Ok(format!("{}@{manifest_digest}", self.describe()))
+            self.pushed_location(&reference).await.map_err(upload_error)
+        })
     }
 }
 
@@ -287,27 +294,15 @@ impl ArtifactStorage for OciStorage {
                 .await
                 .map_err(|error| download_error(describe_error(&error)))?;
             let layer = artifact_layer(&manifest).map_err(download_error)?;
-            let mut stream = self
+            let stream = self
                 .client
                 .pull_blob_stream(&reference, layer)
                 .await
                 .map_err(|error| download_error(describe_error(&error)))?;
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|error| download_error(describe_error(&error)))?;
-                output.write_all(&chunk).map_err(|error| {
-                    download_error(format!(
-                        "unable to write {}: {error}",
-                        destination.display()
-                    ))
-                })?;
-            }
+            write_chunks(stream, &mut output, destination)
+                .await
+                .map_err(download_error)?;
             Ok::<_, StoreError>(layer.digest.clone())
-        })?;
-        output.flush().map_err(|error| {
-            download_error(format!(
-                "unable to write {}: {error}",
-                destination.display()
-            ))
         })?;
         drop(output);
         // The client does not check a stream: the layer digest is checked here.

@@ -250,6 +250,24 @@ pub(crate) fn describe_error(error: &dyn std::error::Error) -> String {
     message
 }
 
+/// Writes a download's chunks into `output` (the file at `destination`) and flushes it; the
+/// error is the failed download's message: the store's own words, or the file not written.
+pub(crate) async fn write_chunks<B: AsRef<[u8]>, E: std::error::Error>(
+    mut chunks: impl futures::Stream<Item = Result<B, E>> + Unpin,
+    output: &mut std::fs::File,
+    destination: &Path,
+) -> Result<(), String> {
+    use futures::StreamExt;
+    use std::io::Write;
+    let unwritable =
+        |error: std::io::Error| format!("unable to write {}: {error}", destination.display());
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|error| describe_error(&error))?;
+        output.write_all(chunk.as_ref()).map_err(unwritable)?;
+    }
+    output.flush().map_err(unwritable)
+}
+
 /// A current-thread runtime for one store's async client.
 ///
 /// # Errors

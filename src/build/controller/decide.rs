@@ -521,35 +521,23 @@ fn finish(
         .start_time
         .as_ref()
         .map(|start| seconds_between(start.0, end));
-    let generation = world.generation;
-    let now = world.now;
-    let conditions = &mut status.conditions;
-    set_condition(
-        conditions,
-        reasons::SUCCEEDED,
-        if succeeded { "True" } else { "False" },
+    set_conditions(
+        world,
+        &mut status.conditions,
         reason,
-        &message,
-        generation,
-        now,
-    );
-    set_condition(
-        conditions,
-        reasons::RECONCILING,
-        "False",
-        reason,
-        "the build ended",
-        generation,
-        now,
-    );
-    set_condition(
-        conditions,
-        reasons::STALLED,
-        if succeeded { "False" } else { "True" },
-        reason,
-        &message,
-        generation,
-        now,
+        [
+            (
+                reasons::SUCCEEDED,
+                if succeeded { "True" } else { "False" },
+                &message,
+            ),
+            (reasons::RECONCILING, "False", "the build ended"),
+            (
+                reasons::STALLED,
+                if succeeded { "False" } else { "True" },
+                &message,
+            ),
+        ],
     );
     let event_reason = match build_status {
         BuildStatus::Succeeded => reasons::EVENT_SUCCEEDED,
@@ -566,37 +554,7 @@ fn finish(
 
 /// In progress and moving: Succeeded=Unknown, Reconciling=True, Stalled=False.
 fn progress(world: &World, decision: &mut Decision, reason: &'static str, message: String) {
-    let status = &mut decision.status;
-    status.message = Some(message.clone());
-    let (generation, now) = (world.generation, world.now);
-    let conditions = &mut status.conditions;
-    set_condition(
-        conditions,
-        reasons::SUCCEEDED,
-        "Unknown",
-        reason,
-        &message,
-        generation,
-        now,
-    );
-    set_condition(
-        conditions,
-        reasons::RECONCILING,
-        "True",
-        reason,
-        &message,
-        generation,
-        now,
-    );
-    set_condition(
-        conditions,
-        reasons::STALLED,
-        "False",
-        reason,
-        &message,
-        generation,
-        now,
-    );
+    in_progress(world, decision, "True", "False", reason, message);
 }
 
 /// In progress but blocked until a user acts: Stalled=True naming the problem, one Warning.
@@ -613,37 +571,51 @@ fn block(world: &World, decision: &mut Decision, reason: &'static str, message: 
             note: message.clone(),
         });
     }
+    in_progress(world, decision, "False", "True", reason, message);
+}
+
+/// In progress: Succeeded=Unknown, Reconciling and Stalled as given, all with `reason` and
+/// `message`, which also becomes the status message.
+fn in_progress(
+    world: &World,
+    decision: &mut Decision,
+    reconciling: &str,
+    stalled: &str,
+    reason: &'static str,
+    message: String,
+) {
     let status = &mut decision.status;
-    status.message = Some(message.clone());
-    let (generation, now) = (world.generation, world.now);
-    let conditions = &mut status.conditions;
-    set_condition(
-        conditions,
-        reasons::SUCCEEDED,
-        "Unknown",
+    set_conditions(
+        world,
+        &mut status.conditions,
         reason,
-        &message,
-        generation,
-        now,
+        [
+            (reasons::SUCCEEDED, "Unknown", &message),
+            (reasons::RECONCILING, reconciling, &message),
+            (reasons::STALLED, stalled, &message),
+        ],
     );
-    set_condition(
-        conditions,
-        reasons::RECONCILING,
-        "False",
-        reason,
-        &message,
-        generation,
-        now,
-    );
-    set_condition(
-        conditions,
-        reasons::STALLED,
-        "True",
-        reason,
-        &message,
-        generation,
-        now,
-    );
+    status.message = Some(message);
+}
+
+/// Sets each `(type, status, message)` condition with `reason` at the world's generation and time.
+fn set_conditions(
+    world: &World,
+    conditions: &mut Vec<Condition>,
+    reason: &str,
+    entries: [(&str, &str, &str); 3],
+) {
+    for (condition_type, status, message) in entries {
+        set_condition(
+            conditions,
+            condition_type,
+            status,
+            reason,
+            message,
+            world.generation,
+            world.now,
+        );
+    }
 }
 
 /// The inline buildspec's first problem, as `spec.buildspec.inline:LINE:COLUMN: error: …`.

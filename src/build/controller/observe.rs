@@ -120,20 +120,18 @@ pub async fn observe(client: &Client, build_run: &BuildRun) -> Result<Observatio
         && build_run.spec.stop.is_none();
     if needs_job {
         for reference in references(build_run) {
-            let present = match reference.kind {
+            // The keys of the object when it exists, and where its prefixed names go.
+            let (keys, env_names) = match reference.kind {
                 ReferenceKind::Secret => {
                     let api: Api<Secret> = Api::namespaced(client.clone(), &namespace);
                     let secret = api
                         .get_opt(&reference.name)
                         .await
                         .map_err(read_error(format!("Secret {}", reference.name)))?;
-                    if let (Some(secret), Some(prefix)) = (&secret, &reference.env_prefix) {
-                        let keys = secret.data.iter().flatten().map(|(key, _)| key.clone());
-                        render
-                            .secret_env_names
-                            .extend(keys.map(|key| format!("{prefix}{key}")));
-                    }
-                    secret.is_some()
+                    (
+                        secret.map(|secret| data_keys(secret.data)),
+                        &mut render.secret_env_names,
+                    )
                 }
                 ReferenceKind::ConfigMap => {
                     let api: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
@@ -141,15 +139,16 @@ pub async fn observe(client: &Client, build_run: &BuildRun) -> Result<Observatio
                         .get_opt(&reference.name)
                         .await
                         .map_err(read_error(format!("ConfigMap {}", reference.name)))?;
-                    if let (Some(config_map), Some(prefix)) = (&config_map, &reference.env_prefix) {
-                        let keys = config_map.data.iter().flatten().map(|(key, _)| key.clone());
-                        render
-                            .config_env_names
-                            .extend(keys.map(|key| format!("{prefix}{key}")));
-                    }
-                    config_map.is_some()
+                    (
+                        config_map.map(|config_map| data_keys(config_map.data)),
+                        &mut render.config_env_names,
+                    )
                 }
             };
+            if let (Some(keys), Some(prefix)) = (&keys, &reference.env_prefix) {
+                env_names.extend(keys.iter().map(|key| format!("{prefix}{key}")));
+            }
+            let present = keys.is_some();
             if !present && !reference.optional {
                 missing.push(format!(
                     "{} {} ({})",
@@ -213,6 +212,11 @@ pub fn history_entry(build_run: &BuildRun) -> HistoryEntry {
             .iter()
             .any(|owner| owner.kind == "PipelineExecution"),
     }
+}
+
+/// The keys of a Secret's or ConfigMap's `data` (never its values).
+fn data_keys<V>(data: Option<std::collections::BTreeMap<String, V>>) -> Vec<String> {
+    data.into_iter().flatten().map(|(key, _)| key).collect()
 }
 
 /// The UID in the controller owner reference.

@@ -230,6 +230,19 @@ fn finish(
     result
 }
 
+/// Ends the build as `FAULT` in the current phase, logging `message` as its context.
+fn fault(
+    log: &BuildLog,
+    mut recorder: PhaseRecorder,
+    message: String,
+    exported: Vec<crate::api::common::NameValue>,
+    start: k8s_openapi::jiff::Timestamp,
+) -> BuildResult {
+    log.container(&context_line(&message));
+    recorder.complete(BuildStatus::Fault, Some(message.clone()));
+    finish(recorder, BuildStatus::Fault, Some(message), exported, start)
+}
+
 /// The context message of a failed upload: an error that names its status code
 /// (`CLIENT_ERROR: no matching artifact paths found`) keeps it, others get
 /// `UPLOAD_ARTIFACTS_ERROR`.
@@ -304,16 +317,7 @@ fn follow_plan(
                     }
                     Err(error) => {
                         let message = format!("CLIENT_ERROR: {error}");
-                        log.container(&context_line(&message));
-                        recorder.complete(BuildStatus::Fault, Some(message.clone()));
-                        return finish(
-                            recorder,
-                            BuildStatus::Fault,
-                            Some(message),
-                            exported,
-                            start,
-                        )
-                        .with_images(images);
+                        return fault(log, recorder, message, exported, start).with_images(images);
                     }
                 };
             }
@@ -327,16 +331,7 @@ fn follow_plan(
                     },
                     Some(failure) if failure.fault => {
                         let message = log.masker().mask(&failure.message);
-                        log.container(&context_line(&message));
-                        recorder.complete(BuildStatus::Fault, Some(message.clone()));
-                        return finish(
-                            recorder,
-                            BuildStatus::Fault,
-                            Some(message),
-                            exported,
-                            start,
-                        )
-                        .with_images(images);
+                        return fault(log, recorder, message, exported, start).with_images(images);
                     }
                     Some(failure) => Outcome::Publish {
                         succeeded: false,

@@ -66,6 +66,14 @@ fn env<'a>(container: &'a Container, name: &str) -> Option<&'a str> {
         .and_then(|var| var.value.as_deref())
 }
 
+/// Asserts each `(name, value)` is set on `container`.
+#[track_caller]
+fn assert_env(container: &Container, expected: &[(&str, &str)]) {
+    for (name, value) in expected {
+        assert_eq!(env(container, name), Some(*value), "{name}");
+    }
+}
+
 fn mounts(container: &Container) -> Vec<(String, String, bool)> {
     container
         .volume_mounts
@@ -119,24 +127,23 @@ fn an_inline_build_without_source_has_only_the_tools_init_container() {
     );
     assert_eq!(build.working_dir.as_deref(), Some("/workspace/src"));
     assert_eq!(build.termination_message_policy.as_deref(), Some("File"));
-    assert_eq!(
-        env(build, "SLIPWAY_EXECUTOR_BUILDSPEC_INLINE"),
-        Some("version: 0.2\nphases:\n  build:\n    commands: [echo hi]\n")
-    );
-    assert_eq!(env(build, "SLIPWAY_EXECUTOR_PROJECT"), Some("web-42"));
-    assert_eq!(
-        env(build, "SLIPWAY_EXECUTOR_BUILD_ID"),
-        Some("web-42:0b5c-uid")
-    );
-    assert_eq!(env(build, "SLIPWAY_EXECUTOR_NAMESPACE"), Some("team"));
-    assert_eq!(env(build, "SLIPWAY_EXECUTOR_BUILD_NUMBER"), Some("7"));
-    assert_eq!(
-        env(build, "SLIPWAY_EXECUTOR_SOURCE"),
-        Some("/workspace/src")
-    );
-    assert_eq!(
-        env(build, "SLIPWAY_EXECUTOR_TERMINATION_MESSAGE_PATH"),
-        Some("/dev/termination-log")
+    assert_env(
+        build,
+        &[
+            (
+                "SLIPWAY_EXECUTOR_BUILDSPEC_INLINE",
+                "version: 0.2\nphases:\n  build:\n    commands: [echo hi]\n",
+            ),
+            ("SLIPWAY_EXECUTOR_PROJECT", "web-42"),
+            ("SLIPWAY_EXECUTOR_BUILD_ID", "web-42:0b5c-uid"),
+            ("SLIPWAY_EXECUTOR_NAMESPACE", "team"),
+            ("SLIPWAY_EXECUTOR_BUILD_NUMBER", "7"),
+            ("SLIPWAY_EXECUTOR_SOURCE", "/workspace/src"),
+            (
+                "SLIPWAY_EXECUTOR_TERMINATION_MESSAGE_PATH",
+                "/dev/termination-log",
+            ),
+        ],
     );
     assert_eq!(
         env(build, "SLIPWAY_EXECUTOR_RESOLVED_SOURCE_VERSION_FILE"),
@@ -231,14 +238,19 @@ fn a_git_source_is_fetched_at_its_revision_with_mounted_credentials() {
         true
     )));
     let build = build(&job);
-    assert_eq!(env(build, "SLIPWAY_EXECUTOR_SOURCE_VERSION"), Some("v1.2"));
-    assert_eq!(
-        env(build, "SLIPWAY_EXECUTOR_SOURCE_REPO_URL"),
-        Some("https://git.example.com/team/app.git")
-    );
-    assert_eq!(
-        env(build, "SLIPWAY_EXECUTOR_RESOLVED_SOURCE_VERSION_FILE"),
-        Some("/workspace/.slipway/resolved-source-version")
+    assert_env(
+        build,
+        &[
+            ("SLIPWAY_EXECUTOR_SOURCE_VERSION", "v1.2"),
+            (
+                "SLIPWAY_EXECUTOR_SOURCE_REPO_URL",
+                "https://git.example.com/team/app.git",
+            ),
+            (
+                "SLIPWAY_EXECUTOR_RESOLVED_SOURCE_VERSION_FILE",
+                "/workspace/.slipway/resolved-source-version",
+            ),
+        ],
     );
     let volume = pod(&job)
         .volumes
@@ -400,19 +412,18 @@ fn the_environment_settings_reach_the_pod() {
     let build = &pod.containers[0];
     assert_eq!(build.image_pull_policy.as_deref(), Some("Always"));
     assert!(build.resources.as_ref().unwrap().limits.is_some());
-    assert_eq!(
-        env(build, "SLIPWAY_EXECUTOR_BUILDSPEC"),
-        Some("ci/buildspec.yml")
-    );
-    assert_eq!(env(build, "SLIPWAY_EXECUTOR_BUILD_NUMBER"), Some("3"));
-    assert_eq!(env(build, "STAGE"), Some("prod"));
-    assert_eq!(
-        env(build, "SLIPWAY_EXECUTOR_PROJECT_ENV"),
-        Some("DB_PASSWORD,REGION,STAGE,TOKEN")
-    );
-    assert_eq!(
-        env(build, "SLIPWAY_EXECUTOR_SECRET_ENV"),
-        Some("DB_PASSWORD,TOKEN")
+    assert_env(
+        build,
+        &[
+            ("SLIPWAY_EXECUTOR_BUILDSPEC", "ci/buildspec.yml"),
+            ("SLIPWAY_EXECUTOR_BUILD_NUMBER", "3"),
+            ("STAGE", "prod"),
+            (
+                "SLIPWAY_EXECUTOR_PROJECT_ENV",
+                "DB_PASSWORD,REGION,STAGE,TOKEN",
+            ),
+            ("SLIPWAY_EXECUTOR_SECRET_ENV", "DB_PASSWORD,TOKEN"),
+        ],
     );
     let token = build
         .env
@@ -426,21 +437,20 @@ fn the_environment_settings_reach_the_pod() {
         "the value stays a reference"
     );
     assert_eq!(build.env_from.as_ref().unwrap().len(), 2);
-    assert_eq!(
-        env(build, "SLIPWAY_EXECUTOR_PARAMETER_STORE_DIR"),
-        Some("/slipway/parameters/parameter-store")
-    );
-    assert_eq!(
-        env(build, "SLIPWAY_EXECUTOR_PARAMETER_STORE_CONFIG_MAP"),
-        Some("params")
-    );
-    assert_eq!(
-        env(build, "SLIPWAY_EXECUTOR_SECRETS_MANAGER_DIR"),
-        Some("/slipway/parameters/secrets-manager")
-    );
-    assert_eq!(
-        env(build, "SLIPWAY_EXECUTOR_SECRETS_MANAGER_SECRET"),
-        Some("secrets")
+    assert_env(
+        build,
+        &[
+            (
+                "SLIPWAY_EXECUTOR_PARAMETER_STORE_DIR",
+                "/slipway/parameters/parameter-store",
+            ),
+            ("SLIPWAY_EXECUTOR_PARAMETER_STORE_CONFIG_MAP", "params"),
+            (
+                "SLIPWAY_EXECUTOR_SECRETS_MANAGER_DIR",
+                "/slipway/parameters/secrets-manager",
+            ),
+            ("SLIPWAY_EXECUTOR_SECRETS_MANAGER_SECRET", "secrets"),
+        ],
     );
     assert!(mounts(build).contains(&(
         "secrets-manager".into(),

@@ -144,6 +144,36 @@ pub(super) const ALWAYS: u32 = u32::MAX;
 /// All four phases, one command each (`i`, `p`, `b`, `pb`).
 pub(super) const FOUR: &str = "  install:\n    commands: [i]\n  pre_build:\n    commands: [p]\n  build:\n    commands: [b]\n  post_build:\n    commands: [pb]\n";
 
+/// The start of `FOUR`'s trace when `INSTALL` and `PRE_BUILD` succeed.
+pub(super) const FOUR_INSTALL_AND_PRE_BUILD: &[&str] = &[
+    "enter INSTALL",
+    "run INSTALL commands[0] i",
+    "complete INSTALL SUCCEEDED",
+    "enter PRE_BUILD",
+    "run PRE_BUILD commands[0] p",
+    "complete PRE_BUILD SUCCEEDED",
+];
+
+/// `FOUR`'s trace from `POST_BUILD` to the upload when the build is still succeeding.
+pub(super) const FOUR_POST_BUILD_AND_UPLOAD: &[&str] = &[
+    "enter POST_BUILD",
+    "run POST_BUILD commands[0] pb",
+    "complete POST_BUILD SUCCEEDED",
+    "capture",
+    "upload",
+];
+
+/// The end of `FOUR`'s trace after `BUILD` failed: `POST_BUILD` runs with
+/// `CODEBUILD_BUILD_SUCCEEDING=0`, the artifacts upload and the build fails.
+pub(super) const FOUR_POST_BUILD_AFTER_FAILED_BUILD: &[&str] = &[
+    "enter POST_BUILD",
+    "run POST_BUILD commands[0] pb [succeeding=0]",
+    "complete POST_BUILD SUCCEEDED",
+    "capture",
+    "upload",
+    "finish FAILED",
+];
+
 /// The four phases with `on-failure: VALUE` on `phase`.
 pub(super) fn four_with(phase: &str, on_failure: &str) -> String {
     FOUR.replace(
@@ -158,22 +188,16 @@ fn a_build_whose_commands_succeed_runs_every_phase_then_uploads_and_succeeds() {
         FOUR,
         &[],
         &[
-            "enter INSTALL",
-            "run INSTALL commands[0] i",
-            "complete INSTALL SUCCEEDED",
-            "enter PRE_BUILD",
-            "run PRE_BUILD commands[0] p",
-            "complete PRE_BUILD SUCCEEDED",
-            "enter BUILD",
-            "run BUILD commands[0] b",
-            "complete BUILD SUCCEEDED",
-            "enter POST_BUILD",
-            "run POST_BUILD commands[0] pb",
-            "complete POST_BUILD SUCCEEDED",
-            "capture",
-            "upload",
-            "finish SUCCEEDED",
-        ],
+            FOUR_INSTALL_AND_PRE_BUILD,
+            &[
+                "enter BUILD",
+                "run BUILD commands[0] b",
+                "complete BUILD SUCCEEDED",
+            ],
+            FOUR_POST_BUILD_AND_UPLOAD,
+            &["finish SUCCEEDED"],
+        ]
+        .concat(),
     );
 }
 
@@ -321,22 +345,15 @@ fn a_build_failure_still_runs_post_build_with_codebuild_build_succeeding_0() {
         FOUR,
         &[("b", ALWAYS)],
         &[
-            "enter INSTALL",
-            "run INSTALL commands[0] i",
-            "complete INSTALL SUCCEEDED",
-            "enter PRE_BUILD",
-            "run PRE_BUILD commands[0] p",
-            "complete PRE_BUILD SUCCEEDED",
-            "enter BUILD",
-            "run BUILD commands[0] b",
-            "complete BUILD FAILED",
-            "enter POST_BUILD",
-            "run POST_BUILD commands[0] pb [succeeding=0]",
-            "complete POST_BUILD SUCCEEDED",
-            "capture",
-            "upload",
-            "finish FAILED",
-        ],
+            FOUR_INSTALL_AND_PRE_BUILD,
+            &[
+                "enter BUILD",
+                "run BUILD commands[0] b",
+                "complete BUILD FAILED",
+            ],
+            FOUR_POST_BUILD_AFTER_FAILED_BUILD,
+        ]
+        .concat(),
     );
 }
 

@@ -1,7 +1,10 @@
 //! Image outputs in the plan: published at the end of a successful `BUILD` phase, and a
 //! failed publication treated as a failure of that phase.
 
-use super::plan::{ALWAYS, FOUR, PUBLISH, assert_trace, four_with};
+use super::plan::{
+    ALWAYS, FOUR, FOUR_INSTALL_AND_PRE_BUILD, FOUR_POST_BUILD_AFTER_FAILED_BUILD,
+    FOUR_POST_BUILD_AND_UPLOAD, PUBLISH, assert_trace, four_with,
+};
 
 #[test]
 fn images_are_published_after_the_build_commands_succeed_and_before_post_build() {
@@ -9,23 +12,17 @@ fn images_are_published_after_the_build_commands_succeed_and_before_post_build()
         FOUR,
         &[(PUBLISH, 0)],
         &[
-            "enter INSTALL",
-            "run INSTALL commands[0] i",
-            "complete INSTALL SUCCEEDED",
-            "enter PRE_BUILD",
-            "run PRE_BUILD commands[0] p",
-            "complete PRE_BUILD SUCCEEDED",
-            "enter BUILD",
-            "run BUILD commands[0] b",
-            "publish",
-            "complete BUILD SUCCEEDED",
-            "enter POST_BUILD",
-            "run POST_BUILD commands[0] pb",
-            "complete POST_BUILD SUCCEEDED",
-            "capture",
-            "upload",
-            "finish SUCCEEDED",
-        ],
+            FOUR_INSTALL_AND_PRE_BUILD,
+            &[
+                "enter BUILD",
+                "run BUILD commands[0] b",
+                "publish",
+                "complete BUILD SUCCEEDED",
+            ],
+            FOUR_POST_BUILD_AND_UPLOAD,
+            &["finish SUCCEEDED"],
+        ]
+        .concat(),
     );
 }
 
@@ -35,23 +32,16 @@ fn a_failed_publication_fails_build_and_post_build_runs_with_succeeding_0() {
         FOUR,
         &[(PUBLISH, ALWAYS)],
         &[
-            "enter INSTALL",
-            "run INSTALL commands[0] i",
-            "complete INSTALL SUCCEEDED",
-            "enter PRE_BUILD",
-            "run PRE_BUILD commands[0] p",
-            "complete PRE_BUILD SUCCEEDED",
-            "enter BUILD",
-            "run BUILD commands[0] b",
-            "publish",
-            "complete BUILD FAILED",
-            "enter POST_BUILD",
-            "run POST_BUILD commands[0] pb [succeeding=0]",
-            "complete POST_BUILD SUCCEEDED",
-            "capture",
-            "upload",
-            "finish FAILED",
-        ],
+            FOUR_INSTALL_AND_PRE_BUILD,
+            &[
+                "enter BUILD",
+                "run BUILD commands[0] b",
+                "publish",
+                "complete BUILD FAILED",
+            ],
+            FOUR_POST_BUILD_AFTER_FAILED_BUILD,
+        ]
+        .concat(),
     );
 }
 
@@ -107,27 +97,21 @@ fn a_retried_build_phase_publishes_again_after_its_commands_succeed() {
         &four_with("build", "RETRY-1"),
         &[(PUBLISH, 1)],
         &[
-            "enter INSTALL",
-            "run INSTALL commands[0] i",
-            "complete INSTALL SUCCEEDED",
-            "enter PRE_BUILD",
-            "run PRE_BUILD commands[0] p",
-            "complete PRE_BUILD SUCCEEDED",
-            "enter BUILD",
-            "run BUILD commands[0] b",
-            "publish",
-            "complete BUILD FAILED retry #2",
-            "enter BUILD #2",
-            "run BUILD commands[0] b",
-            "publish",
-            "complete BUILD SUCCEEDED",
-            "enter POST_BUILD",
-            "run POST_BUILD commands[0] pb",
-            "complete POST_BUILD SUCCEEDED",
-            "capture",
-            "upload",
-            "finish SUCCEEDED",
-        ],
+            FOUR_INSTALL_AND_PRE_BUILD,
+            &[
+                "enter BUILD",
+                "run BUILD commands[0] b",
+                "publish",
+                "complete BUILD FAILED retry #2",
+                "enter BUILD #2",
+                "run BUILD commands[0] b",
+                "publish",
+                "complete BUILD SUCCEEDED",
+            ],
+            FOUR_POST_BUILD_AND_UPLOAD,
+            &["finish SUCCEEDED"],
+        ]
+        .concat(),
     );
 }
 
@@ -137,18 +121,16 @@ fn abort_after_a_failed_publication_skips_post_build() {
         &four_with("build", "ABORT"),
         &[(PUBLISH, ALWAYS)],
         &[
-            "enter INSTALL",
-            "run INSTALL commands[0] i",
-            "complete INSTALL SUCCEEDED",
-            "enter PRE_BUILD",
-            "run PRE_BUILD commands[0] p",
-            "complete PRE_BUILD SUCCEEDED",
-            "enter BUILD",
-            "run BUILD commands[0] b",
-            "publish",
-            "complete BUILD FAILED",
-            "capture",
-            "finish FAILED",
-        ],
+            FOUR_INSTALL_AND_PRE_BUILD,
+            &[
+                "enter BUILD",
+                "run BUILD commands[0] b",
+                "publish",
+                "complete BUILD FAILED",
+                "capture",
+                "finish FAILED",
+            ],
+        ]
+        .concat(),
     );
 }

@@ -1,7 +1,10 @@
 //! `on-failure` rules — `ABORT`, `CONTINUE`, `RETRY[-count][-regex]` — and a failed upload,
 //! with the trace helpers of [`super::plan`], for versions 0.1 and 0.2.
 
-use super::plan::{ALWAYS, FOUR, assert_trace, assert_trace_with, four_with, trace_with};
+use super::plan::{
+    ALWAYS, FOUR, FOUR_INSTALL_AND_PRE_BUILD, FOUR_POST_BUILD_AND_UPLOAD, assert_trace,
+    assert_trace_with, four_with, trace_with,
+};
 
 #[test]
 fn abort_stops_the_build_after_the_phases_finally_even_in_build() {
@@ -11,19 +14,17 @@ fn abort_stops_the_build_after_the_phases_finally_even_in_build() {
         &phases,
         &[("b", ALWAYS)],
         &[
-            "enter INSTALL",
-            "run INSTALL commands[0] i",
-            "complete INSTALL SUCCEEDED",
-            "enter PRE_BUILD",
-            "run PRE_BUILD commands[0] p",
-            "complete PRE_BUILD SUCCEEDED",
-            "enter BUILD",
-            "run BUILD commands[0] b",
-            "run BUILD finally[0] f",
-            "complete BUILD FAILED",
-            "capture",
-            "finish FAILED",
-        ],
+            FOUR_INSTALL_AND_PRE_BUILD,
+            &[
+                "enter BUILD",
+                "run BUILD commands[0] b",
+                "run BUILD finally[0] f",
+                "complete BUILD FAILED",
+                "capture",
+                "finish FAILED",
+            ],
+        ]
+        .concat(),
     );
 }
 
@@ -87,34 +88,28 @@ fn retry_runs_the_phase_again_from_its_first_command_until_it_succeeds() {
         &phases,
         &[("b", 2)],
         &[
-            "enter INSTALL",
-            "run INSTALL commands[0] i",
-            "complete INSTALL SUCCEEDED",
-            "enter PRE_BUILD",
-            "run PRE_BUILD commands[0] p",
-            "complete PRE_BUILD SUCCEEDED",
-            "enter BUILD",
-            "run BUILD commands[0] b0",
-            "run BUILD commands[1] b",
-            "run BUILD finally[0] f",
-            "complete BUILD FAILED retry #2",
-            "enter BUILD #2",
-            "run BUILD commands[0] b0",
-            "run BUILD commands[1] b",
-            "run BUILD finally[0] f",
-            "complete BUILD FAILED retry #3",
-            "enter BUILD #3",
-            "run BUILD commands[0] b0",
-            "run BUILD commands[1] b",
-            "run BUILD finally[0] f",
-            "complete BUILD SUCCEEDED",
-            "enter POST_BUILD",
-            "run POST_BUILD commands[0] pb",
-            "complete POST_BUILD SUCCEEDED",
-            "capture",
-            "upload",
-            "finish SUCCEEDED",
-        ],
+            FOUR_INSTALL_AND_PRE_BUILD,
+            &[
+                "enter BUILD",
+                "run BUILD commands[0] b0",
+                "run BUILD commands[1] b",
+                "run BUILD finally[0] f",
+                "complete BUILD FAILED retry #2",
+                "enter BUILD #2",
+                "run BUILD commands[0] b0",
+                "run BUILD commands[1] b",
+                "run BUILD finally[0] f",
+                "complete BUILD FAILED retry #3",
+                "enter BUILD #3",
+                "run BUILD commands[0] b0",
+                "run BUILD commands[1] b",
+                "run BUILD finally[0] f",
+                "complete BUILD SUCCEEDED",
+            ],
+            FOUR_POST_BUILD_AND_UPLOAD,
+            &["finish SUCCEEDED"],
+        ]
+        .concat(),
     );
 }
 
