@@ -32,7 +32,7 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::phases::{close, infrastructure_phases, phase, seconds_between};
 use super::reasons;
-use super::result::parse_result;
+use super::result::{ReportedResult, parse_result};
 pub use super::world::{ContainerFacts, ContainerState, JobFacts, JobState, PodFacts, World};
 use crate::api::buildrun::{BuildPhaseType, BuildRunSpec, BuildRunStatus, BuildStatus};
 use crate::api::common::ChildReference;
@@ -434,12 +434,8 @@ fn finish_with_message(
         build_status = BuildStatus::Fault;
         text = format!("the executor exited with code 2 (FAULT): {text}");
     }
-    if !result.complete && !result.omitted_exported_variables.is_empty() {
-        text = format!(
-            "{text} (result shortened; {} exported variables in {})",
-            result.omitted_exported_variables.join(", "),
-            result.result_file.as_deref().unwrap_or("the result file")
-        );
+    if let Some(note) = shortened_result_note(&result) {
+        text = format!("{text} ({note})");
     }
     let reason = match build_status {
         BuildStatus::Succeeded => reasons::BUILD_SUCCEEDED,
@@ -449,6 +445,36 @@ fn finish_with_message(
         _ => reasons::BUILD_FAULT,
     };
     finish(world, decision, build_status, reason, text, end);
+}
+
+/// What a summary left out and where the rest is: the artifact store's copy when there is one
+/// (the pod's result file disappears with the pod).
+fn shortened_result_note(result: &ReportedResult) -> Option<String> {
+    if result.complete {
+        return None;
+    }
+    let mut omitted = Vec::new();
+    if !result.omitted_exported_variables.is_empty() {
+        omitted.push(format!(
+            "exported variables {}",
+            result.omitted_exported_variables.join(", ")
+        ));
+    }
+    if !result.omitted_artifacts.is_empty() {
+        omitted.push(format!("artifacts {}", result.omitted_artifacts.join(", ")));
+    }
+    if omitted.is_empty() {
+        return None;
+    }
+    let place = result
+        .result_location
+        .as_deref()
+        .or(result.result_file.as_deref())
+        .unwrap_or("the result file");
+    Some(format!(
+        "result shortened to fit the termination message; {} in {place}",
+        omitted.join(" and ")
+    ))
 }
 
 /// Ends the build without an executor result: the open phase (or the last one) gets `status`,

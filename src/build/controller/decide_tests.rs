@@ -674,3 +674,28 @@ fn conditions_keep_their_transition_time_while_their_status_stays() {
     );
     assert_eq!(conditions[0].last_transition_time, Time(at(9)));
 }
+
+#[test]
+fn a_shortened_result_points_at_the_stored_copy_not_the_pods_file() {
+    let mut result = parse_result(
+        r#"{"kind":"slipway.dev/BuildResult","complete":false,"buildStatus":"SUCCEEDED",
+            "omittedExportedVariables":["BIG"],"omittedArtifacts":["reports"],
+            "resultFile":"/workspace/.slipway/result.json",
+            "resultLocation":"oci://127.0.0.1:5000/team/artifacts@sha256:ab"}"#,
+    )
+    .expect("a result");
+    assert_eq!(
+        shortened_result_note(&result).as_deref(),
+        Some(
+            "result shortened to fit the termination message; exported variables BIG and artifacts reports in oci://127.0.0.1:5000/team/artifacts@sha256:ab"
+        )
+    );
+    result.result_location = None;
+    assert!(
+        shortened_result_note(&result)
+            .expect("a note")
+            .ends_with("in /workspace/.slipway/result.json")
+    );
+    result.complete = true;
+    assert_eq!(shortened_result_note(&result), None);
+}

@@ -34,9 +34,15 @@ pub struct ReportedResult {
     /// Exported variables left out of a summary.
     #[serde(default)]
     pub omitted_exported_variables: Vec<String>,
-    /// The file holding the full result, for a summary.
+    /// The file holding the full result, for a summary (inside the pod: gone with it).
     #[serde(default)]
     pub result_file: Option<String>,
+    /// Where the artifact store keeps the full result, for a summary.
+    #[serde(default)]
+    pub result_location: Option<String>,
+    /// Artifact records left out of a summary.
+    #[serde(default)]
+    pub omitted_artifacts: Vec<String>,
     /// Images pushed.
     #[serde(default)]
     pub images: Vec<ImageResult>,
