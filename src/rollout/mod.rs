@@ -92,6 +92,7 @@
 //! - HTTP hooks are at-least-once across a controller restart (see [`hooks`]).
 //! - The user must not scale their own workload back up while Slipway manages the target.
 pub mod appspec;
+pub mod controller;
 pub mod decide;
 pub mod health;
 pub mod hook_runner;

@@ -23,7 +23,7 @@ use tokio::task::JoinHandle;
 
 use super::metrics::KindLabels;
 use super::{ControllerOptions, Leadership, Metrics, Readiness};
-use crate::api::{Deployment, Pipeline, PipelineExecution};
+use crate::api::{Pipeline, PipelineExecution};
 
 /// What every controller shares: the client, the watched namespaces, metrics and readiness.
 #[derive(Clone)]
@@ -94,7 +94,7 @@ impl Controllers {
         tasks.extend(watch_kind::<Pipeline>(&context, &stop));
         tasks.extend(watch_kind::<PipelineExecution>(&context, &stop));
         tasks.extend(crate::build::controller::start(&context, build, &stop));
-        tasks.extend(watch_kind::<Deployment>(&context, &stop));
+        tasks.extend(crate::rollout::controller::start(&context, &stop));
         Self { tasks }
     }
 

@@ -1,0 +1,483 @@
+//! The `deployments.slipway.dev` controller: drives each rollout through the pure state machine
+//! ([`crate::rollout::decide()`]) against the cluster.
+//!
+//! # Steps (one reconcile)
+//! 1. **observe** ([`observe`]): the target workload, the revision workloads (by labels, matched
+//!    by the UID recorded in status), what the production/test/canary Services select, the
+//!    HTTPRoute's weights, hook Jobs by child name, probe results, other rollouts on the target.
+//! 2. **decide** ([`crate::rollout::decide()`], pure): the new status and the intents.
+//! 3. **apply** ([`apply`]): the intents in order, idempotently. When apply took probe results
+//!    (HTTP, Prometheus, readiness probes run inline, bounded by the check's timeout), decide
+//!    runs once more over the same observation plus those results and its intents are applied
+//!    too — so a probe that crosses a failure threshold restores the stable selector/weights in
+//!    the same reconcile (the immediate rollback path), and the results are in the status
+//!    written next.
+//! 4. **status** ([`status`]): one server-side apply of the status, only when it changed.
+//!
+//! A finished record (stage `Done`, generation observed) is not observed again.
+//!
+//! # Watches
+//! `deployments.slipway.dev` records; Jobs labelled `slipway.dev/deployment` (hooks and Job
+//! checks, owned by the record); apps/v1 Deployments and Services labelled
+//! `app.kubernetes.io/managed-by=slipway`, mapped through `slipway.dev/target` to the records
+//! whose target workload it is; and an in-process channel an HTTP hook's task uses to wake its
+//! record when the call ends. Every watched type is read through `DeserializeGuard`. Only the
+//! leader acts: a standby requeues without reading or writing.
+//!
+//! # Restart safety
+//! Progress is in status (stage, step, revisions, hook children, probe counts and times,
+//! rollback record). What apply ran outside the API is kept in [`memory`] only until the decision
+//! folds it into status; see that module for why losing it changes no outcome.
+//!
+//! # Errors
+//! One enum per step, wrapped by [`Error`] with [`Error::category`] (the metric label and log
+//! field). A missing production Service, test Service or HTTPRoute is not an error but a state:
+//! `Ready=False`/`Stalled=True` with reason `InvalidReference` naming the field, a Warning Event
+//! (once per message), and a look every minute (those objects are not watched). A missing
+//! target workload, an unknown container or an invalid appspec are decided by the state
+//! machine in the same way (`WorkloadNotFound`, `InvalidSpec`). Transient failures requeue
+//! after a short back-off.
+
+pub mod apply;
+pub mod memory;
+pub mod observe;
+pub mod reasons;
+pub mod selection;
+pub mod status;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment as AppsDeployment;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::jiff::Timestamp;
+use kube::core::DeserializeGuard;
+use kube::runtime::controller::{Action as Requeue, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::watcher;
+use kube::{Api, Client, ResourceExt};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::api::Deployment as DeploymentRecord;
+use crate::api::deployment::{DeploymentStatus, RolloutStage};
+use crate::rollout::job_run::DEPLOYMENT_LABEL;
+use crate::rollout::revision::{
+    MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_LABEL, target_label_value,
+};
+use crate::rollout::state::{DecideInput, DeploymentIdentity, EventType, set_condition};
+use crate::rollout::traffic_apply::FIELD_MANAGER;
+use crate::runtime::{ControllerContext, Leadership};
+use apply::{ApplyContext, Trigger};
+use memory::Memory;
+use observe::{ObserveError, whole_seconds};
+
+/// How often a record with a missing reference is looked at again.
+const REFERENCE_RECHECK: Duration = Duration::from_secs(60);
+/// Back-off after a transient failure.
+const ERROR_BACKOFF: Duration = Duration::from_secs(2);
+
+/// A reconcile failure, by step.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading the world failed.
+    #[error(transparent)]
+    Observe(#[from] ObserveError),
+    /// Carrying out an intent failed.
+    #[error(transparent)]
+    Apply(#[from] apply::ApplyError),
+    /// Writing the status failed.
+    #[error(transparent)]
+    Status(#[from] status::StatusError),
+}
+
+impl Error {
+    /// The error's category (PascalCase): the metric label and log field.
+    pub fn category(&self) -> &'static str {
+        match self {
+            Error::Observe(_) => "ObserveFailed",
+            Error::Apply(apply::ApplyError::Traffic(_)) => "TrafficChangeFailed",
+            Error::Apply(apply::ApplyError::Revision { .. }) => "RevisionFailed",
+            Error::Apply(_) => "ApplyFailed",
+            Error::Status(_) => "StatusWriteFailed",
+        }
+    }
+}
+
+/// Labels of the error counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ErrorLabels {
+    category: String,
+}
+
+/// What every reconcile shares.
+struct Context {
+    client: Client,
+    recorder: Recorder,
+    leadership: Leadership,
+    memory: Arc<Memory>,
+    trigger: Trigger,
+    errors: Family<ErrorLabels, Counter>,
+}
+
+/// Starts the controller (one per watched namespace, or one for all); the tasks end when `stop`
+/// turns true.
+pub fn start(context: &ControllerContext, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    let errors = Family::<ErrorLabels, Counter>::default();
+    context.metrics.register(
+        "rollout_reconcile_errors",
+        "deployments.slipway.dev reconciles that failed, by error category",
+        errors.clone(),
+    );
+    let recorder = Recorder::new(
+        context.client.clone(),
+        Reporter {
+            controller: FIELD_MANAGER.to_owned(),
+            instance: std::env::var("POD_NAME")
+                .ok()
+                .filter(|name| !name.is_empty()),
+        },
+    );
+    let memory = Arc::new(Memory::default());
+    let counts: Arc<Mutex<BTreeMap<Option<String>, i64>>> = Arc::default();
+    let scopes: Vec<Option<String>> = if context.namespaces.is_empty() {
+        vec![None]
+    } else {
+        context.namespaces.iter().cloned().map(Some).collect()
+    };
+    let mut tasks = Vec::new();
+    for namespace in scopes {
+        let client = &context.client;
+        let (trigger, woken) = futures::channel::mpsc::unbounded();
+        let shared = Arc::new(Context {
+            client: client.clone(),
+            recorder: recorder.clone(),
+            leadership: context.leadership.clone(),
+            memory: memory.clone(),
+            trigger,
+            errors: errors.clone(),
+        });
+        let part = match &namespace {
+            Some(namespace) => format!("Deployment in {namespace}"),
+            None => "Deployment".to_owned(),
+        };
+        context.readiness.register(&part);
+        let records = scoped::<DeserializeGuard<DeploymentRecord>>(client, namespace.as_deref());
+        let controller = Controller::new(records, watcher::Config::default());
+        let store = controller.store();
+        let managed =
+            watcher::Config::default().labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}"));
+        let mut shutdown = stop.clone();
+        let (workloads_store, services_store) = (store.clone(), store.clone());
+        let controller = controller
+            .owns(
+                scoped::<DeserializeGuard<Job>>(client, namespace.as_deref()),
+                watcher::Config::default().labels(DEPLOYMENT_LABEL),
+            )
+            .watches(
+                scoped::<DeserializeGuard<AppsDeployment>>(client, namespace.as_deref()),
+                managed.clone(),
+                move |object| {
+                    records_targeting(
+                        &workloads_store,
+                        object.namespace(),
+                        object.labels().get(TARGET_LABEL),
+                    )
+                },
+            )
+            .watches(
+                scoped::<DeserializeGuard<Service>>(client, namespace.as_deref()),
+                managed,
+                move |object| {
+                    records_targeting(
+                        &services_store,
+                        object.namespace(),
+                        object.labels().get(TARGET_LABEL),
+                    )
+                },
+            )
+            .reconcile_on(woken)
+            .graceful_shutdown_on(async move {
+                let _ = shutdown.wait_for(|stop| *stop).await;
+            });
+        let labels = crate::runtime::KindLabels {
+            kind: "Deployment".to_owned(),
+        };
+        {
+            let (store, readiness, metrics) = (
+                store.clone(),
+                context.readiness.clone(),
+                context.metrics.clone(),
+            );
+            let (part, labels, mut stop) = (part.clone(), labels.clone(), stop.clone());
+            tasks.push(tokio::spawn(async move {
+                // As in the BuildRun controller: poll the store's readiness (its signal wakes
+                // only the controller, its last waiter).
+                loop {
+                    if let Some(ready) = futures::FutureExt::now_or_never(store.wait_until_ready())
+                    {
+                        if ready.is_ok() {
+                            readiness.set(&part, true);
+                            metrics.watch_synced.get_or_create(&labels).set(1);
+                        }
+                        return;
+                    }
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_millis(100)) => {}
+                        _ = stop.wait_for(|stop| *stop) => return,
+                    }
+                }
+            }));
+        }
+        let (metrics, counts) = (context.metrics.clone(), counts.clone());
+        let run = controller
+            .run(reconcile, error_policy, shared)
+            .for_each(move |outcome| {
+                if let Err(error) = &outcome {
+                    tracing::debug!(%error, "Deployment controller event");
+                }
+                let total = {
+                    let mut counts = counts
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    counts.insert(
+                        namespace.clone(),
+                        i64::try_from(store.state().len()).unwrap_or(i64::MAX),
+                    );
+                    counts.values().sum()
+                };
+                metrics.watched_objects.get_or_create(&labels).set(total);
+                futures::future::ready(())
+            });
+        tasks.push(tokio::spawn(run));
+    }
+    tasks
+}
+
+/// An `Api` in one namespace, or across all.
+fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>,
+{
+    match namespace {
+        Some(namespace) => Api::namespaced(client.clone(), namespace),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// The records in `namespace` whose target workload has the label value `target`.
+fn records_targeting(
+    store: &Store<DeserializeGuard<DeploymentRecord>>,
+    namespace: Option<String>,
+    target: Option<&String>,
+) -> Vec<ObjectRef<DeserializeGuard<DeploymentRecord>>> {
+    let (Some(namespace), Some(target)) = (namespace, target) else {
+        return Vec::new();
+    };
+    store
+        .state()
+        .iter()
+        .filter_map(|guard| {
+            let record = guard.0.as_ref().ok()?;
+            (record.namespace().as_deref() == Some(namespace.as_str())
+                && target_label_value(&record.spec.template.target.workload) == *target)
+                .then(|| ObjectRef::new(&record.name_any()).within(&namespace))
+        })
+        .collect()
+}
+
+#[tracing::instrument(skip_all, fields(namespace = object.namespace(), name = %object.name_any()))]
+async fn reconcile(
+    object: Arc<DeserializeGuard<DeploymentRecord>>,
+    context: Arc<Context>,
+) -> Result<Requeue, Error> {
+    let record = match &object.0 {
+        Ok(record) => record,
+        Err(invalid) => {
+            tracing::warn!(error = %invalid.error, "unable to read a deployments.slipway.dev record; it is skipped until it changes");
+            return Ok(Requeue::await_change());
+        }
+    };
+    if !context.leadership.is_leader() {
+        return Ok(Requeue::requeue(Duration::from_secs(5)));
+    }
+    let uid = record.uid().unwrap_or_default();
+    let stored = record.status.clone().unwrap_or_default();
+    if record.metadata.deletion_timestamp.is_some()
+        || (stored.stage == Some(RolloutStage::Done)
+            && stored.observed_generation == record.metadata.generation)
+    {
+        context.memory.forget(&uid);
+        return Ok(Requeue::await_change());
+    }
+    let observation = match observe::observe(&context.client, record, &context.memory).await {
+        Ok(observation) => observation,
+        Err(error @ ObserveError::Reference { .. }) => {
+            report_reference(&context, record, &stored, &error.to_string()).await?;
+            return Ok(Requeue::requeue(REFERENCE_RECHECK));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let identity = DeploymentIdentity {
+        name: record.name_any(),
+        uid: uid.clone(),
+        generation: record.metadata.generation,
+    };
+    let now = whole_seconds(Timestamp::now());
+    let mut decision = crate::rollout::decide(&DecideInput {
+        identity: &identity,
+        spec: &record.spec,
+        status: &stored,
+        world: &observation.world,
+        now: &now,
+    });
+    let hashes = |status: &DeploymentStatus| {
+        (
+            status
+                .stable_revision
+                .as_ref()
+                .map(|r| r.hash.clone())
+                .unwrap_or_default(),
+            status
+                .canary_revision
+                .as_ref()
+                .map(|r| r.hash.clone())
+                .unwrap_or_default(),
+        )
+    };
+    let (stable, canary) = hashes(&decision.status);
+    let mut applied = apply::apply(
+        &ApplyContext {
+            client: &context.client,
+            record,
+            observation: &observation,
+            recorder: &context.recorder,
+            memory: &context.memory,
+            trigger: &context.trigger,
+            stable: &stable,
+            canary: &canary,
+        },
+        &decision.intents,
+    )
+    .await?;
+    if !applied.probe_results.is_empty() {
+        // Decide again over the results just taken: a threshold crossed now acts now.
+        let mut world = observation.world.clone();
+        world
+            .health_results
+            .extend(std::mem::take(&mut applied.probe_results));
+        let again = crate::rollout::decide(&DecideInput {
+            identity: &identity,
+            spec: &record.spec,
+            status: &decision.status,
+            world: &world,
+            now: &now,
+        });
+        let (stable, canary) = hashes(&again.status);
+        let more = apply::apply(
+            &ApplyContext {
+                client: &context.client,
+                record,
+                observation: &observation,
+                recorder: &context.recorder,
+                memory: &context.memory,
+                trigger: &context.trigger,
+                stable: &stable,
+                canary: &canary,
+            },
+            &again.intents,
+        )
+        .await?;
+        // The first decision's requeue was computed before the results; the second one knows.
+        applied.requeue = more.requeue;
+        applied.writes += more.writes;
+        decision = again;
+    }
+    let wrote = status::write_status(&context.client, record, &decision.status).await?;
+    tracing::debug!(writes = applied.writes, status_written = wrote, stage = ?decision.status.stage, "reconciled");
+    if decision.status.stage == Some(RolloutStage::Done) {
+        context.memory.forget(&uid);
+    }
+    Ok(match applied.requeue {
+        Some(after) => Requeue::requeue(after),
+        None => Requeue::await_change(),
+    })
+}
+
+/// Reports a missing or unusable reference on the record (once per message).
+async fn report_reference(
+    context: &Context,
+    record: &DeploymentRecord,
+    stored: &DeploymentStatus,
+    message: &str,
+) -> Result<(), Error> {
+    let now = whole_seconds(Timestamp::now());
+    let generation = record.metadata.generation;
+    let mut status = stored.clone();
+    status.observed_generation = generation;
+    let first = status.message.as_deref() != Some(message);
+    status.message = Some(message.to_owned());
+    let conditions = &mut status.conditions;
+    set_condition(
+        conditions,
+        reasons::READY,
+        false,
+        reasons::INVALID_REFERENCE,
+        message,
+        generation,
+        &now,
+    );
+    set_condition(
+        conditions,
+        reasons::RECONCILING,
+        false,
+        reasons::INVALID_REFERENCE,
+        message,
+        generation,
+        &now,
+    );
+    set_condition(
+        conditions,
+        reasons::STALLED,
+        true,
+        reasons::INVALID_REFERENCE,
+        message,
+        generation,
+        &now,
+    );
+    if first {
+        apply::publish(
+            &context.recorder,
+            record,
+            EventType::Warning,
+            reasons::INVALID_REFERENCE,
+            message,
+        )
+        .await;
+    }
+    status::write_status(&context.client, record, &status).await?;
+    Ok(())
+}
+
+fn error_policy(
+    object: Arc<DeserializeGuard<DeploymentRecord>>,
+    error: &Error,
+    context: Arc<Context>,
+) -> Requeue {
+    let category = error.category();
+    context
+        .errors
+        .get_or_create(&ErrorLabels {
+            category: category.to_owned(),
+        })
+        .inc();
+    tracing::warn!(%error, category, name = %object.name_any(), namespace = object.namespace(), "Deployment reconcile failed");
+    Requeue::requeue(ERROR_BACKOFF)
+}
