@@ -124,7 +124,7 @@ fn api(action: String) -> impl FnOnce(kube::Error) -> ApplyError {
 pub async fn apply(context: &ApplyContext<'_>, intents: &[Intent]) -> Result<Applied, ApplyError> {
     let mut applied = Applied::default();
     for intent in intents {
-        apply_one(context, intent, &mut applied).await?;
+        Box::pin(apply_one(context, intent, &mut applied)).await?;
     }
     Ok(applied)
 }

@@ -57,7 +57,8 @@ use k8s_openapi::jiff::Timestamp;
 use kube::core::DeserializeGuard;
 use kube::runtime::controller::{Action as Requeue, Controller};
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher;
 use kube::{Api, Client, ResourceExt};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -170,39 +171,67 @@ pub fn start(context: &ControllerContext, stop: &watch::Receiver<bool>) -> Vec<J
         };
         context.readiness.register(&part);
         let records = scoped::<DeserializeGuard<DeploymentRecord>>(client, namespace.as_deref());
-        let controller = Controller::new(records, watcher::Config::default());
-        let store = controller.store();
-        let managed =
-            watcher::Config::default().labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}"));
-        let mut shutdown = stop.clone();
-        let (workloads_store, services_store) = (store.clone(), store.clone());
-        let controller = controller
-            .owns(
+        let (store, writer) = reflector::store();
+        let (record_events, task) = forwarded(
+            reflector::reflector(
+                writer,
+                watcher::watcher(records, watcher::Config::default()).default_backoff(),
+            )
+            .applied_objects(),
+            stop,
+        );
+        tasks.push(task);
+        let controller = Controller::for_stream(record_events, store.clone());
+        let managed = watcher::Config::default()
+            .labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}"));
+        let (job_events, task) = forwarded(
+            watcher::watcher(
                 scoped::<DeserializeGuard<Job>>(client, namespace.as_deref()),
                 watcher::Config::default().labels(DEPLOYMENT_LABEL),
             )
-            .watches(
+            .default_backoff()
+            .touched_objects(),
+            stop,
+        );
+        tasks.push(task);
+        let (workload_events, task) = forwarded(
+            watcher::watcher(
                 scoped::<DeserializeGuard<AppsDeployment>>(client, namespace.as_deref()),
                 managed.clone(),
-                move |object| {
-                    records_targeting(
-                        &workloads_store,
-                        object.namespace(),
-                        object.labels().get(TARGET_LABEL),
-                    )
-                },
             )
-            .watches(
+            .default_backoff()
+            .touched_objects(),
+            stop,
+        );
+        tasks.push(task);
+        let (service_events, task) = forwarded(
+            watcher::watcher(
                 scoped::<DeserializeGuard<Service>>(client, namespace.as_deref()),
                 managed,
-                move |object| {
-                    records_targeting(
-                        &services_store,
-                        object.namespace(),
-                        object.labels().get(TARGET_LABEL),
-                    )
-                },
             )
+            .default_backoff()
+            .touched_objects(),
+            stop,
+        );
+        tasks.push(task);
+        let mut shutdown = stop.clone();
+        let (workloads_store, services_store) = (store.clone(), store.clone());
+        let controller = controller
+            .owns_stream(job_events)
+            .watches_stream(workload_events, move |object| {
+                records_targeting(
+                    &workloads_store,
+                    object.namespace(),
+                    object.labels().get(TARGET_LABEL),
+                )
+            })
+            .watches_stream(service_events, move |object| {
+                records_targeting(
+                    &services_store,
+                    object.namespace(),
+                    object.labels().get(TARGET_LABEL),
+                )
+            })
             .reconcile_on(woken)
             .graceful_shutdown_on(async move {
                 let _ = shutdown.wait_for(|stop| *stop).await;
@@ -261,6 +290,40 @@ pub fn start(context: &ControllerContext, stop: &watch::Receiver<bool>) -> Vec<J
     tasks
 }
 
+/// Polls a watch stream in a task of its own and hands its items to the controller through a
+/// bounded channel. Why: a watched object is deserialized where its stream is polled, and a
+/// `deployments.slipway.dev` record (pod and Job templates inside) takes a deep stack to
+/// deserialize; polled inside the controller's nested streams it overflowed a 2 MiB thread
+/// stack in debug builds. In a task of its own it starts from the top of the stack.
+fn forwarded<T, S>(
+    stream: S,
+    stop: &watch::Receiver<bool>,
+) -> (
+    futures::channel::mpsc::Receiver<Result<T, watcher::Error>>,
+    JoinHandle<()>,
+)
+where
+    T: Send + 'static,
+    S: futures::Stream<Item = Result<T, watcher::Error>> + Send + 'static,
+{
+    let (mut sender, receiver) = futures::channel::mpsc::channel(64);
+    let mut stop = stop.clone();
+    let task = tokio::spawn(async move {
+        let mut stream = Box::pin(stream);
+        loop {
+            let item = tokio::select! {
+                item = stream.next() => item,
+                () = async { let _ = stop.wait_for(|stop| *stop).await; } => None,
+            };
+            let Some(item) = item else { return };
+            if futures::SinkExt::send(&mut sender, item).await.is_err() {
+                return;
+            }
+        }
+    });
+    (receiver, task)
+}
+
 /// An `Api` in one namespace, or across all.
 fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
 where
@@ -293,8 +356,21 @@ fn records_targeting(
         .collect()
 }
 
-#[tracing::instrument(skip_all, fields(namespace = object.namespace(), name = %object.name_any()))]
+/// Runs [`reconcile_record`] in a task of its own: observe deserializes records and workloads,
+/// which takes a deep stack (see [`forwarded`]), so it must not run nested in the controller.
 async fn reconcile(
+    object: Arc<DeserializeGuard<DeploymentRecord>>,
+    context: Arc<Context>,
+) -> Result<Requeue, Error> {
+    match tokio::spawn(reconcile_record(object, context)).await {
+        Ok(result) => result,
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => Ok(Requeue::requeue(ERROR_BACKOFF)),
+    }
+}
+
+#[tracing::instrument(skip_all, fields(namespace = object.namespace(), name = %object.name_any()))]
+async fn reconcile_record(
     object: Arc<DeserializeGuard<DeploymentRecord>>,
     context: Arc<Context>,
 ) -> Result<Requeue, Error> {
@@ -317,10 +393,10 @@ async fn reconcile(
         context.memory.forget(&uid);
         return Ok(Requeue::await_change());
     }
-    let observation = match observe::observe(&context.client, record, &context.memory).await {
+    let observation = match Box::pin(observe::observe(&context.client, record, &context.memory)).await {
         Ok(observation) => observation,
         Err(error @ ObserveError::Reference { .. }) => {
-            report_reference(&context, record, &stored, &error.to_string()).await?;
+            Box::pin(report_reference(&context, record, &stored, &error.to_string())).await?;
             return Ok(Requeue::requeue(REFERENCE_RECHECK));
         }
         Err(error) => return Err(error.into()),
@@ -353,7 +429,7 @@ async fn reconcile(
         )
     };
     let (stable, canary) = hashes(&decision.status);
-    let mut applied = apply::apply(
+    let mut applied = Box::pin(apply::apply(
         &ApplyContext {
             client: &context.client,
             record,
@@ -365,7 +441,7 @@ async fn reconcile(
             canary: &canary,
         },
         &decision.intents,
-    )
+    ))
     .await?;
     if !applied.probe_results.is_empty() {
         // Decide again over the results just taken: a threshold crossed now acts now.
@@ -381,7 +457,7 @@ async fn reconcile(
             now: &now,
         });
         let (stable, canary) = hashes(&again.status);
-        let more = apply::apply(
+        let more = Box::pin(apply::apply(
             &ApplyContext {
                 client: &context.client,
                 record,
@@ -393,7 +469,7 @@ async fn reconcile(
                 canary: &canary,
             },
             &again.intents,
-        )
+        ))
         .await?;
         // The first decision's requeue was computed before the results; the second one knows.
         applied.requeue = more.requeue;
