@@ -16,8 +16,8 @@ use k8s_openapi::api::apps::v1::Deployment as AppsDeployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::events::v1::Event;
-use kube::api::{ApiResource, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::Api;
+use kube::api::{ApiResource, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use slipway::api::Deployment as Record;
 use slipway::api::deployment::{DeploymentPhase, DeploymentSpec};
@@ -128,7 +128,10 @@ impl Harness {
     /// selecting it (and `web-preview`, the test Service, selecting it too).
     pub async fn application(&self, replicas: i32) {
         self.deployments()
-            .create(&PostParams::default(), &serde_json::from_value(workload(replicas)).unwrap())
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(workload(replicas)).unwrap(),
+            )
             .await
             .expect("the workload is created");
         for name in ["web", "web-preview"] {
@@ -138,7 +141,10 @@ impl Harness {
                 "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}
             });
             self.services()
-                .create(&PostParams::default(), &serde_json::from_value(service).unwrap())
+                .create(
+                    &PostParams::default(),
+                    &serde_json::from_value(service).unwrap(),
+                )
                 .await
                 .expect("the Service is created");
         }
@@ -162,7 +168,10 @@ impl Harness {
             }
         });
         self.routes()
-            .create(&PostParams::default(), &serde_json::from_value(route).unwrap())
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(route).unwrap(),
+            )
             .await
             .expect("the HTTPRoute is created");
     }
@@ -170,8 +179,13 @@ impl Harness {
     /// Creates the record `name` rolling `image` out with `spec` (target and revision filled in).
     pub async fn rollout(&self, name: &str, image: &str, mut spec: Value) {
         let object = spec.as_object_mut().unwrap();
-        object.entry("target").or_insert(json!({"service": "web", "workload": "web"}));
-        object.insert("revision".into(), json!({"images": [{"container": "web", "image": image}]}));
+        object
+            .entry("target")
+            .or_insert(json!({"service": "web", "workload": "web"}));
+        object.insert(
+            "revision".into(),
+            json!({"images": [{"container": "web", "image": image}]}),
+        );
         let spec: DeploymentSpec = serde_json::from_value(spec).expect("a valid spec");
         self.records()
             .create(&PostParams::default(), &Record::new(name, spec))
@@ -218,7 +232,10 @@ impl Harness {
     {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
         while !check().await {
-            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for {what}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -237,7 +254,10 @@ impl Harness {
     /// The `web` and `web-canary` weights on the route's rule.
     pub async fn weights(&self) -> (i64, i64) {
         let route = self.routes().get("web").await.unwrap();
-        let backends = route.data["spec"]["rules"][0]["backendRefs"].as_array().unwrap().clone();
+        let backends = route.data["spec"]["rules"][0]["backendRefs"]
+            .as_array()
+            .unwrap()
+            .clone();
         let weight = |name: &str| {
             backends
                 .iter()
@@ -257,7 +277,11 @@ impl Harness {
             .items
             .into_iter()
             .map(|deployment| {
-                let replicas = deployment.spec.as_ref().and_then(|spec| spec.replicas).unwrap_or(1);
+                let replicas = deployment
+                    .spec
+                    .as_ref()
+                    .and_then(|spec| spec.replicas)
+                    .unwrap_or(1);
                 (deployment.metadata.name.unwrap_or_default(), replicas)
             })
             .collect()
@@ -267,15 +291,23 @@ impl Harness {
     pub async fn event_reasons(&self, name: &str) -> Vec<String> {
         let events: Api<Event> = Api::namespaced(self.cluster.client(), NAMESPACE);
         let mut listed = events.list(&ListParams::default()).await.unwrap().items;
-        listed.retain(|event| event.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name));
+        listed
+            .retain(|event| event.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name));
         listed.sort_by_key(|event| event.metadata.creation_timestamp.clone().map(|time| time.0));
-        listed.into_iter().filter_map(|event| event.reason).collect()
+        listed
+            .into_iter()
+            .filter_map(|event| event.reason)
+            .collect()
     }
 
     /// Merge-patches record `name`'s spec (promote, stop).
     pub async fn control(&self, name: &str, control: Value) {
         self.records()
-            .patch(name, &PatchParams::default(), &Patch::Merge(json!({"spec": {"control": control}})))
+            .patch(
+                name,
+                &PatchParams::default(),
+                &Patch::Merge(json!({"spec": {"control": control}})),
+            )
             .await
             .expect("the control request is accepted");
     }
@@ -298,11 +330,21 @@ pub fn phase_of(record: &Record) -> Option<DeploymentPhase> {
 }
 
 pub fn ready_replicas(deployment: &AppsDeployment) -> i32 {
-    deployment.status.as_ref().and_then(|status| status.ready_replicas).unwrap_or(0)
+    deployment
+        .status
+        .as_ref()
+        .and_then(|status| status.ready_replicas)
+        .unwrap_or(0)
 }
 
 pub fn condition(record: &Record, type_: &str) -> Option<(String, String)> {
-    record.status.as_ref()?.conditions.iter().find(|c| c.type_ == type_).map(|c| (c.status.clone(), c.reason.clone()))
+    record
+        .status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+        .map(|c| (c.status.clone(), c.reason.clone()))
 }
 
 fn workload(replicas: i32) -> Value {

@@ -32,18 +32,34 @@ async fn failing_hook_job_fails_the_rollout_and_restores_the_stable_selector() {
             }),
         )
         .await;
-    let record = harness.wait_phase("web-v2", DeploymentPhase::Failed, 30).await;
+    let record = harness
+        .wait_phase("web-v2", DeploymentPhase::Failed, 30)
+        .await;
     let stable = hash_of(&harness.revision_of(STABLE_IMAGE).await);
     let new = harness.revision_of("shop/web:2").await;
-    assert_eq!(harness.selector("web").await.get("slipway.dev/revision"), Some(&stable));
+    assert_eq!(
+        harness.selector("web").await.get("slipway.dev/revision"),
+        Some(&stable)
+    );
     let status = record.status.clone().unwrap();
     let rollback = status.rollback.expect("a rollback record");
     assert_eq!(rollback.reason, AutoRollbackEvent::DeploymentFailure);
     assert!(rollback.completion_time.is_some());
-    let jobs = harness.jobs().list(&ListParams::default().labels("slipway.dev/purpose=hook")).await.unwrap();
+    let jobs = harness
+        .jobs()
+        .list(&ListParams::default().labels("slipway.dev/purpose=hook"))
+        .await
+        .unwrap();
     assert_eq!(jobs.items.len(), 1, "one hook Job");
-    assert_eq!(harness.revisions().await.get(&new), Some(&0), "the new revision is scaled down");
-    assert_eq!(condition(&record, "Stalled").map(|c| c.0), Some("True".into()));
+    assert_eq!(
+        harness.revisions().await.get(&new),
+        Some(&0),
+        "the new revision is scaled down"
+    );
+    assert_eq!(
+        condition(&record, "Stalled").map(|c| c.0),
+        Some("True".into())
+    );
     let reasons = harness.event_reasons("web-v2").await;
     assert!(reasons.iter().any(|r| r == "RollingBack"), "{reasons:?}");
     assert!(reasons.iter().any(|r| r == "RolledBack"), "{reasons:?}");
@@ -66,19 +82,34 @@ async fn http_health_check_failing_mid_bake_restores_the_stable_weights() {
             }),
         )
         .await;
-    harness.eventually("the canary step", 20, || async { harness.weights().await == (50, 50) }).await;
+    harness
+        .eventually("the canary step", 20, || async {
+            harness.weights().await == (50, 50)
+        })
+        .await;
     health.set_healthy(false);
-    let record = harness.wait_phase("web-v2", DeploymentPhase::Failed, 20).await;
+    let record = harness
+        .wait_phase("web-v2", DeploymentPhase::Failed, 20)
+        .await;
     assert_eq!(harness.weights().await, (100, 0));
     let stable = hash_of(&harness.revision_of(STABLE_IMAGE).await);
-    assert_eq!(harness.selector("web").await.get("slipway.dev/revision"), Some(&stable));
+    assert_eq!(
+        harness.selector("web").await.get("slipway.dev/revision"),
+        Some(&stable)
+    );
     let status = record.status.unwrap();
-    assert_eq!(status.rollback.unwrap().reason, AutoRollbackEvent::HealthCheckFailure);
+    assert_eq!(
+        status.rollback.unwrap().reason,
+        AutoRollbackEvent::HealthCheckFailure
+    );
     let check = &status.health_checks[0];
     assert_eq!(check.result, HealthResult::Unhealthy);
     assert!(check.consecutive_failures >= 2, "{check:?}");
     let failing = health.answers().iter().filter(|(_, ok)| !ok).count();
-    assert!(failing >= 2 && failing <= 3, "probing stops soon after the threshold: {failing} failing answers");
+    assert!(
+        failing >= 2 && failing <= 3,
+        "probing stops soon after the threshold: {failing} failing answers"
+    );
 }
 
 #[tokio::test]
@@ -86,7 +117,9 @@ async fn new_revision_never_ready_fails_at_the_progress_deadline_and_rolls_back(
     let harness = Harness::start().await;
     harness.application(1).await;
     let new = harness.revision_of("shop/web:never").await;
-    harness.simulation.script(NAMESPACE, &new, PodScript::default().never_ready(true));
+    harness
+        .simulation
+        .script(NAMESPACE, &new, PodScript::default().never_ready(true));
     harness
         .rollout(
             "web-never",
@@ -94,12 +127,28 @@ async fn new_revision_never_ready_fails_at_the_progress_deadline_and_rolls_back(
             json!({"strategy": {"allAtOnce": {}, "blueGreen": {"terminationWait": "1s"}}, "progressDeadlineSeconds": 30}),
         )
         .await;
-    let record = harness.wait_phase("web-never", DeploymentPhase::Failed, 50).await;
+    let record = harness
+        .wait_phase("web-never", DeploymentPhase::Failed, 50)
+        .await;
     let status = record.status.unwrap();
-    assert!(status.message.as_deref().unwrap_or("").contains("progress deadline"), "{:?}", status.message);
-    assert_eq!(status.rollback.unwrap().reason, AutoRollbackEvent::DeploymentFailure);
+    assert!(
+        status
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("progress deadline"),
+        "{:?}",
+        status.message
+    );
+    assert_eq!(
+        status.rollback.unwrap().reason,
+        AutoRollbackEvent::DeploymentFailure
+    );
     let stable = hash_of(&harness.revision_of(STABLE_IMAGE).await);
-    assert_eq!(harness.selector("web").await.get("slipway.dev/revision"), Some(&stable));
+    assert_eq!(
+        harness.selector("web").await.get("slipway.dev/revision"),
+        Some(&stable)
+    );
     assert_eq!(harness.revisions().await.get(&new), Some(&0));
 }
 
@@ -118,12 +167,26 @@ async fn stop_with_rollback_restores_all_traffic_to_the_stable_revision() {
             }),
         )
         .await;
-    harness.eventually("the canary step", 20, || async { harness.weights().await == (50, 50) }).await;
-    harness.control("web-v2", json!({"stop": {"rollback": true, "reason": "bad metrics"}})).await;
-    let record = harness.wait_phase("web-v2", DeploymentPhase::Stopped, 20).await;
+    harness
+        .eventually("the canary step", 20, || async {
+            harness.weights().await == (50, 50)
+        })
+        .await;
+    harness
+        .control(
+            "web-v2",
+            json!({"stop": {"rollback": true, "reason": "bad metrics"}}),
+        )
+        .await;
+    let record = harness
+        .wait_phase("web-v2", DeploymentPhase::Stopped, 20)
+        .await;
     assert_eq!(harness.weights().await, (100, 0));
     let stable = hash_of(&harness.revision_of(STABLE_IMAGE).await);
-    assert_eq!(harness.selector("web").await.get("slipway.dev/revision"), Some(&stable));
+    assert_eq!(
+        harness.selector("web").await.get("slipway.dev/revision"),
+        Some(&stable)
+    );
     let rollback = record.status.unwrap().rollback.unwrap();
     assert_eq!(rollback.reason, AutoRollbackEvent::DeploymentStopOnRequest);
     assert_eq!(rollback.message.as_deref(), Some("bad metrics"));

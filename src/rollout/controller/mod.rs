@@ -55,10 +55,10 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::jiff::Timestamp;
 use kube::core::DeserializeGuard;
+use kube::runtime::WatchStreamExt;
 use kube::runtime::controller::{Action as Requeue, Controller};
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher;
 use kube::{Api, Client, ResourceExt};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -125,6 +125,8 @@ struct Context {
     leadership: Leadership,
     memory: Arc<Memory>,
     trigger: Trigger,
+    /// The controller's cache of records (the queue on a target is read from it).
+    records: Store<DeserializeGuard<DeploymentRecord>>,
     errors: Family<ErrorLabels, Counter>,
 }
 
@@ -157,14 +159,6 @@ pub fn start(context: &ControllerContext, stop: &watch::Receiver<bool>) -> Vec<J
     for namespace in scopes {
         let client = &context.client;
         let (trigger, woken) = futures::channel::mpsc::unbounded();
-        let shared = Arc::new(Context {
-            client: client.clone(),
-            recorder: recorder.clone(),
-            leadership: context.leadership.clone(),
-            memory: memory.clone(),
-            trigger,
-            errors: errors.clone(),
-        });
         let part = match &namespace {
             Some(namespace) => format!("Deployment in {namespace}"),
             None => "Deployment".to_owned(),
@@ -182,8 +176,17 @@ pub fn start(context: &ControllerContext, stop: &watch::Receiver<bool>) -> Vec<J
         );
         tasks.push(task);
         let controller = Controller::for_stream(record_events, store.clone());
-        let managed = watcher::Config::default()
-            .labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}"));
+        let shared = Arc::new(Context {
+            client: client.clone(),
+            recorder: recorder.clone(),
+            leadership: context.leadership.clone(),
+            memory: memory.clone(),
+            trigger,
+            records: store.clone(),
+            errors: errors.clone(),
+        });
+        let managed =
+            watcher::Config::default().labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}"));
         let (job_events, task) = forwarded(
             watcher::watcher(
                 scoped::<DeserializeGuard<Job>>(client, namespace.as_deref()),
@@ -393,10 +396,28 @@ async fn reconcile_record(
         context.memory.forget(&uid);
         return Ok(Requeue::await_change());
     }
-    let observation = match Box::pin(observe::observe(&context.client, record, &context.memory)).await {
+    let others: Vec<Arc<DeserializeGuard<DeploymentRecord>>> = context.records.state();
+    let on_target = observe::rollouts_on_target(
+        record,
+        others.iter().filter_map(|guard| guard.0.as_ref().ok()),
+    );
+    let observation = match Box::pin(observe::observe(
+        &context.client,
+        record,
+        &context.memory,
+        on_target,
+    ))
+    .await
+    {
         Ok(observation) => observation,
         Err(error @ ObserveError::Reference { .. }) => {
-            Box::pin(report_reference(&context, record, &stored, &error.to_string())).await?;
+            Box::pin(report_reference(
+                &context,
+                record,
+                &stored,
+                &error.to_string(),
+            ))
+            .await?;
             return Ok(Requeue::requeue(REFERENCE_RECHECK));
         }
         Err(error) => return Err(error.into()),
@@ -480,6 +501,15 @@ async fn reconcile_record(
     tracing::debug!(writes = applied.writes, status_written = wrote, stage = ?decision.status.stage, "reconciled");
     if decision.status.stage == Some(RolloutStage::Done) {
         context.memory.forget(&uid);
+        if stored.stage != Some(RolloutStage::Done) {
+            // The target is free: wake the rollouts queued on it now, not at their next look.
+            let target = target_label_value(&record.spec.template.target.workload);
+            for queued in records_targeting(&context.records, record.namespace(), Some(&target)) {
+                if queued.name != record.name_any() {
+                    let _ = context.trigger.unbounded_send(queued);
+                }
+            }
+        }
     }
     Ok(match applied.requeue {
         Some(after) => Requeue::requeue(after),

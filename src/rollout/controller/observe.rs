@@ -14,7 +14,8 @@
 //! - **Hooks**: Jobs labelled with the record and purpose `hook`, owned by its UID, by name;
 //!   HTTP hooks from [`Memory`].
 //! - **Probes**: results kept in [`Memory`], plus Job checks read from their deterministic Jobs.
-//! - **Queue**: every record in the namespace whose `spec.target.workload` is the same.
+//! - **Queue**: every record in the namespace whose `spec.target.workload` is the same, from
+//!   the controller's cache of records ([`rollouts_on_target`]).
 //!
 //! A missing production Service, test Service or HTTPRoute is an [`ObserveError::Reference`]:
 //! the driver reports it on the record and waits for a change.
@@ -105,6 +106,7 @@ pub async fn observe(
     client: &Client,
     record: &DeploymentRecord,
     memory: &Memory,
+    rollouts_on_target: Vec<OtherRollout>,
 ) -> Result<Observation, ObserveError> {
     let owner = JobOwner::of(record)?;
     let namespace = owner.namespace.as_str();
@@ -281,31 +283,6 @@ pub async fn observe(
     let mut health_results = memory.probes(&owner.uid);
     health_results.extend(job_check_results(record, &owner, &status, &owned_jobs));
 
-    let records: Api<DeploymentRecord> = Api::namespaced(client.clone(), namespace);
-    let rollouts_on_target = records
-        .list(&ListParams::default())
-        .await
-        .map_err(api_error(format!(
-            "list deployments.slipway.dev in {namespace}"
-        )))?
-        .items
-        .into_iter()
-        .filter(|other| other.spec.template.target.workload == target_spec.workload)
-        .map(|other| OtherRollout {
-            name: other.name_any(),
-            creation_time: other
-                .metadata
-                .creation_timestamp
-                .clone()
-                .unwrap_or_else(|| Time(Timestamp::UNIX_EPOCH)),
-            state: match other.status.as_ref().and_then(|status| status.stage) {
-                None | Some(RolloutStage::Pending) => OtherRolloutState::Waiting,
-                Some(RolloutStage::Done) => OtherRolloutState::Ended,
-                Some(_) => OtherRolloutState::Active,
-            },
-        })
-        .collect();
-
     let world = ObservedWorld {
         workload: workload.as_ref().map(|workload| UserWorkload {
             replicas: workload
@@ -461,4 +438,32 @@ fn job_end_time(job: &Job) -> Time {
 /// `time` truncated to whole seconds (what `metav1.Time` keeps).
 pub fn whole_seconds(time: Timestamp) -> Time {
     Time(Timestamp::from_second(time.as_second()).unwrap_or(time))
+}
+
+/// The records in `record`'s namespace on the same target workload (itself included), from
+/// `records` (the controller's cache).
+pub fn rollouts_on_target<'a>(
+    record: &DeploymentRecord,
+    records: impl IntoIterator<Item = &'a DeploymentRecord>,
+) -> Vec<OtherRollout> {
+    let namespace = record.namespace();
+    let workload = &record.spec.template.target.workload;
+    records
+        .into_iter()
+        .filter(|other| other.namespace() == namespace)
+        .filter(|other| &other.spec.template.target.workload == workload)
+        .map(|other| OtherRollout {
+            name: other.name_any(),
+            creation_time: other
+                .metadata
+                .creation_timestamp
+                .clone()
+                .unwrap_or_else(|| Time(Timestamp::UNIX_EPOCH)),
+            state: match other.status.as_ref().and_then(|status| status.stage) {
+                None | Some(RolloutStage::Pending) => OtherRolloutState::Waiting,
+                Some(RolloutStage::Done) => OtherRolloutState::Ended,
+                Some(_) => OtherRolloutState::Active,
+            },
+        })
+        .collect()
 }
