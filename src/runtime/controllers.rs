@@ -2,8 +2,9 @@
 //! [`ControllerContext`] and a stop signal; [`Controllers::join`] waits for all of them after the
 //! signal fires.
 //!
-//! BuildRuns have their controller ([`crate::build::controller`]), which reports its own
-//! readiness and object count. Until the other kind-specific controllers land, the runtime keeps
+//! BuildRuns and `deployments.slipway.dev` records have their controllers
+//! ([`crate::build::controller`], [`crate::rollout::controller`]), which report their own
+//! readiness and object counts. Until the other kind-specific controllers land, the runtime keeps
 //! one watch per remaining kind (and per watched namespace) so `/readyz` reflects a real sync with
 //! the API server and `/metrics` shows what the controller sees. Watches read objects through `DeserializeGuard`, so one object that does not
 //! deserialize is logged and counted instead of stalling the watch.

@@ -6,11 +6,11 @@
 //! | `CreateRevision` | create the rendered revision Deployment (AlreadyExists is success) |
 //! | `ScaleRevision` / `ScaleDownUserWorkload` | merge patch of `spec.replicas` |
 //! | `SetServiceSelector` | [`switch_service_selector`] (server-side apply of `spec.selector` only, nothing when equal); the canary Service is created first when missing (ports copied from the production Service) |
-//! | `SetRouteWeights` | [`set_route_weights`] (JSON patch of the two weights only, nothing when equal) |
+//! | `SetRouteWeights` | [`set_route_weights_from`] the route observe read (JSON patch of the two weights only; a moved route falls back to a fresh read) |
 //! | `StartHook` | a Job named `child_name` (create-if-absent) or one HTTP call in its own task |
 //! | `StopHook` | delete that Job (background propagation; 404 is success) |
 //! | `RunHealthCheck` | HTTP/Prometheus/readiness: probe now, return the result; Job: create the probe's Job |
-//! | `Event` | publish through kube's `Recorder` (failures are logged) |
+//! | `Event` | publish through kube's `Recorder` after every other intent (failures are logged) |
 //!
 //! # Errors
 //! The first failing write stops the list ([`ApplyError`]); the status is not written, so the
@@ -49,7 +49,7 @@ use crate::rollout::state::{EventType, Intent, ServiceRole};
 use crate::rollout::traffic::{Selection, canary_service_name};
 use crate::rollout::traffic_apply::{
     BackendWeight, FIELD_MANAGER, TrafficApplyError, base_selector, revision_selector,
-    set_route_weights, switch_service_selector,
+    set_route_weights, set_route_weights_from, switch_service_selector,
 };
 
 /// Wakes the controller for a record (an HTTP hook answered).
@@ -123,7 +123,12 @@ fn api(action: String) -> impl FnOnce(kube::Error) -> ApplyError {
 /// [`ApplyError`] from the first intent that fails.
 pub async fn apply(context: &ApplyContext<'_>, intents: &[Intent]) -> Result<Applied, ApplyError> {
     let mut applied = Applied::default();
-    for intent in intents {
+    // Events go last: they inform, and publishing one first would delay the traffic write
+    // behind it (a rollback's `RollingBack` Event precedes the restore in the decision).
+    let (events, writes): (Vec<&Intent>, Vec<&Intent>) = intents
+        .iter()
+        .partition(|intent| matches!(intent, Intent::Event { .. }));
+    for intent in writes.into_iter().chain(events) {
         Box::pin(apply_one(context, intent, &mut applied)).await?;
     }
     Ok(applied)
@@ -234,22 +239,23 @@ async fn apply_one(
                 name: route.clone(),
                 rule: *rule,
             };
-            let change = set_route_weights(
-                context.client,
-                namespace,
-                &reference,
-                &[
-                    BackendWeight {
-                        service: production.0.clone(),
-                        weight: production.1,
-                    },
-                    BackendWeight {
-                        service: canary.0.clone(),
-                        weight: canary.1,
-                    },
-                ],
-            )
-            .await?;
+            let desired = [
+                BackendWeight {
+                    service: production.0.clone(),
+                    weight: production.1,
+                },
+                BackendWeight {
+                    service: canary.0.clone(),
+                    weight: canary.1,
+                },
+            ];
+            let change = match &context.observation.route_spec {
+                Some(known) => {
+                    set_route_weights_from(context.client, namespace, &reference, &desired, known)
+                        .await?
+                }
+                None => set_route_weights(context.client, namespace, &reference, &desired).await?,
+            };
             applied.writes += usize::from(change.changed);
         }
         Intent::StartHook {

@@ -47,7 +47,9 @@ use crate::rollout::state::{
     NewRevision, ObservedWorld, OtherRollout, OtherRolloutState, RevisionWorkload, UserWorkload,
 };
 use crate::rollout::traffic::canary_service_name;
-use crate::rollout::traffic_apply::{Selector, TrafficApplyError, read_route_weights};
+use crate::rollout::traffic_apply::{
+    HttpRouteSpec, Selector, TrafficApplyError, read_route, route_weights,
+};
 use crate::rollout::{appspec, job_run};
 
 /// Why the world could not be read.
@@ -92,6 +94,8 @@ pub struct Observation {
     pub target: String,
     /// The record as the owner of its Jobs.
     pub owner: JobOwner,
+    /// The HTTPRoute's spec as read (apply patches weights from it).
+    pub route_spec: Option<HttpRouteSpec>,
 }
 
 fn api_error(action: String) -> impl FnOnce(kube::Error) -> ObserveError {
@@ -195,34 +199,23 @@ pub async fn observe(
         None => None,
     };
     let canary_service = canary_service_name(&target_spec.service);
+    let mut route_spec = None;
     let (canary_selection, route_weights) = match &target_spec.http_route {
         Some(route) => {
             let canary = read_selector(&services, namespace, &canary_service, "canary Service")
                 .await?
                 .and_then(|selector| selection_of(&selector, &target));
-            let weights = read_route_weights(
-                client,
+            let spec = read_route(client, namespace, &route.name)
+                .await
+                .map_err(|error| route_problem(error, namespace, &route.name))?;
+            let weights = route_weights(
+                &spec,
                 namespace,
                 route,
                 &[target_spec.service.as_str(), canary_service.as_str()],
             )
-            .await
-            .map_err(|error| match error {
-                TrafficApplyError::Api {
-                    source: kube::Error::Api(status),
-                    ..
-                } if status.code == 404 => ObserveError::Reference {
-                    field: "spec.target.httpRoute.name",
-                    what: format!("HTTPRoute {namespace}/{}", route.name),
-                    problem: "which does not exist".into(),
-                },
-                TrafficApplyError::Api { .. } => ObserveError::Traffic(error),
-                other => ObserveError::Reference {
-                    field: "spec.target.httpRoute",
-                    what: format!("HTTPRoute {namespace}/{}", route.name),
-                    problem: other.to_string(),
-                },
-            })?;
+            .map_err(|error| route_problem(error, namespace, &route.name))?;
+            route_spec = Some(spec);
             let weight_of = |service: &str| {
                 weights.first().and_then(|rule| {
                     rule.backends
@@ -317,7 +310,28 @@ pub async fn observe(
         revision_names,
         target,
         owner,
+        route_spec,
     })
+}
+
+/// A route that cannot be read: missing (a reference problem), unusable, or an API failure.
+fn route_problem(error: TrafficApplyError, namespace: &str, route: &str) -> ObserveError {
+    match error {
+        TrafficApplyError::Api {
+            source: kube::Error::Api(status),
+            ..
+        } if status.code == 404 => ObserveError::Reference {
+            field: "spec.target.httpRoute.name",
+            what: format!("HTTPRoute {namespace}/{route}"),
+            problem: "which does not exist".into(),
+        },
+        TrafficApplyError::Api { .. } => ObserveError::Traffic(error),
+        other => ObserveError::Reference {
+            field: "spec.target.httpRoute",
+            what: format!("HTTPRoute {namespace}/{route}"),
+            problem: other.to_string(),
+        },
+    }
 }
 
 /// The Service's selector; `None` when the Service does not exist.
