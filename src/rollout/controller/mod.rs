@@ -69,11 +69,15 @@ use tokio::task::JoinHandle;
 
 use crate::api::Deployment as DeploymentRecord;
 use crate::api::deployment::{DeploymentStatus, RolloutStage};
+use crate::rollout::hooks::{HookObservation, HookOutcome};
 use crate::rollout::job_run::DEPLOYMENT_LABEL;
 use crate::rollout::revision::{
     MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_LABEL, target_label_value,
 };
-use crate::rollout::state::{DecideInput, DeploymentIdentity, EventType, set_condition};
+use crate::rollout::state::{
+    DecideInput, DeploymentIdentity, EventType, Intent, ObservedWorld, RevisionWorkload,
+    ServiceRole, set_condition,
+};
 use crate::rollout::traffic_apply::FIELD_MANAGER;
 use crate::runtime::{ControllerContext, Leadership};
 use apply::{ApplyContext, Trigger};
@@ -466,10 +470,19 @@ async fn reconcile_record(
     .await?;
     if !applied.probe_results.is_empty() {
         // Decide again over the results just taken: a threshold crossed now acts now.
-        let mut world = observation.world.clone();
+        let mut world = world_after(&observation.world, &decision.intents);
         world
             .health_results
             .extend(std::mem::take(&mut applied.probe_results));
+        let mut observation = observation.clone();
+        if decision
+            .intents
+            .iter()
+            .any(|intent| matches!(intent, Intent::SetRouteWeights { .. }))
+        {
+            // The route was written since observe read it: the next write reads it afresh.
+            observation.route_spec = None;
+        }
         let again = crate::rollout::decide(&DecideInput {
             identity: &identity,
             spec: &record.spec,
@@ -515,6 +528,73 @@ async fn reconcile_record(
         Some(after) => Requeue::requeue(after),
         None => Requeue::await_change(),
     })
+}
+
+/// The observed world with the effects of `intents` just applied (as the pure core's test
+/// simulation applies them): created revisions with no Ready pods yet, scaled revisions with
+/// their Ready pods capped, selectors and weights as written. The second decision of a
+/// reconcile starts from it, so it does not ask for the same writes again.
+fn world_after(world: &ObservedWorld, intents: &[Intent]) -> ObservedWorld {
+    let mut world = world.clone();
+    for intent in intents {
+        match intent {
+            Intent::CreateRevision { hash, replicas, .. } => {
+                if !world
+                    .revisions
+                    .iter()
+                    .any(|revision| &revision.hash == hash)
+                {
+                    world.revisions.push(RevisionWorkload {
+                        hash: hash.clone(),
+                        replicas: *replicas,
+                        ready_replicas: 0,
+                    });
+                }
+            }
+            Intent::ScaleRevision { hash, replicas } => {
+                for revision in world.revisions.iter_mut().filter(|r| &r.hash == hash) {
+                    revision.replicas = *replicas;
+                    revision.ready_replicas = revision.ready_replicas.min(*replicas);
+                }
+            }
+            Intent::ScaleDownUserWorkload { .. } => {
+                if let Some(workload) = &mut world.workload {
+                    workload.replicas = 0;
+                    workload.ready_replicas = 0;
+                }
+            }
+            Intent::SetServiceSelector {
+                role, selection, ..
+            } => {
+                let slot = match role {
+                    ServiceRole::Production => &mut world.production_selection,
+                    ServiceRole::Test => &mut world.test_selection,
+                    ServiceRole::Canary => &mut world.canary_selection,
+                };
+                *slot = Some(selection.clone());
+            }
+            Intent::SetRouteWeights {
+                production, canary, ..
+            } => world.route_weights = Some((production.1, canary.1)),
+            Intent::StartHook { child_name, .. } => {
+                if !world
+                    .hooks
+                    .iter()
+                    .any(|hook| &hook.child_name == child_name)
+                {
+                    world.hooks.push(HookObservation {
+                        child_name: child_name.clone(),
+                        outcome: HookOutcome::Running,
+                    });
+                }
+            }
+            Intent::StopHook { child_name } => {
+                world.hooks.retain(|hook| &hook.child_name != child_name);
+            }
+            Intent::RunHealthCheck { .. } | Intent::RequeueAfter(_) | Intent::Event { .. } => {}
+        }
+    }
+    world
 }
 
 /// Reports a missing or unusable reference on the record (once per message).
@@ -586,4 +666,90 @@ fn error_policy(
         .inc();
     tracing::warn!(%error, category, name = %object.name_any(), namespace = object.namespace(), "Deployment reconcile failed");
     Requeue::requeue(ERROR_BACKOFF)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rollout::traffic::Selection;
+
+    fn world() -> ObservedWorld {
+        ObservedWorld {
+            workload: None,
+            new_revision: Err(String::new()),
+            revisions: vec![RevisionWorkload {
+                hash: "old".into(),
+                replicas: 2,
+                ready_replicas: 2,
+            }],
+            production_selection: Some(Selection::Revision("old".into())),
+            test_selection: None,
+            canary_selection: None,
+            route_weights: Some((100, 0)),
+            hooks: Vec::new(),
+            health_results: Vec::new(),
+            rollouts_on_target: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_second_decision_sees_the_writes_of_the_first() {
+        let after = world_after(
+            &world(),
+            &[
+                Intent::CreateRevision {
+                    role: crate::rollout::state::RevisionRole::Canary,
+                    hash: "new".into(),
+                    images: Vec::new(),
+                    replicas: 2,
+                },
+                Intent::ScaleRevision {
+                    hash: "old".into(),
+                    replicas: 1,
+                },
+                Intent::SetServiceSelector {
+                    role: ServiceRole::Production,
+                    service: "web".into(),
+                    selection: Selection::AllRevisions,
+                },
+                Intent::SetRouteWeights {
+                    route: "web".into(),
+                    rule: None,
+                    production: ("web".into(), 50),
+                    canary: ("web-canary".into(), 50),
+                },
+            ],
+        );
+        assert_eq!(
+            after.revisions,
+            vec![
+                RevisionWorkload {
+                    hash: "old".into(),
+                    replicas: 1,
+                    ready_replicas: 1
+                },
+                RevisionWorkload {
+                    hash: "new".into(),
+                    replicas: 2,
+                    ready_replicas: 0
+                },
+            ]
+        );
+        assert_eq!(after.production_selection, Some(Selection::AllRevisions));
+        assert_eq!(after.route_weights, Some((50, 50)));
+    }
+
+    #[test]
+    fn a_started_hook_is_running_for_the_second_decision() {
+        let after = world_after(
+            &world(),
+            &[Intent::StartHook {
+                event: crate::api::deployment::LifecycleEvent::AfterInstall,
+                child_name: "web-v2-after-install-0a1b2c3d-0".into(),
+                hook: Box::default(),
+                timeout: Duration::from_secs(60),
+            }],
+        );
+        assert_eq!(after.hooks[0].outcome, HookOutcome::Running);
+    }
 }
