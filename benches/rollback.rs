@@ -38,6 +38,8 @@ const PATCHES: usize = 50;
 const FAILURE_THRESHOLD: usize = 2;
 
 type Answers = Arc<Mutex<Vec<(Instant, bool)>>>;
+/// Route weights `(production, canary)` as a watch saw them, with when.
+type SeenWeights = Arc<Mutex<Vec<(Instant, (i64, i64))>>>;
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -212,7 +214,7 @@ async fn run() {
     let patch = percentile(&patches, 50);
 
     // The route's weights as a watch sees them, with when.
-    let seen: Arc<Mutex<Vec<(Instant, (i64, i64))>>> = Arc::default();
+    let seen: SeenWeights = Arc::default();
     {
         let seen = seen.clone();
         let routes = routes.clone();

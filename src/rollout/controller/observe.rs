@@ -472,7 +472,7 @@ pub fn rollouts_on_target<'a>(
                 .metadata
                 .creation_timestamp
                 .clone()
-                .unwrap_or_else(|| Time(Timestamp::UNIX_EPOCH)),
+                .unwrap_or(Time(Timestamp::UNIX_EPOCH)),
             state: match other.status.as_ref().and_then(|status| status.stage) {
                 None | Some(RolloutStage::Pending) => OtherRolloutState::Waiting,
                 Some(RolloutStage::Done) => OtherRolloutState::Ended,
