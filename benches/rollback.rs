@@ -316,8 +316,7 @@ async fn run() {
         let requests = cluster.requests().all();
         if let Some(restore) = requests
             .iter()
-            .filter(|r| r.verb == "patch" && r.resource == "httproutes")
-            .next_back()
+            .rfind(|r| r.verb == "patch" && r.resource == "httproutes")
         {
             restore_server.push(Duration::from_secs_f64(restore.duration_ms / 1e3));
         }
