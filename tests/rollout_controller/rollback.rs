@@ -192,3 +192,105 @@ async fn stop_with_rollback_restores_all_traffic_to_the_stable_revision() {
     assert_eq!(rollback.message.as_deref(), Some("bad metrics"));
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
+
+#[tokio::test]
+async fn http_hook_refusing_fails_the_rollout_with_its_answer_and_rolls_back() {
+    let harness = Harness::start().await;
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = calls.clone();
+    let router = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async {
+                (
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "migration refused",
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    harness.application(1).await;
+    harness
+        .rollout(
+            "web-v2",
+            "shop/web:2",
+            json!({
+                "strategy": {"allAtOnce": {}, "blueGreen": {"terminationWait": "1s"}},
+                "hooks": {"afterInstall": {"timeout": "10s", "http": {"url": url}}}
+            }),
+        )
+        .await;
+    let record = harness
+        .wait_phase("web-v2", DeploymentPhase::Failed, 30)
+        .await;
+    let status = record.status.unwrap();
+    let event = status
+        .lifecycle_events
+        .iter()
+        .find(|event| format!("{:?}", event.name) == "AfterInstall")
+        .expect("the AfterInstall event");
+    assert_eq!(format!("{:?}", event.status), "Failed");
+    assert!(
+        event
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("migration refused"),
+        "{event:?}"
+    );
+    assert_eq!(
+        calls.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "called once"
+    );
+    let stable = hash_of(&harness.revision_of(STABLE_IMAGE).await);
+    assert_eq!(
+        harness.selector("web").await.get("slipway.dev/revision"),
+        Some(&stable)
+    );
+}
+
+#[tokio::test]
+async fn unknown_container_stalls_with_the_field_named_and_creates_nothing() {
+    let harness = Harness::start().await;
+    harness.application(1).await;
+    let spec: slipway::api::deployment::DeploymentSpec = serde_json::from_value(json!({
+        "target": {"service": "web", "workload": "web"},
+        "revision": {"images": [{"container": "sidecar", "image": "shop/sidecar:2"}]}
+    }))
+    .unwrap();
+    harness
+        .records()
+        .create(
+            &kube::api::PostParams::default(),
+            &slipway::api::Deployment::new("web-bad", spec),
+        )
+        .await
+        .unwrap();
+    harness
+        .eventually("the invalid spec", 10, || async {
+            super::condition(&harness.record("web-bad").await, "Stalled")
+                == Some(("True".into(), "InvalidSpec".into()))
+        })
+        .await;
+    let message = harness
+        .record("web-bad")
+        .await
+        .status
+        .unwrap()
+        .message
+        .unwrap();
+    assert!(message.contains("spec.revision.images"), "{message}");
+    assert!(message.contains("sidecar"), "{message}");
+    assert!(harness.revisions().await.is_empty(), "no revision created");
+    assert_eq!(
+        harness.event_reasons("web-bad").await,
+        vec!["InvalidSpec".to_owned()]
+    );
+}
