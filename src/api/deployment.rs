@@ -56,9 +56,11 @@ pub struct DeploymentTemplate {
     /// How traffic moves to the new revision; all at once (blue-green) when empty.
     #[serde(default)]
     pub strategy: DeploymentStrategy,
+    // Boxed: five inline Job templates made the record so large that deserializing it
+    // overflowed a 2 MiB stack in debug builds.
     /// Lifecycle hooks, run at CodeDeploy's lifecycle events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hooks: Option<LifecycleHooks>,
+    pub hooks: Option<Box<LifecycleHooks>>,
     /// Named hooks an appspec's `Hooks` section refers to (its function names).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 20), transform = unique_names("hook function"))]

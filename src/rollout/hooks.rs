@@ -239,10 +239,10 @@ mod tests {
     #[test]
     fn spec_hooks_win_over_appspec_hooks() {
         let template = DeploymentTemplate {
-            hooks: Some(LifecycleHooks {
+            hooks: Some(Box::new(LifecycleHooks {
                 after_install: Some(http_hook("1m")),
                 ..Default::default()
-            }),
+            })),
             ..Default::default()
         };
         let appspec = vec![

@@ -19,8 +19,9 @@
 //! - [`state`] — the plain-data input and output of the decision; [`decide()`] — the state
 //!   machine, one pure function (with its stages in `progress`, `shift` and `rollback`).
 //!
-//! The controller around them (observe → decide → apply → status) holds the kube client;
-//! `strategy`, `traffic`, `health`, `hooks`, `state`, `decide` and `revision` do no I/O.
+//! - [`controller`] — the driver around them (observe → decide → apply → status), the only part
+//!   holding the kube client with the I/O blocks; `strategy`, `traffic`, `health`, `hooks`,
+//!   `state`, `decide` and `revision` do no I/O.
 //!
 //! # Mechanics
 //! - **A revision is its own apps/v1 Deployment**, derived from the target workload's pod
@@ -92,6 +93,7 @@
 //! - HTTP hooks are at-least-once across a controller restart (see [`hooks`]).
 //! - The user must not scale their own workload back up while Slipway manages the target.
 pub mod appspec;
+pub mod controller;
 pub mod decide;
 pub mod health;
 pub mod hook_runner;

@@ -709,6 +709,72 @@ pub async fn set_route_weights(
     })
 }
 
+/// Reads the HTTPRoute's spec (for observe, which keeps it for [`set_route_weights_from`]).
+///
+/// # Errors
+/// [`TrafficApplyError::Api`] (404 included), [`TrafficApplyError::InvalidRoute`].
+pub async fn read_route(
+    client: &kube::Client,
+    namespace: &str,
+    route: &str,
+) -> Result<HttpRouteSpec, TrafficApplyError> {
+    read_route_spec(&route_api(client, namespace), namespace, route).await
+}
+
+/// As [`set_route_weights`], but the first patch is computed from `known`, a spec read earlier
+/// in the same reconcile, instead of a fresh read: one round trip instead of two on the
+/// rollback path. The patch's `test` operations keep it exact — if the rules moved since
+/// `known` was read, the server refuses it (422) and this falls back to [`set_route_weights`]
+/// (read, patch, retry), as it does on a 409. When `known` already carries the weights it also
+/// falls back (it may be older than a write made since), so "no change" is always confirmed by a
+/// fresh read.
+///
+/// # Errors
+/// As [`set_route_weights`].
+pub async fn set_route_weights_from(
+    client: &kube::Client,
+    namespace: &str,
+    reference: &HttpRouteReference,
+    desired: &[BackendWeight],
+    known: &HttpRouteSpec,
+) -> Result<WeightChange, TrafficApplyError> {
+    let operations = weight_patch(known, namespace, reference, desired)?;
+    if operations.is_empty() {
+        return set_route_weights(client, namespace, reference, desired).await;
+    }
+    let route = &reference.name;
+    let services: Vec<&str> = desired.iter().map(|b| b.service.as_str()).collect();
+    let patch = Patch::Json::<()>(serde_json::from_value(Value::Array(operations)).map_err(
+        |error| TrafficApplyError::InvalidRoute {
+            route: format!("{namespace}/{route}"),
+            message: error.to_string(),
+        },
+    )?);
+    let parameters = PatchParams {
+        field_manager: Some(FIELD_MANAGER.to_owned()),
+        ..PatchParams::default()
+    };
+    match route_api(client, namespace)
+        .patch(route, &parameters, &patch)
+        .await
+    {
+        Ok(object) => {
+            let spec = decode_spec(namespace, route, &object)?;
+            Ok(WeightChange {
+                weights: route_weights(&spec, namespace, reference, &services)?,
+                changed: true,
+            })
+        }
+        Err(kube::Error::Api(status)) if status.code == 409 || status.code == 422 => {
+            set_route_weights(client, namespace, reference, desired).await
+        }
+        Err(source) => Err(TrafficApplyError::Api {
+            action: format!("patch backendRefs weights of HTTPRoute {namespace}/{route}"),
+            source,
+        }),
+    }
+}
+
 #[cfg(test)]
 #[path = "traffic_apply_tests.rs"]
 mod tests;

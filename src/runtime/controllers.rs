@@ -2,8 +2,9 @@
 //! [`ControllerContext`] and a stop signal; [`Controllers::join`] waits for all of them after the
 //! signal fires.
 //!
-//! BuildRuns have their controller ([`crate::build::controller`]), which reports its own
-//! readiness and object count. Until the other kind-specific controllers land, the runtime keeps
+//! BuildRuns and `deployments.slipway.dev` records have their controllers
+//! ([`crate::build::controller`], [`crate::rollout::controller`]), which report their own
+//! readiness and object counts. Until the other kind-specific controllers land, the runtime keeps
 //! one watch per remaining kind (and per watched namespace) so `/readyz` reflects a real sync with
 //! the API server and `/metrics` shows what the controller sees. Watches read objects through `DeserializeGuard`, so one object that does not
 //! deserialize is logged and counted instead of stalling the watch.
@@ -23,7 +24,7 @@ use tokio::task::JoinHandle;
 
 use super::metrics::KindLabels;
 use super::{ControllerOptions, Leadership, Metrics, Readiness};
-use crate::api::{Deployment, Pipeline, PipelineExecution};
+use crate::api::{Pipeline, PipelineExecution};
 
 /// What every controller shares: the client, the watched namespaces, metrics and readiness.
 #[derive(Clone)]
@@ -94,7 +95,7 @@ impl Controllers {
         tasks.extend(watch_kind::<Pipeline>(&context, &stop));
         tasks.extend(watch_kind::<PipelineExecution>(&context, &stop));
         tasks.extend(crate::build::controller::start(&context, build, &stop));
-        tasks.extend(watch_kind::<Deployment>(&context, &stop));
+        tasks.extend(crate::rollout::controller::start(&context, &stop));
         Self { tasks }
     }
 

@@ -113,7 +113,7 @@ carries the same rules for the kustomize install and .ci/manifests checks that t
   verbs: ["get"]
 - apiGroups: [""]
   resources: ["services"]
-  verbs: ["get", "list", "watch", "update", "patch"]
+  verbs: ["get", "list", "watch", "create", "update", "patch"]
 - apiGroups: [""]
   resources: ["endpoints"]
   verbs: ["get", "list", "watch"]

@@ -1,0 +1,755 @@
+//! The `deployments.slipway.dev` controller: drives each rollout through the pure state machine
+//! ([`crate::rollout::decide()`]) against the cluster.
+//!
+//! # Steps (one reconcile)
+//! 1. **observe** ([`observe`]): the target workload, the revision workloads (by labels, matched
+//!    by the UID recorded in status), what the production/test/canary Services select, the
+//!    HTTPRoute's weights, hook Jobs by child name, probe results, other rollouts on the target.
+//! 2. **decide** ([`crate::rollout::decide()`], pure): the new status and the intents.
+//! 3. **apply** ([`apply`]): the intents in order, idempotently. When apply took probe results
+//!    (HTTP, Prometheus, readiness probes run inline, bounded by the check's timeout), decide
+//!    runs once more over the same observation plus those results and its intents are applied
+//!    too — so a probe that crosses a failure threshold restores the stable selector/weights in
+//!    the same reconcile (the immediate rollback path), and the results are in the status
+//!    written next.
+//! 4. **status** ([`status`]): one server-side apply of the status, only when it changed.
+//!
+//! A finished record (stage `Done`, generation observed) is not observed again.
+//!
+//! # Watches
+//! `deployments.slipway.dev` records; Jobs labelled `slipway.dev/deployment` (hooks and Job
+//! checks, owned by the record); apps/v1 Deployments and Services labelled
+//! `app.kubernetes.io/managed-by=slipway`, mapped through `slipway.dev/target` to the records
+//! whose target workload it is; and an in-process channel an HTTP hook's task uses to wake its
+//! record when the call ends. Every watched type is read through `DeserializeGuard`. Only the
+//! leader acts: a standby requeues without reading or writing.
+//!
+//! # Restart safety
+//! Progress is in status (stage, step, revisions, hook children, probe counts and times,
+//! rollback record). What apply ran outside the API is kept in [`memory`] only until the decision
+//! folds it into status; see that module for why losing it changes no outcome.
+//!
+//! # Errors
+//! One enum per step, wrapped by [`Error`] with [`Error::category`] (the metric label and log
+//! field). A missing production Service, test Service or HTTPRoute is not an error but a state:
+//! `Ready=False`/`Stalled=True` with reason `InvalidReference` naming the field, a Warning Event
+//! (once per message), and a look every minute (those objects are not watched). A missing
+//! target workload, an unknown container or an invalid appspec are decided by the state
+//! machine in the same way (`WorkloadNotFound`, `InvalidSpec`). Transient failures requeue
+//! after a short back-off.
+
+pub mod apply;
+pub mod memory;
+pub mod observe;
+pub mod reasons;
+pub mod selection;
+pub mod status;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment as AppsDeployment;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::jiff::Timestamp;
+use kube::core::DeserializeGuard;
+use kube::runtime::WatchStreamExt;
+use kube::runtime::controller::{Action as Requeue, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::watcher;
+use kube::{Api, Client, ResourceExt};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::api::Deployment as DeploymentRecord;
+use crate::api::deployment::{DeploymentStatus, RolloutStage};
+use crate::rollout::hooks::{HookObservation, HookOutcome};
+use crate::rollout::job_run::DEPLOYMENT_LABEL;
+use crate::rollout::revision::{
+    MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_LABEL, target_label_value,
+};
+use crate::rollout::state::{
+    DecideInput, DeploymentIdentity, EventType, Intent, ObservedWorld, RevisionWorkload,
+    ServiceRole, set_condition,
+};
+use crate::rollout::traffic_apply::FIELD_MANAGER;
+use crate::runtime::{ControllerContext, Leadership};
+use apply::{ApplyContext, Trigger};
+use memory::Memory;
+use observe::{ObserveError, whole_seconds};
+
+/// How often a record with a missing reference is looked at again.
+const REFERENCE_RECHECK: Duration = Duration::from_secs(60);
+/// Back-off after a transient failure.
+const ERROR_BACKOFF: Duration = Duration::from_secs(2);
+
+/// A reconcile failure, by step.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading the world failed.
+    #[error(transparent)]
+    Observe(#[from] ObserveError),
+    /// Carrying out an intent failed.
+    #[error(transparent)]
+    Apply(#[from] apply::ApplyError),
+    /// Writing the status failed.
+    #[error(transparent)]
+    Status(#[from] status::StatusError),
+}
+
+impl Error {
+    /// The error's category (PascalCase): the metric label and log field.
+    pub fn category(&self) -> &'static str {
+        match self {
+            Error::Observe(_) => "ObserveFailed",
+            Error::Apply(apply::ApplyError::Traffic(_)) => "TrafficChangeFailed",
+            Error::Apply(apply::ApplyError::Revision { .. }) => "RevisionFailed",
+            Error::Apply(_) => "ApplyFailed",
+            Error::Status(_) => "StatusWriteFailed",
+        }
+    }
+}
+
+/// Labels of the error counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ErrorLabels {
+    category: String,
+}
+
+/// What every reconcile shares.
+struct Context {
+    client: Client,
+    recorder: Recorder,
+    leadership: Leadership,
+    memory: Arc<Memory>,
+    trigger: Trigger,
+    /// The controller's cache of records (the queue on a target is read from it).
+    records: Store<DeserializeGuard<DeploymentRecord>>,
+    errors: Family<ErrorLabels, Counter>,
+}
+
+/// Starts the controller (one per watched namespace, or one for all); the tasks end when `stop`
+/// turns true.
+pub fn start(context: &ControllerContext, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    let errors = Family::<ErrorLabels, Counter>::default();
+    context.metrics.register(
+        "rollout_reconcile_errors",
+        "deployments.slipway.dev reconciles that failed, by error category",
+        errors.clone(),
+    );
+    let recorder = Recorder::new(
+        context.client.clone(),
+        Reporter {
+            controller: FIELD_MANAGER.to_owned(),
+            instance: std::env::var("POD_NAME")
+                .ok()
+                .filter(|name| !name.is_empty()),
+        },
+    );
+    let memory = Arc::new(Memory::default());
+    let counts: Arc<Mutex<BTreeMap<Option<String>, i64>>> = Arc::default();
+    let scopes: Vec<Option<String>> = if context.namespaces.is_empty() {
+        vec![None]
+    } else {
+        context.namespaces.iter().cloned().map(Some).collect()
+    };
+    let mut tasks = Vec::new();
+    for namespace in scopes {
+        let client = &context.client;
+        let (trigger, woken) = futures::channel::mpsc::unbounded();
+        let part = match &namespace {
+            Some(namespace) => format!("Deployment in {namespace}"),
+            None => "Deployment".to_owned(),
+        };
+        context.readiness.register(&part);
+        let records = scoped::<DeserializeGuard<DeploymentRecord>>(client, namespace.as_deref());
+        let (store, writer) = reflector::store();
+        let (record_events, task) = forwarded(
+            reflector::reflector(
+                writer,
+                watcher::watcher(records, watcher::Config::default()).default_backoff(),
+            )
+            .applied_objects(),
+            stop,
+        );
+        tasks.push(task);
+        let controller = Controller::for_stream(record_events, store.clone());
+        let shared = Arc::new(Context {
+            client: client.clone(),
+            recorder: recorder.clone(),
+            leadership: context.leadership.clone(),
+            memory: memory.clone(),
+            trigger,
+            records: store.clone(),
+            errors: errors.clone(),
+        });
+        let managed =
+            watcher::Config::default().labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}"));
+        let (job_events, task) = forwarded(
+            watcher::watcher(
+                scoped::<DeserializeGuard<Job>>(client, namespace.as_deref()),
+                watcher::Config::default().labels(DEPLOYMENT_LABEL),
+            )
+            .default_backoff()
+            .touched_objects(),
+            stop,
+        );
+        tasks.push(task);
+        let (workload_events, task) = forwarded(
+            watcher::watcher(
+                scoped::<DeserializeGuard<AppsDeployment>>(client, namespace.as_deref()),
+                managed.clone(),
+            )
+            .default_backoff()
+            .touched_objects(),
+            stop,
+        );
+        tasks.push(task);
+        let (service_events, task) = forwarded(
+            watcher::watcher(
+                scoped::<DeserializeGuard<Service>>(client, namespace.as_deref()),
+                managed,
+            )
+            .default_backoff()
+            .touched_objects(),
+            stop,
+        );
+        tasks.push(task);
+        let mut shutdown = stop.clone();
+        let (workloads_store, services_store) = (store.clone(), store.clone());
+        let controller = controller
+            .owns_stream(job_events)
+            .watches_stream(workload_events, move |object| {
+                records_targeting(
+                    &workloads_store,
+                    object.namespace(),
+                    object.labels().get(TARGET_LABEL),
+                )
+            })
+            .watches_stream(service_events, move |object| {
+                records_targeting(
+                    &services_store,
+                    object.namespace(),
+                    object.labels().get(TARGET_LABEL),
+                )
+            })
+            .reconcile_on(woken)
+            .graceful_shutdown_on(async move {
+                let _ = shutdown.wait_for(|stop| *stop).await;
+            });
+        let labels = crate::runtime::KindLabels {
+            kind: "Deployment".to_owned(),
+        };
+        {
+            let (store, readiness, metrics) = (
+                store.clone(),
+                context.readiness.clone(),
+                context.metrics.clone(),
+            );
+            let (part, labels, mut stop) = (part.clone(), labels.clone(), stop.clone());
+            tasks.push(tokio::spawn(async move {
+                // As in the BuildRun controller: poll the store's readiness (its signal wakes
+                // only the controller, its last waiter).
+                loop {
+                    if let Some(ready) = futures::FutureExt::now_or_never(store.wait_until_ready())
+                    {
+                        if ready.is_ok() {
+                            readiness.set(&part, true);
+                            metrics.watch_synced.get_or_create(&labels).set(1);
+                        }
+                        return;
+                    }
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_millis(100)) => {}
+                        _ = stop.wait_for(|stop| *stop) => return,
+                    }
+                }
+            }));
+        }
+        let (metrics, counts) = (context.metrics.clone(), counts.clone());
+        let run = controller
+            .run(reconcile, error_policy, shared)
+            .for_each(move |outcome| {
+                if let Err(error) = &outcome {
+                    tracing::debug!(%error, "Deployment controller event");
+                }
+                let total = {
+                    let mut counts = counts
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    counts.insert(
+                        namespace.clone(),
+                        i64::try_from(store.state().len()).unwrap_or(i64::MAX),
+                    );
+                    counts.values().sum()
+                };
+                metrics.watched_objects.get_or_create(&labels).set(total);
+                futures::future::ready(())
+            });
+        tasks.push(tokio::spawn(run));
+    }
+    tasks
+}
+
+/// Polls a watch stream in a task of its own and hands its items to the controller through a
+/// bounded channel. Why: a watched object is deserialized where its stream is polled, and a
+/// `deployments.slipway.dev` record (pod and Job templates inside) takes a deep stack to
+/// deserialize; polled inside the controller's nested streams it overflowed a 2 MiB thread
+/// stack in debug builds. In a task of its own it starts from the top of the stack.
+fn forwarded<T, S>(
+    stream: S,
+    stop: &watch::Receiver<bool>,
+) -> (
+    futures::channel::mpsc::Receiver<Result<T, watcher::Error>>,
+    JoinHandle<()>,
+)
+where
+    T: Send + 'static,
+    S: futures::Stream<Item = Result<T, watcher::Error>> + Send + 'static,
+{
+    let (mut sender, receiver) = futures::channel::mpsc::channel(64);
+    let mut stop = stop.clone();
+    let task = tokio::spawn(async move {
+        let mut stream = Box::pin(stream);
+        loop {
+            let item = tokio::select! {
+                item = stream.next() => item,
+                () = async { let _ = stop.wait_for(|stop| *stop).await; } => None,
+            };
+            let Some(item) = item else { return };
+            if futures::SinkExt::send(&mut sender, item).await.is_err() {
+                return;
+            }
+        }
+    });
+    (receiver, task)
+}
+
+/// An `Api` in one namespace, or across all.
+fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>,
+{
+    match namespace {
+        Some(namespace) => Api::namespaced(client.clone(), namespace),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// The records in `namespace` whose target workload has the label value `target`.
+fn records_targeting(
+    store: &Store<DeserializeGuard<DeploymentRecord>>,
+    namespace: Option<String>,
+    target: Option<&String>,
+) -> Vec<ObjectRef<DeserializeGuard<DeploymentRecord>>> {
+    let (Some(namespace), Some(target)) = (namespace, target) else {
+        return Vec::new();
+    };
+    store
+        .state()
+        .iter()
+        .filter_map(|guard| {
+            let record = guard.0.as_ref().ok()?;
+            (record.namespace().as_deref() == Some(namespace.as_str())
+                && target_label_value(&record.spec.template.target.workload) == *target)
+                .then(|| ObjectRef::new(&record.name_any()).within(&namespace))
+        })
+        .collect()
+}
+
+/// Runs [`reconcile_record`] in a task of its own: observe deserializes records and workloads,
+/// which takes a deep stack (see [`forwarded`]), so it must not run nested in the controller.
+async fn reconcile(
+    object: Arc<DeserializeGuard<DeploymentRecord>>,
+    context: Arc<Context>,
+) -> Result<Requeue, Error> {
+    match tokio::spawn(reconcile_record(object, context)).await {
+        Ok(result) => result,
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => Ok(Requeue::requeue(ERROR_BACKOFF)),
+    }
+}
+
+#[tracing::instrument(skip_all, fields(namespace = object.namespace(), name = %object.name_any()))]
+async fn reconcile_record(
+    object: Arc<DeserializeGuard<DeploymentRecord>>,
+    context: Arc<Context>,
+) -> Result<Requeue, Error> {
+    let record = match &object.0 {
+        Ok(record) => record,
+        Err(invalid) => {
+            tracing::warn!(error = %invalid.error, "unable to read a deployments.slipway.dev record; it is skipped until it changes");
+            return Ok(Requeue::await_change());
+        }
+    };
+    if !context.leadership.is_leader() {
+        return Ok(Requeue::requeue(Duration::from_secs(5)));
+    }
+    let uid = record.uid().unwrap_or_default();
+    let stored = record.status.clone().unwrap_or_default();
+    if record.metadata.deletion_timestamp.is_some()
+        || (stored.stage == Some(RolloutStage::Done)
+            && stored.observed_generation == record.metadata.generation)
+    {
+        context.memory.forget(&uid);
+        return Ok(Requeue::await_change());
+    }
+    let others: Vec<Arc<DeserializeGuard<DeploymentRecord>>> = context.records.state();
+    let on_target = observe::rollouts_on_target(
+        record,
+        others.iter().filter_map(|guard| guard.0.as_ref().ok()),
+    );
+    let observation = match Box::pin(observe::observe(
+        &context.client,
+        record,
+        &context.memory,
+        on_target,
+    ))
+    .await
+    {
+        Ok(observation) => observation,
+        Err(error @ ObserveError::Reference { .. }) => {
+            Box::pin(report_reference(
+                &context,
+                record,
+                &stored,
+                &error.to_string(),
+            ))
+            .await?;
+            return Ok(Requeue::requeue(REFERENCE_RECHECK));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let identity = DeploymentIdentity {
+        name: record.name_any(),
+        uid: uid.clone(),
+        generation: record.metadata.generation,
+    };
+    let now = whole_seconds(Timestamp::now());
+    let mut decision = crate::rollout::decide(&DecideInput {
+        identity: &identity,
+        spec: &record.spec,
+        status: &stored,
+        world: &observation.world,
+        now: &now,
+    });
+    let hashes = |status: &DeploymentStatus| {
+        (
+            status
+                .stable_revision
+                .as_ref()
+                .map(|r| r.hash.clone())
+                .unwrap_or_default(),
+            status
+                .canary_revision
+                .as_ref()
+                .map(|r| r.hash.clone())
+                .unwrap_or_default(),
+        )
+    };
+    let (stable, canary) = hashes(&decision.status);
+    let mut applied = Box::pin(apply::apply(
+        &ApplyContext {
+            client: &context.client,
+            record,
+            observation: &observation,
+            recorder: &context.recorder,
+            memory: &context.memory,
+            trigger: &context.trigger,
+            stable: &stable,
+            canary: &canary,
+        },
+        &decision.intents,
+    ))
+    .await?;
+    if !applied.probe_results.is_empty() {
+        // Decide again over the results just taken: a threshold crossed now acts now.
+        let mut world = world_after(&observation.world, &decision.intents);
+        world
+            .health_results
+            .extend(std::mem::take(&mut applied.probe_results));
+        let mut observation = observation.clone();
+        if decision
+            .intents
+            .iter()
+            .any(|intent| matches!(intent, Intent::SetRouteWeights { .. }))
+        {
+            // The route was written since observe read it: the next write reads it afresh.
+            observation.route_spec = None;
+        }
+        let again = crate::rollout::decide(&DecideInput {
+            identity: &identity,
+            spec: &record.spec,
+            status: &decision.status,
+            world: &world,
+            now: &now,
+        });
+        let (stable, canary) = hashes(&again.status);
+        let more = Box::pin(apply::apply(
+            &ApplyContext {
+                client: &context.client,
+                record,
+                observation: &observation,
+                recorder: &context.recorder,
+                memory: &context.memory,
+                trigger: &context.trigger,
+                stable: &stable,
+                canary: &canary,
+            },
+            &again.intents,
+        ))
+        .await?;
+        // The first decision's requeue was computed before the results; the second one knows.
+        applied.requeue = more.requeue;
+        applied.writes += more.writes;
+        decision = again;
+    }
+    let wrote = status::write_status(&context.client, record, &decision.status).await?;
+    tracing::debug!(writes = applied.writes, status_written = wrote, stage = ?decision.status.stage, "reconciled");
+    if decision.status.stage == Some(RolloutStage::Done) {
+        context.memory.forget(&uid);
+        if stored.stage != Some(RolloutStage::Done) {
+            // The target is free: wake the rollouts queued on it now, not at their next look.
+            let target = target_label_value(&record.spec.template.target.workload);
+            for queued in records_targeting(&context.records, record.namespace(), Some(&target)) {
+                if queued.name != record.name_any() {
+                    let _ = context.trigger.unbounded_send(queued);
+                }
+            }
+        }
+    }
+    Ok(match applied.requeue {
+        Some(after) => Requeue::requeue(after),
+        None => Requeue::await_change(),
+    })
+}
+
+/// The observed world with the effects of `intents` just applied (as the pure core's test
+/// simulation applies them): created revisions with no Ready pods yet, scaled revisions with
+/// their Ready pods capped, selectors and weights as written. The second decision of a
+/// reconcile starts from it, so it does not ask for the same writes again.
+fn world_after(world: &ObservedWorld, intents: &[Intent]) -> ObservedWorld {
+    let mut world = world.clone();
+    for intent in intents {
+        match intent {
+            Intent::CreateRevision { hash, replicas, .. } => {
+                if !world
+                    .revisions
+                    .iter()
+                    .any(|revision| &revision.hash == hash)
+                {
+                    world.revisions.push(RevisionWorkload {
+                        hash: hash.clone(),
+                        replicas: *replicas,
+                        ready_replicas: 0,
+                    });
+                }
+            }
+            Intent::ScaleRevision { hash, replicas } => {
+                for revision in world.revisions.iter_mut().filter(|r| &r.hash == hash) {
+                    revision.replicas = *replicas;
+                    revision.ready_replicas = revision.ready_replicas.min(*replicas);
+                }
+            }
+            Intent::ScaleDownUserWorkload { .. } => {
+                if let Some(workload) = &mut world.workload {
+                    workload.replicas = 0;
+                    workload.ready_replicas = 0;
+                }
+            }
+            Intent::SetServiceSelector {
+                role, selection, ..
+            } => {
+                let slot = match role {
+                    ServiceRole::Production => &mut world.production_selection,
+                    ServiceRole::Test => &mut world.test_selection,
+                    ServiceRole::Canary => &mut world.canary_selection,
+                };
+                *slot = Some(selection.clone());
+            }
+            Intent::SetRouteWeights {
+                production, canary, ..
+            } => world.route_weights = Some((production.1, canary.1)),
+            Intent::StartHook { child_name, .. } => {
+                if !world
+                    .hooks
+                    .iter()
+                    .any(|hook| &hook.child_name == child_name)
+                {
+                    world.hooks.push(HookObservation {
+                        child_name: child_name.clone(),
+                        outcome: HookOutcome::Running,
+                    });
+                }
+            }
+            Intent::StopHook { child_name } => {
+                world.hooks.retain(|hook| &hook.child_name != child_name);
+            }
+            Intent::RunHealthCheck { .. } | Intent::RequeueAfter(_) | Intent::Event { .. } => {}
+        }
+    }
+    world
+}
+
+/// Reports a missing or unusable reference on the record (once per message).
+async fn report_reference(
+    context: &Context,
+    record: &DeploymentRecord,
+    stored: &DeploymentStatus,
+    message: &str,
+) -> Result<(), Error> {
+    let now = whole_seconds(Timestamp::now());
+    let generation = record.metadata.generation;
+    let mut status = stored.clone();
+    status.observed_generation = generation;
+    let first = status.message.as_deref() != Some(message);
+    status.message = Some(message.to_owned());
+    let conditions = &mut status.conditions;
+    set_condition(
+        conditions,
+        reasons::READY,
+        false,
+        reasons::INVALID_REFERENCE,
+        message,
+        generation,
+        &now,
+    );
+    set_condition(
+        conditions,
+        reasons::RECONCILING,
+        false,
+        reasons::INVALID_REFERENCE,
+        message,
+        generation,
+        &now,
+    );
+    set_condition(
+        conditions,
+        reasons::STALLED,
+        true,
+        reasons::INVALID_REFERENCE,
+        message,
+        generation,
+        &now,
+    );
+    if first {
+        apply::publish(
+            &context.recorder,
+            record,
+            EventType::Warning,
+            reasons::INVALID_REFERENCE,
+            message,
+        )
+        .await;
+    }
+    status::write_status(&context.client, record, &status).await?;
+    Ok(())
+}
+
+fn error_policy(
+    object: Arc<DeserializeGuard<DeploymentRecord>>,
+    error: &Error,
+    context: Arc<Context>,
+) -> Requeue {
+    let category = error.category();
+    context
+        .errors
+        .get_or_create(&ErrorLabels {
+            category: category.to_owned(),
+        })
+        .inc();
+    tracing::warn!(%error, category, name = %object.name_any(), namespace = object.namespace(), "Deployment reconcile failed");
+    Requeue::requeue(ERROR_BACKOFF)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rollout::traffic::Selection;
+
+    fn world() -> ObservedWorld {
+        ObservedWorld {
+            workload: None,
+            new_revision: Err(String::new()),
+            revisions: vec![RevisionWorkload {
+                hash: "old".into(),
+                replicas: 2,
+                ready_replicas: 2,
+            }],
+            production_selection: Some(Selection::Revision("old".into())),
+            test_selection: None,
+            canary_selection: None,
+            route_weights: Some((100, 0)),
+            hooks: Vec::new(),
+            health_results: Vec::new(),
+            rollouts_on_target: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_second_decision_sees_the_writes_of_the_first() {
+        let after = world_after(
+            &world(),
+            &[
+                Intent::CreateRevision {
+                    role: crate::rollout::state::RevisionRole::Canary,
+                    hash: "new".into(),
+                    images: Vec::new(),
+                    replicas: 2,
+                },
+                Intent::ScaleRevision {
+                    hash: "old".into(),
+                    replicas: 1,
+                },
+                Intent::SetServiceSelector {
+                    role: ServiceRole::Production,
+                    service: "web".into(),
+                    selection: Selection::AllRevisions,
+                },
+                Intent::SetRouteWeights {
+                    route: "web".into(),
+                    rule: None,
+                    production: ("web".into(), 50),
+                    canary: ("web-canary".into(), 50),
+                },
+            ],
+        );
+        assert_eq!(
+            after.revisions,
+            vec![
+                RevisionWorkload {
+                    hash: "old".into(),
+                    replicas: 1,
+                    ready_replicas: 1
+                },
+                RevisionWorkload {
+                    hash: "new".into(),
+                    replicas: 2,
+                    ready_replicas: 0
+                },
+            ]
+        );
+        assert_eq!(after.production_selection, Some(Selection::AllRevisions));
+        assert_eq!(after.route_weights, Some((50, 50)));
+    }
+
+    #[test]
+    fn a_started_hook_is_running_for_the_second_decision() {
+        let after = world_after(
+            &world(),
+            &[Intent::StartHook {
+                event: crate::api::deployment::LifecycleEvent::AfterInstall,
+                child_name: "web-v2-after-install-0a1b2c3d-0".into(),
+                hook: Box::default(),
+                timeout: Duration::from_secs(60),
+            }],
+        );
+        assert_eq!(after.hooks[0].outcome, HookOutcome::Running);
+    }
+}

@@ -1,0 +1,414 @@
+//! The `deployments.slipway.dev` controller against the test cluster, through the real kube
+//! client: every strategy, hook and health-check outcome that ends a rollout, rollback triggers,
+//! queueing, stop, and a controller restart in the middle of a rollout. Each scenario asserts
+//! what users see — the Service selector, HTTPRoute weights, revision Deployments and their
+//! replicas, hook Jobs, the record's phase, conditions and Events — and API write counts.
+
+mod lifecycle;
+mod rollback;
+mod strategies;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment as AppsDeployment;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::events::v1::Event;
+use kube::Api;
+use kube::api::{ApiResource, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+use slipway::api::Deployment as Record;
+use slipway::api::deployment::{DeploymentPhase, DeploymentSpec};
+use slipway::rollout::revision::{render_revision, revision_name};
+use slipway::rollout::traffic_apply::httproute_resource;
+use slipway::runtime::{BuildOptions, ControllerOptions, LogFormat, run_with_client};
+use slipway_testcluster::TestCluster;
+use slipway_testcluster::simulate::{Simulation, SimulationConfig};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const NAMESPACE: &str = "default";
+
+fn free_address() -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("bound address")
+}
+
+/// A running controller that can be stopped (and started again).
+pub struct Controller {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Controller {
+    pub fn start(cluster: &TestCluster) -> Self {
+        let options = ControllerOptions {
+            http_addr: free_address(),
+            webhook_addr: free_address(),
+            namespaces: Vec::new(),
+            leader_elect: false,
+            leader_election_namespace: None,
+            log_level: "info".into(),
+            log_format: LogFormat::Text,
+            build: BuildOptions::default(),
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(run_with_client(cluster.client(), options, async {
+            let _ = stopped.await;
+        }));
+        Controller { stop, task }
+    }
+
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .expect("the controller stops")
+            .expect("no panic")
+            .expect("a clean exit");
+    }
+}
+
+/// A test cluster with the CRDs, the HTTPRoute CRD, the simulation and a running controller.
+pub struct Harness {
+    pub cluster: TestCluster,
+    pub simulation: Simulation,
+    pub controller: Option<Controller>,
+}
+
+/// The image the user's workload runs (the stable revision).
+pub const STABLE_IMAGE: &str = "shop/web:1";
+
+impl Harness {
+    pub async fn start() -> Self {
+        let harness = Self::without_controller().await;
+        Self {
+            controller: Some(Controller::start(&harness.cluster)),
+            ..harness
+        }
+    }
+
+    pub async fn without_controller() -> Self {
+        let cluster = TestCluster::start().await;
+        cluster
+            .apply_crds_from(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crds"))
+            .expect("the CRDs apply");
+        cluster.install_httproute_crd();
+        let simulation = cluster.simulate(SimulationConfig::default());
+        Harness {
+            cluster,
+            simulation,
+            controller: None,
+        }
+    }
+
+    pub fn records(&self) -> Api<Record> {
+        Api::namespaced(self.cluster.client(), NAMESPACE)
+    }
+
+    pub fn deployments(&self) -> Api<AppsDeployment> {
+        Api::namespaced(self.cluster.client(), NAMESPACE)
+    }
+
+    pub fn services(&self) -> Api<Service> {
+        Api::namespaced(self.cluster.client(), NAMESPACE)
+    }
+
+    pub fn jobs(&self) -> Api<Job> {
+        Api::namespaced(self.cluster.client(), NAMESPACE)
+    }
+
+    pub fn routes(&self) -> Api<DynamicObject> {
+        Api::namespaced_with(self.cluster.client(), NAMESPACE, &route_resource())
+    }
+
+    /// The user's workload `web` (`app: web`, container `web`) at `replicas`, and Service `web`
+    /// selecting it (and `web-preview`, the test Service, selecting it too).
+    pub async fn application(&self, replicas: i32) {
+        self.deployments()
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(workload(replicas)).unwrap(),
+            )
+            .await
+            .expect("the workload is created");
+        for name in ["web", "web-preview"] {
+            let service = json!({
+                "apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": name},
+                "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}
+            });
+            self.services()
+                .create(
+                    &PostParams::default(),
+                    &serde_json::from_value(service).unwrap(),
+                )
+                .await
+                .expect("the Service is created");
+        }
+        self.eventually("the workload is Ready", 10, || async {
+            ready_replicas(&self.deployments().get("web").await.unwrap()) == replicas
+        })
+        .await;
+    }
+
+    /// HTTPRoute `web` sending all traffic to Service `web` (with `web-canary` at 0).
+    pub async fn route(&self) {
+        let route = json!({
+            "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+            "metadata": {"name": "web"},
+            "spec": {
+                "parentRefs": [{"name": "public"}],
+                "rules": [{"backendRefs": [
+                    {"name": "web", "port": 80, "weight": 100},
+                    {"name": "web-canary", "port": 80, "weight": 0}
+                ]}]
+            }
+        });
+        self.routes()
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(route).unwrap(),
+            )
+            .await
+            .expect("the HTTPRoute is created");
+    }
+
+    /// Creates the record `name` rolling `image` out with `spec` (target and revision filled in).
+    pub async fn rollout(&self, name: &str, image: &str, mut spec: Value) {
+        let object = spec.as_object_mut().unwrap();
+        object
+            .entry("target")
+            .or_insert(json!({"service": "web", "workload": "web"}));
+        object.insert(
+            "revision".into(),
+            json!({"images": [{"container": "web", "image": image}]}),
+        );
+        let spec: DeploymentSpec = serde_json::from_value(spec).expect("a valid spec");
+        self.records()
+            .create(&PostParams::default(), &Record::new(name, spec))
+            .await
+            .expect("the record is created");
+    }
+
+    /// The name of the revision Deployment that runs `image` on the workload.
+    pub async fn revision_of(&self, image: &str) -> String {
+        let workload = self.deployments().get("web").await.unwrap();
+        let images = vec![slipway::api::deployment::ContainerImage {
+            container: "web".into(),
+            image: image.into(),
+        }];
+        let hash = render_revision(&workload, &images, 1).unwrap().hash;
+        revision_name("web", &hash)
+    }
+
+    pub async fn record(&self, name: &str) -> Record {
+        self.records().get(name).await.expect("the record exists")
+    }
+
+    /// Waits until record `name` is in `phase`.
+    pub async fn wait_phase(&self, name: &str, phase: DeploymentPhase, seconds: u64) -> Record {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
+        loop {
+            let record = self.record(name).await;
+            if phase_of(&record) == Some(phase) {
+                return record;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for {name} to be {phase:?}; status: {:#?}",
+                record.status
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn eventually<F, Fut>(&self, what: &str, seconds: u64, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
+        while !check().await {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The selector of Service `name`.
+    pub async fn selector(&self, name: &str) -> std::collections::BTreeMap<String, String> {
+        self.services()
+            .get(name)
+            .await
+            .unwrap()
+            .spec
+            .and_then(|spec| spec.selector)
+            .unwrap_or_default()
+    }
+
+    /// The `web` and `web-canary` weights on the route's rule.
+    pub async fn weights(&self) -> (i64, i64) {
+        let route = self.routes().get("web").await.unwrap();
+        let backends = route.data["spec"]["rules"][0]["backendRefs"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let weight = |name: &str| {
+            backends
+                .iter()
+                .find(|backend| backend["name"] == name)
+                .and_then(|backend| backend["weight"].as_i64())
+                .unwrap_or(1)
+        };
+        (weight("web"), weight("web-canary"))
+    }
+
+    /// Revision Deployments: name → desired replicas.
+    pub async fn revisions(&self) -> std::collections::BTreeMap<String, i32> {
+        self.deployments()
+            .list(&ListParams::default().labels("app.kubernetes.io/managed-by=slipway"))
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|deployment| {
+                let replicas = deployment
+                    .spec
+                    .as_ref()
+                    .and_then(|spec| spec.replicas)
+                    .unwrap_or(1);
+                (deployment.metadata.name.unwrap_or_default(), replicas)
+            })
+            .collect()
+    }
+
+    /// Event reasons recorded on record `name`, in order.
+    pub async fn event_reasons(&self, name: &str) -> Vec<String> {
+        let events: Api<Event> = Api::namespaced(self.cluster.client(), NAMESPACE);
+        let mut listed = events.list(&ListParams::default()).await.unwrap().items;
+        listed
+            .retain(|event| event.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name));
+        listed.sort_by_key(|event| event.metadata.creation_timestamp.clone().map(|time| time.0));
+        listed
+            .into_iter()
+            .filter_map(|event| event.reason)
+            .collect()
+    }
+
+    /// Merge-patches record `name`'s spec (promote, stop).
+    pub async fn control(&self, name: &str, control: Value) {
+        self.records()
+            .patch(
+                name,
+                &PatchParams::default(),
+                &Patch::Merge(json!({"spec": {"control": control}})),
+            )
+            .await
+            .expect("the control request is accepted");
+    }
+
+    /// Writes to `resource` recorded so far.
+    pub fn writes(&self, resource: &str) -> usize {
+        self.cluster
+            .requests()
+            .matching(|record| record.is_write() && record.resource == resource)
+            .len()
+    }
+}
+
+pub fn route_resource() -> ApiResource {
+    httproute_resource()
+}
+
+pub fn phase_of(record: &Record) -> Option<DeploymentPhase> {
+    record.status.as_ref().and_then(|status| status.phase)
+}
+
+pub fn ready_replicas(deployment: &AppsDeployment) -> i32 {
+    deployment
+        .status
+        .as_ref()
+        .and_then(|status| status.ready_replicas)
+        .unwrap_or(0)
+}
+
+pub fn condition(record: &Record, type_: &str) -> Option<(String, String)> {
+    record
+        .status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+        .map(|c| (c.status.clone(), c.reason.clone()))
+}
+
+fn workload(replicas: i32) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "labels": {"app": "web"}},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "web", "image": STABLE_IMAGE, "ports": [{"containerPort": 8080}]}]}
+            }
+        }
+    })
+}
+
+/// A health endpoint the test flips between 200 and 503; it remembers when it last answered
+/// each way.
+#[derive(Clone)]
+pub struct HealthServer {
+    pub url: String,
+    healthy: Arc<AtomicBool>,
+    answers: Arc<std::sync::Mutex<Vec<(std::time::Instant, bool)>>>,
+}
+
+impl HealthServer {
+    pub async fn start() -> Self {
+        let healthy = Arc::new(AtomicBool::new(true));
+        let answers: Arc<std::sync::Mutex<Vec<(std::time::Instant, bool)>>> = Arc::default();
+        let (flag, log) = (healthy.clone(), answers.clone());
+        let router = axum::Router::new().route(
+            "/healthz",
+            axum::routing::get(move || {
+                let (flag, log) = (flag.clone(), log.clone());
+                async move {
+                    let ok = flag.load(Ordering::SeqCst);
+                    log.lock().unwrap().push((std::time::Instant::now(), ok));
+                    if ok {
+                        (axum::http::StatusCode::OK, "ok")
+                    } else {
+                        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "failing")
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        HealthServer {
+            url: format!("http://{address}/healthz"),
+            healthy,
+            answers,
+        }
+    }
+
+    pub fn set_healthy(&self, healthy: bool) {
+        self.healthy.store(healthy, Ordering::SeqCst);
+    }
+
+    /// Answers so far: (when, healthy).
+    pub fn answers(&self) -> Vec<(std::time::Instant, bool)> {
+        self.answers.lock().unwrap().clone()
+    }
+}
