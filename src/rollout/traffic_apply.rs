@@ -68,8 +68,8 @@ use serde_json::{Value, json};
 use crate::api::deployment::{HttpRouteReference, TrafficSplit};
 use crate::rollout::revision::{REVISION_LABEL, TARGET_LABEL};
 
-/// The field manager of every traffic write.
-pub const FIELD_MANAGER: &str = "slipway-controller";
+pub use crate::runtime::FIELD_MANAGER;
+
 /// How often [`set_route_weights`] reads and patches before giving up on a moving route.
 pub const ROUTE_ATTEMPTS: usize = 3;
 

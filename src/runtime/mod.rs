@@ -19,6 +19,7 @@ mod options;
 mod preflight;
 mod server;
 mod shutdown;
+pub mod status;
 mod telemetry;
 
 pub use controllers::{ControllerContext, Controllers};
@@ -28,6 +29,7 @@ pub use options::{BuildOptions, ControllerOptions, LogFormat};
 pub use preflight::{PreflightError, check_crds_served};
 pub use server::{Readiness, router};
 pub use shutdown::shutdown_signal;
+pub use status::{FIELD_MANAGER, StatusError, write_status};
 
 use anyhow::Context;
 

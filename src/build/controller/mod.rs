@@ -9,7 +9,7 @@
 //! 3. **apply** ([`apply`]): create or delete the Job, publish the Events, prune the history when
 //!    the build ended. After a create, decide runs once more over the created Job, so the status
 //!    written already names it and its timestamps.
-//! 4. **status** ([`status`]): one server-side apply of the status, only when it changed.
+//! 4. **status** ([`crate::runtime::write_status`]): one server-side apply of the status, only when it changed.
 //!
 //! Watches: BuildRuns; Jobs and pods labelled `slipway.dev/buildrun-uid` (Jobs map to their
 //! owner, pods through the `slipway.dev/buildrun` annotation). Every watched type is read through
@@ -37,7 +37,6 @@ pub mod observe;
 mod phases;
 pub mod reasons;
 pub mod result;
-pub mod status;
 pub mod world;
 
 use std::collections::BTreeMap;
@@ -84,7 +83,7 @@ pub enum Error {
     Apply(#[from] apply::ApplyError),
     /// Writing the status failed.
     #[error(transparent)]
-    Status(#[from] status::StatusError),
+    Status(#[from] crate::runtime::StatusError),
 }
 
 impl Error {
@@ -140,7 +139,7 @@ pub fn start(
         recorder: Recorder::new(
             context.client.clone(),
             Reporter {
-                controller: status::FIELD_MANAGER.to_owned(),
+                controller: crate::runtime::FIELD_MANAGER.to_owned(),
                 instance: std::env::var("POD_NAME")
                     .ok()
                     .filter(|name| !name.is_empty()),
@@ -288,7 +287,7 @@ async fn reconcile(
                 build_run,
                 &context.settings.job,
                 &observation.render,
-                status::FIELD_MANAGER,
+                crate::runtime::FIELD_MANAGER,
             )
             .await?;
             let owned = job.owner_references().iter().any(|owner| {
@@ -308,7 +307,13 @@ async fn reconcile(
     }
     let ended = !is_terminal(observation.world.status.build_status)
         && is_terminal(decision.status.build_status);
-    status::write_status(&context.client, build_run, &decision.status).await?;
+    crate::runtime::write_status(
+        &context.client,
+        build_run,
+        build_run.status.as_ref(),
+        &decision.status,
+    )
+    .await?;
     apply::publish_events(&context.recorder, build_run, &decision.events).await;
     if ended {
         match apply::prune_history(&context.client, build_run, context.settings.history_limit).await

@@ -12,7 +12,8 @@
 //!    too — so a probe that crosses a failure threshold restores the stable selector/weights in
 //!    the same reconcile (the immediate rollback path), and the results are in the status
 //!    written next.
-//! 4. **status** ([`status`]): one server-side apply of the status, only when it changed.
+//! 4. **status** ([`crate::runtime::write_status`]): one server-side apply of the status, only
+//!    when it changed.
 //!
 //! A finished record (stage `Done`, generation observed) is not observed again.
 //!
@@ -43,7 +44,6 @@ pub mod memory;
 pub mod observe;
 pub mod reasons;
 pub mod selection;
-pub mod status;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -100,7 +100,7 @@ pub enum Error {
     Apply(#[from] apply::ApplyError),
     /// Writing the status failed.
     #[error(transparent)]
-    Status(#[from] status::StatusError),
+    Status(#[from] crate::runtime::StatusError),
 }
 
 impl Error {
@@ -510,7 +510,13 @@ async fn reconcile_record(
         applied.writes += more.writes;
         decision = again;
     }
-    let wrote = status::write_status(&context.client, record, &decision.status).await?;
+    let wrote = crate::runtime::write_status(
+        &context.client,
+        record,
+        record.status.as_ref(),
+        &decision.status,
+    )
+    .await?;
     tracing::debug!(writes = applied.writes, status_written = wrote, stage = ?decision.status.stage, "reconciled");
     if decision.status.stage == Some(RolloutStage::Done) {
         context.memory.forget(&uid);
@@ -648,7 +654,7 @@ async fn report_reference(
         )
         .await;
     }
-    status::write_status(&context.client, record, &status).await?;
+    crate::runtime::write_status(&context.client, record, record.status.as_ref(), &status).await?;
     Ok(())
 }
 

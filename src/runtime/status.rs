@@ -1,0 +1,73 @@
+//! The one status write of a reconcile, shared by every controller: server-side apply of the
+//! whole computed status on the `status` subresource under [`FIELD_MANAGER`], only when it
+//! differs from the stored one.
+//!
+//! Applying the whole status (not a merge patch) means a field the controller stops setting is
+//! removed, and `conditions` merge by `type` (the CRDs mark them a list-map). Times are whole
+//! seconds (what the API stores), so a decision repeated over an unchanged world compares equal
+//! and writes nothing — no self-triggered reconcile loops.
+
+use std::fmt::Debug;
+
+use kube::api::{Patch, PatchParams};
+use kube::core::NamespaceResourceScope;
+use kube::{Api, Client, Resource, ResourceExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+/// The field manager of every write Slipway's controllers make.
+pub const FIELD_MANAGER: &str = "slipway-controller";
+
+/// Why the status write failed.
+#[derive(Debug, thiserror::Error)]
+#[error("unable to write the status of {resource} {namespace}/{name}: {source}")]
+pub struct StatusError {
+    resource: String,
+    namespace: String,
+    name: String,
+    source: kube::Error,
+}
+
+/// Writes `status` on `object` when it differs from `stored`; returns whether it wrote.
+///
+/// # Errors
+/// [`StatusError`] when the API refuses the write.
+pub async fn write_status<K, S>(
+    client: &Client,
+    object: &K,
+    stored: Option<&S>,
+    status: &S,
+) -> Result<bool, StatusError>
+where
+    K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + Debug
+        + DeserializeOwned,
+    S: Serialize + PartialEq,
+{
+    if stored == Some(status) {
+        return Ok(false);
+    }
+    let namespace = object.namespace().unwrap_or_default();
+    let name = object.name_any();
+    let api: Api<K> = Api::namespaced(client.clone(), &namespace);
+    let patch = json!({
+        "apiVersion": K::api_version(&()),
+        "kind": K::kind(&()),
+        "status": status,
+    });
+    api.patch_status(
+        &name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await
+    .map_err(|source| StatusError {
+        resource: format!("{}.{}", K::plural(&()), K::group(&())),
+        namespace,
+        name,
+        source,
+    })?;
+    Ok(true)
+}
