@@ -294,3 +294,40 @@ async fn unknown_container_stalls_with_the_field_named_and_creates_nothing() {
         vec!["InvalidSpec".to_owned()]
     );
 }
+
+#[tokio::test]
+async fn stop_without_rollback_leaves_traffic_where_it_was() {
+    let harness = Harness::start().await;
+    harness.application(1).await;
+    harness.route().await;
+    harness
+        .rollout(
+            "web-v2",
+            "shop/web:2",
+            json!({
+                "target": {"service": "web", "workload": "web", "httpRoute": {"name": "web"}},
+                "strategy": {"canary": {"percent": 50, "interval": "5m"}}
+            }),
+        )
+        .await;
+    harness
+        .eventually("the canary step", 20, || async {
+            harness.weights().await == (50, 50)
+        })
+        .await;
+    harness
+        .control(
+            "web-v2",
+            json!({"stop": {"rollback": false, "reason": "hold"}}),
+        )
+        .await;
+    let record = harness
+        .wait_phase("web-v2", DeploymentPhase::Stopped, 20)
+        .await;
+    assert_eq!(
+        harness.weights().await,
+        (50, 50),
+        "a stop without rollback moves no traffic"
+    );
+    assert!(record.status.unwrap().rollback.is_none());
+}

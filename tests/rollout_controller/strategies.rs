@@ -300,3 +300,45 @@ async fn blue_green_waits_for_a_promote_with_test_traffic_on_the_new_revision() 
         Some(new_hash)
     );
 }
+
+#[tokio::test]
+async fn rolling_replaces_pods_within_max_surge_and_ends_on_the_new_revision() {
+    let harness = Harness::start().await;
+    harness.application(3).await;
+    harness
+        .rollout(
+            "web-v2",
+            "shop/web:2",
+            json!({"strategy": {"rolling": {"maxSurge": 1, "maxUnavailable": 0}}}),
+        )
+        .await;
+    let new = harness.revision_of("shop/web:2").await;
+    let old = harness.revision_of(STABLE_IMAGE).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(40);
+    loop {
+        let revisions = harness.revisions().await;
+        let (stable, fresh) = (
+            revisions.get(&old).copied().unwrap_or(0),
+            revisions.get(&new).copied().unwrap_or(0),
+        );
+        assert!(
+            stable + fresh <= 3 + 1,
+            "never more than maxSurge pods above the size: {stable} + {fresh}"
+        );
+        if super::phase_of(&harness.record("web-v2").await) == Some(DeploymentPhase::Succeeded) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no success");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let selector = harness.selector("web").await;
+    assert_eq!(
+        revision_label(&selector),
+        new.rsplit('-').next().map(str::to_owned)
+    );
+    let revisions = harness.revisions().await;
+    assert_eq!(
+        (revisions.get(&old), revisions.get(&new)),
+        (Some(&0), Some(&3))
+    );
+}
