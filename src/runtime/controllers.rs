@@ -9,9 +9,7 @@
 //! the API server and `/metrics` shows what the controller sees. Watches read objects through `DeserializeGuard`, so one object that does not
 //! deserialize is logged and counted instead of stalling the watch.
 
-use std::collections::BTreeMap;
 use std::fmt::Debug;
-use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
 use kube::core::{DeserializeGuard, NamespaceResourceScope};
@@ -22,6 +20,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::kind_watch::{ObjectCounts, readiness_part, scoped};
 use super::metrics::KindLabels;
 use super::{ControllerOptions, Leadership, Metrics, Readiness};
 use crate::api::{Pipeline, PipelineExecution};
@@ -58,25 +57,6 @@ impl ControllerContext {
             leadership,
         }
     }
-
-    /// One `Api` per watched namespace, or one cluster-wide `Api`.
-    fn apis<K>(&self) -> Vec<(Option<String>, Api<K>)>
-    where
-        K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>,
-    {
-        if self.namespaces.is_empty() {
-            return vec![(None, Api::all(self.client.clone()))];
-        }
-        self.namespaces
-            .iter()
-            .map(|namespace| {
-                (
-                    Some(namespace.clone()),
-                    Api::namespaced(self.client.clone(), namespace),
-                )
-            })
-            .collect()
-    }
 }
 
 /// The running controller tasks.
@@ -109,9 +89,6 @@ impl Controllers {
     }
 }
 
-/// Object counts per watch of one kind, summed into the kind's gauge.
-type Counts = Arc<Mutex<BTreeMap<Option<String>, i64>>>;
-
 fn watch_kind<K>(context: &ControllerContext, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>>
 where
     K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
@@ -123,15 +100,13 @@ where
         + 'static,
 {
     let kind = K::kind(&()).into_owned();
-    let counts: Counts = Arc::default();
+    let counts = ObjectCounts::new(context, &kind);
     context
-        .apis::<DeserializeGuard<K>>()
+        .scopes()
         .into_iter()
-        .map(|(namespace, api)| {
-            let part = match &namespace {
-                Some(namespace) => format!("{kind} in {namespace}"),
-                None => kind.clone(),
-            };
+        .map(|namespace| {
+            let api = scoped::<DeserializeGuard<K>>(&context.client, namespace.as_deref());
+            let part = readiness_part(&kind, namespace.as_deref());
             context.readiness.register(&part);
             let context = context.clone();
             let counts = counts.clone();
@@ -154,7 +129,7 @@ async fn run_watch<K>(
     part: &str,
     kind: &str,
     namespace: Option<String>,
-    counts: Counts,
+    counts: ObjectCounts,
 ) where
     K: Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned + Send + Sync + 'static,
 {
@@ -187,21 +162,7 @@ async fn run_watch<K>(
             }
             Err(error) => tracing::warn!(%error, kind, "watch error; retrying with backoff"),
         }
-        let total = {
-            let mut counts = counts
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            counts.insert(
-                namespace.clone(),
-                i64::try_from(known.len()).unwrap_or(i64::MAX),
-            );
-            counts.values().sum()
-        };
-        context
-            .metrics
-            .watched_objects
-            .get_or_create(&labels)
-            .set(total);
+        counts.record(&namespace, known.len());
     }
 }
 

@@ -13,6 +13,7 @@
 //! 6. Run the controllers until SIGTERM or SIGINT, then stop them, release the Lease and exit 0.
 
 mod controllers;
+pub mod kind_watch;
 mod leader;
 mod metrics;
 mod options;

@@ -39,8 +39,7 @@ pub mod reasons;
 pub mod result;
 pub mod world;
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -51,7 +50,7 @@ use kube::runtime::controller::{Action as Requeue, Controller};
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
-use kube::{Api, Client, ResourceExt};
+use kube::{Client, ResourceExt};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -60,6 +59,7 @@ use tokio::task::JoinHandle;
 
 use crate::api::BuildRun;
 use crate::build::job::{BUILDRUN_ANNOTATION, BUILDRUN_LABEL, BUILDRUN_UID_LABEL, JobOptions};
+use crate::runtime::kind_watch::{ObjectCounts, readiness_part, report_ready_when_synced, scoped};
 use crate::runtime::{ControllerContext, Leadership};
 use decide::{Action, JobState, decide, is_terminal};
 
@@ -149,22 +149,15 @@ pub fn start(
         numbering: tokio::sync::Mutex::new(()),
         errors,
     });
-    let counts: Arc<Mutex<BTreeMap<Option<String>, i64>>> = Arc::default();
-    let scopes: Vec<Option<String>> = if context.namespaces.is_empty() {
-        vec![None]
-    } else {
-        context.namespaces.iter().cloned().map(Some).collect()
-    };
+    let counts = ObjectCounts::new(context, "BuildRun");
+    let scopes = context.scopes();
     let mut tasks = Vec::new();
     for namespace in scopes {
         let client = &context.client;
         let builds = scoped::<DeserializeGuard<BuildRun>>(client, namespace.as_deref());
         let jobs = scoped::<DeserializeGuard<Job>>(client, namespace.as_deref());
         let pods = scoped::<DeserializeGuard<Pod>>(client, namespace.as_deref());
-        let part = match &namespace {
-            Some(namespace) => format!("BuildRun in {namespace}"),
-            None => "BuildRun".to_owned(),
-        };
+        let part = readiness_part("BuildRun", namespace.as_deref());
         context.readiness.register(&part);
         let children = watcher::Config::default().labels(BUILDRUN_UID_LABEL);
         let mut shutdown = stop.clone();
@@ -175,69 +168,26 @@ pub fn start(
                 let _ = shutdown.wait_for(|stop| *stop).await;
             });
         let store = controller.store();
-        let labels = crate::runtime::KindLabels {
-            kind: "BuildRun".to_owned(),
-        };
-        {
-            let (store, readiness, metrics) = (
-                store.clone(),
-                context.readiness.clone(),
-                context.metrics.clone(),
-            );
-            let (part, labels, mut stop) = (part.clone(), labels.clone(), stop.clone());
-            tasks.push(tokio::spawn(async move {
-                // The store's readiness signal wakes only its last waiter (the controller itself
-                // waits on it), so look at it on a short timer instead of awaiting it.
-                loop {
-                    if let Some(ready) = futures::FutureExt::now_or_never(store.wait_until_ready())
-                    {
-                        if ready.is_ok() {
-                            readiness.set(&part, true);
-                            metrics.watch_synced.get_or_create(&labels).set(1);
-                        }
-                        return;
-                    }
-                    tokio::select! {
-                        () = tokio::time::sleep(Duration::from_millis(100)) => {}
-                        _ = stop.wait_for(|stop| *stop) => return,
-                    }
-                }
-            }));
-        }
-        let (metrics, counts) = (context.metrics.clone(), counts.clone());
+        tasks.push(report_ready_when_synced(
+            store.clone(),
+            context,
+            part.clone(),
+            "BuildRun",
+            stop.clone(),
+        ));
+        let counts = counts.clone();
         let run = controller
             .run(reconcile, error_policy, shared.clone())
             .for_each(move |outcome| {
                 if let Err(error) = &outcome {
                     tracing::debug!(%error, "BuildRun controller event");
                 }
-                let total = {
-                    let mut counts = counts
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    counts.insert(
-                        namespace.clone(),
-                        i64::try_from(store.state().len()).unwrap_or(i64::MAX),
-                    );
-                    counts.values().sum()
-                };
-                metrics.watched_objects.get_or_create(&labels).set(total);
+                counts.record(&namespace, store.state().len());
                 futures::future::ready(())
             });
         tasks.push(tokio::spawn(run));
     }
     tasks
-}
-
-/// An `Api` in one namespace, or across all.
-fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
-where
-    K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>,
-{
-    match namespace {
-        Some(namespace) => Api::namespaced(client.clone(), namespace),
-        None => Api::all(client.clone()),
-    }
 }
 
 /// The BuildRun a build pod belongs to (from its annotation, else its label).

@@ -45,8 +45,7 @@ pub mod observe;
 pub mod reasons;
 pub mod selection;
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -60,7 +59,7 @@ use kube::runtime::controller::{Action as Requeue, Controller};
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::watcher;
-use kube::{Api, Client, ResourceExt};
+use kube::{Client, ResourceExt};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -79,6 +78,7 @@ use crate::rollout::state::{
     ServiceRole, set_condition,
 };
 use crate::rollout::traffic_apply::FIELD_MANAGER;
+use crate::runtime::kind_watch::{ObjectCounts, readiness_part, report_ready_when_synced, scoped};
 use crate::runtime::{ControllerContext, Leadership};
 use apply::{ApplyContext, Trigger};
 use memory::Memory;
@@ -153,20 +153,13 @@ pub fn start(context: &ControllerContext, stop: &watch::Receiver<bool>) -> Vec<J
         },
     );
     let memory = Arc::new(Memory::default());
-    let counts: Arc<Mutex<BTreeMap<Option<String>, i64>>> = Arc::default();
-    let scopes: Vec<Option<String>> = if context.namespaces.is_empty() {
-        vec![None]
-    } else {
-        context.namespaces.iter().cloned().map(Some).collect()
-    };
+    let counts = ObjectCounts::new(context, "Deployment");
+    let scopes = context.scopes();
     let mut tasks = Vec::new();
     for namespace in scopes {
         let client = &context.client;
         let (trigger, woken) = futures::channel::mpsc::unbounded();
-        let part = match &namespace {
-            Some(namespace) => format!("Deployment in {namespace}"),
-            None => "Deployment".to_owned(),
-        };
+        let part = readiness_part("Deployment", namespace.as_deref());
         context.readiness.register(&part);
         let records = scoped::<DeserializeGuard<DeploymentRecord>>(client, namespace.as_deref());
         let (store, writer) = reflector::store();
@@ -243,53 +236,21 @@ pub fn start(context: &ControllerContext, stop: &watch::Receiver<bool>) -> Vec<J
             .graceful_shutdown_on(async move {
                 let _ = shutdown.wait_for(|stop| *stop).await;
             });
-        let labels = crate::runtime::KindLabels {
-            kind: "Deployment".to_owned(),
-        };
-        {
-            let (store, readiness, metrics) = (
-                store.clone(),
-                context.readiness.clone(),
-                context.metrics.clone(),
-            );
-            let (part, labels, mut stop) = (part.clone(), labels.clone(), stop.clone());
-            tasks.push(tokio::spawn(async move {
-                // As in the BuildRun controller: poll the store's readiness (its signal wakes
-                // only the controller, its last waiter).
-                loop {
-                    if let Some(ready) = futures::FutureExt::now_or_never(store.wait_until_ready())
-                    {
-                        if ready.is_ok() {
-                            readiness.set(&part, true);
-                            metrics.watch_synced.get_or_create(&labels).set(1);
-                        }
-                        return;
-                    }
-                    tokio::select! {
-                        () = tokio::time::sleep(Duration::from_millis(100)) => {}
-                        _ = stop.wait_for(|stop| *stop) => return,
-                    }
-                }
-            }));
-        }
-        let (metrics, counts) = (context.metrics.clone(), counts.clone());
+        tasks.push(report_ready_when_synced(
+            store.clone(),
+            context,
+            part.clone(),
+            "Deployment",
+            stop.clone(),
+        ));
+        let counts = counts.clone();
         let run = controller
             .run(reconcile, error_policy, shared)
             .for_each(move |outcome| {
                 if let Err(error) = &outcome {
                     tracing::debug!(%error, "Deployment controller event");
                 }
-                let total = {
-                    let mut counts = counts
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    counts.insert(
-                        namespace.clone(),
-                        i64::try_from(store.state().len()).unwrap_or(i64::MAX),
-                    );
-                    counts.values().sum()
-                };
-                metrics.watched_objects.get_or_create(&labels).set(total);
+                counts.record(&namespace, store.state().len());
                 futures::future::ready(())
             });
         tasks.push(tokio::spawn(run));
@@ -329,17 +290,6 @@ where
         }
     });
     (receiver, task)
-}
-
-/// An `Api` in one namespace, or across all.
-fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
-where
-    K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>,
-{
-    match namespace {
-        Some(namespace) => Api::namespaced(client.clone(), namespace),
-        None => Api::all(client.clone()),
-    }
 }
 
 /// The records in `namespace` whose target workload has the label value `target`.

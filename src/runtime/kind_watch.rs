@@ -1,0 +1,122 @@
+//! What every kind's controller reports about its watch, shared so each controller does not
+//! carry its own copy: the namespaces it watches ([`ControllerContext::scopes`]), `/readyz` once
+//! its store has listed ([`report_ready_when_synced`]), and the watched-objects gauge summed over
+//! namespaces ([`ObjectCounts`]).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kube::core::NamespaceResourceScope;
+use kube::runtime::reflector::Store;
+use kube::{Api, Client, Resource};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::{ControllerContext, KindLabels};
+
+/// An `Api` in one namespace, or across all.
+pub fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>,
+{
+    match namespace {
+        Some(namespace) => Api::namespaced(client.clone(), namespace),
+        None => Api::all(client.clone()),
+    }
+}
+
+impl ControllerContext {
+    /// The scopes a controller runs one watch for: each watched namespace, or `None` for all.
+    pub fn scopes(&self) -> Vec<Option<String>> {
+        if self.namespaces.is_empty() {
+            vec![None]
+        } else {
+            self.namespaces.iter().cloned().map(Some).collect()
+        }
+    }
+}
+
+/// The readiness part of one kind's watch in one scope (`BuildRun in team-a`).
+pub fn readiness_part(kind: &str, namespace: Option<&str>) -> String {
+    match namespace {
+        Some(namespace) => format!("{kind} in {namespace}"),
+        None => kind.to_owned(),
+    }
+}
+
+/// Marks `part` ready (and the kind's watch synced) once `store` has listed.
+///
+/// The store's readiness signal wakes only its last waiter — the controller itself waits on it —
+/// so this looks at it on a short timer instead of awaiting it.
+pub fn report_ready_when_synced<K>(
+    store: Store<K>,
+    context: &ControllerContext,
+    part: String,
+    kind: &str,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()>
+where
+    K: Resource<DynamicType = ()> + Clone + Send + Sync + 'static,
+{
+    let (readiness, metrics) = (context.readiness.clone(), context.metrics.clone());
+    let labels = KindLabels {
+        kind: kind.to_owned(),
+    };
+    tokio::spawn(async move {
+        loop {
+            if let Some(ready) = futures::FutureExt::now_or_never(store.wait_until_ready()) {
+                if ready.is_ok() {
+                    readiness.set(&part, true);
+                    metrics.watch_synced.get_or_create(&labels).set(1);
+                }
+                return;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(100)) => {}
+                _ = stop.wait_for(|stop| *stop) => return,
+            }
+        }
+    })
+}
+
+/// One kind's watched-object gauge, summed over the scopes its watches cover.
+#[derive(Clone)]
+pub struct ObjectCounts {
+    context: ControllerContext,
+    labels: KindLabels,
+    counts: Arc<Mutex<BTreeMap<Option<String>, i64>>>,
+}
+
+impl ObjectCounts {
+    /// An empty count for `kind`.
+    pub fn new(context: &ControllerContext, kind: &str) -> Self {
+        Self {
+            context: context.clone(),
+            labels: KindLabels {
+                kind: kind.to_owned(),
+            },
+            counts: Arc::default(),
+        }
+    }
+
+    /// Records that the watch of `namespace` holds `objects`, and updates the gauge.
+    pub fn record(&self, namespace: &Option<String>, objects: usize) {
+        let total = {
+            let mut counts = self
+                .counts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            counts.insert(
+                namespace.clone(),
+                i64::try_from(objects).unwrap_or(i64::MAX),
+            );
+            counts.values().sum()
+        };
+        self.context
+            .metrics
+            .watched_objects
+            .get_or_create(&self.labels)
+            .set(total);
+    }
+}
