@@ -176,6 +176,25 @@ impl Harness {
             .expect("the HTTPRoute is created");
     }
 
+    /// A one-replica application behind HTTPRoute `web`, and record `web-v2` rolling `shop/web:2`
+    /// out as a 50% canary with a long bake (plus `extra` spec fields), held at 50/50.
+    pub async fn canary_held_at_half(&self, extra: Value) {
+        self.application(1).await;
+        self.route().await;
+        let mut spec = json!({
+            "target": {"service": "web", "workload": "web", "httpRoute": {"name": "web"}},
+            "strategy": {"canary": {"percent": 50, "interval": "5m"}}
+        });
+        if let (Some(spec), Value::Object(extra)) = (spec.as_object_mut(), extra) {
+            spec.extend(extra);
+        }
+        self.rollout("web-v2", "shop/web:2", spec).await;
+        self.eventually("the canary step", 20, || async {
+            self.weights().await == (50, 50)
+        })
+        .await;
+    }
+
     /// Creates the record `name` rolling `image` out with `spec` (target and revision filled in).
     pub async fn rollout(&self, name: &str, image: &str, mut spec: Value) {
         let object = spec.as_object_mut().unwrap();

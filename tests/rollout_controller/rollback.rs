@@ -2,8 +2,6 @@
 //! failing hook Job, an HTTP health check failing mid-bake, a new revision that never becomes
 //! Ready (progress deadline), and a stop with rollback.
 
-use std::time::Duration;
-
 use kube::api::ListParams;
 use serde_json::json;
 use slipway::api::deployment::{AutoRollbackEvent, DeploymentPhase, HealthResult};
@@ -69,23 +67,11 @@ async fn failing_hook_job_fails_the_rollout_and_restores_the_stable_selector() {
 async fn http_health_check_failing_mid_bake_restores_the_stable_weights() {
     let harness = Harness::start().await;
     let health = super::HealthServer::start().await;
-    harness.application(1).await;
-    harness.route().await;
     harness
-        .rollout(
-            "web-v2",
-            "shop/web:2",
-            json!({
-                "target": {"service": "web", "workload": "web", "httpRoute": {"name": "web"}},
-                "strategy": {"canary": {"percent": 50, "interval": "5m"}, "blueGreen": {"terminationWait": "1s"}},
-                "healthChecks": [{"name": "api", "http": {"url": health.url}, "interval": "1s", "timeout": "1s", "failureThreshold": 2}]
-            }),
-        )
-        .await;
-    harness
-        .eventually("the canary step", 20, || async {
-            harness.weights().await == (50, 50)
-        })
+        .canary_held_at_half(json!({
+            "strategy": {"canary": {"percent": 50, "interval": "5m"}, "blueGreen": {"terminationWait": "1s"}},
+            "healthChecks": [{"name": "api", "http": {"url": health.url}, "interval": "1s", "timeout": "1s", "failureThreshold": 2}]
+        }))
         .await;
     health.set_healthy(false);
     let record = harness
@@ -155,23 +141,7 @@ async fn new_revision_never_ready_fails_at_the_progress_deadline_and_rolls_back(
 #[tokio::test]
 async fn stop_with_rollback_restores_all_traffic_to_the_stable_revision() {
     let harness = Harness::start().await;
-    harness.application(1).await;
-    harness.route().await;
-    harness
-        .rollout(
-            "web-v2",
-            "shop/web:2",
-            json!({
-                "target": {"service": "web", "workload": "web", "httpRoute": {"name": "web"}},
-                "strategy": {"canary": {"percent": 50, "interval": "5m"}}
-            }),
-        )
-        .await;
-    harness
-        .eventually("the canary step", 20, || async {
-            harness.weights().await == (50, 50)
-        })
-        .await;
+    harness.canary_held_at_half(json!({})).await;
     harness
         .control(
             "web-v2",
@@ -190,7 +160,6 @@ async fn stop_with_rollback_restores_all_traffic_to_the_stable_revision() {
     let rollback = record.status.unwrap().rollback.unwrap();
     assert_eq!(rollback.reason, AutoRollbackEvent::DeploymentStopOnRequest);
     assert_eq!(rollback.message.as_deref(), Some("bad metrics"));
-    tokio::time::sleep(Duration::from_millis(10)).await;
 }
 
 #[tokio::test]
@@ -298,23 +267,7 @@ async fn unknown_container_stalls_with_the_field_named_and_creates_nothing() {
 #[tokio::test]
 async fn stop_without_rollback_leaves_traffic_where_it_was() {
     let harness = Harness::start().await;
-    harness.application(1).await;
-    harness.route().await;
-    harness
-        .rollout(
-            "web-v2",
-            "shop/web:2",
-            json!({
-                "target": {"service": "web", "workload": "web", "httpRoute": {"name": "web"}},
-                "strategy": {"canary": {"percent": 50, "interval": "5m"}}
-            }),
-        )
-        .await;
-    harness
-        .eventually("the canary step", 20, || async {
-            harness.weights().await == (50, 50)
-        })
-        .await;
+    harness.canary_held_at_half(json!({})).await;
     harness
         .control(
             "web-v2",
