@@ -284,6 +284,16 @@ pub async fn read_service_selector(
         .unwrap_or_default())
 }
 
+/// A Service's selector and the `resourceVersion` it was read at (observe keeps it so a
+/// rollback writes without reading the Service again).
+#[derive(Clone, Debug, PartialEq)]
+pub struct KnownSelector {
+    /// The selector as read.
+    pub selector: Selector,
+    /// The Service's `metadata.resourceVersion` at that read.
+    pub resource_version: Option<String>,
+}
+
 /// Points Service `service` at `to` (target label value `target`); one read, and one
 /// server-side apply only when the selector differs.
 ///
@@ -305,11 +315,58 @@ pub async fn switch_service_selector(
             action: format!("read Service {namespace}/{service}"),
             source,
         })?;
-    let previous = object
-        .spec
-        .as_ref()
-        .and_then(|spec| spec.selector.clone())
-        .unwrap_or_default();
+    let known = KnownSelector {
+        selector: object
+            .spec
+            .and_then(|spec| spec.selector)
+            .unwrap_or_default(),
+        resource_version: object.metadata.resource_version,
+    };
+    apply_selector(&api, namespace, service, target, to, &known).await
+}
+
+/// [`switch_service_selector`] starting from `known` (what observe read) instead of a read: the
+/// apply carries `known`'s `resourceVersion`, so a Service changed since is never overwritten —
+/// that 409 falls back to a fresh read, as does "no change" (`known` may predate a write made
+/// since in the same reconcile, so only a fresh read may conclude nothing needs writing).
+///
+/// # Errors
+/// As [`switch_service_selector`].
+pub async fn switch_service_selector_from(
+    client: &kube::Client,
+    namespace: &str,
+    service: &str,
+    target: &str,
+    to: &SelectorTarget,
+    known: &KnownSelector,
+) -> Result<SelectorSwitch, TrafficApplyError> {
+    let api: Api<Service> = Api::namespaced(client.clone(), namespace);
+    if known.resource_version.is_none()
+        || desired_selector(&known.selector, target, to) == known.selector
+    {
+        return switch_service_selector(client, namespace, service, target, to).await;
+    }
+    match apply_selector(&api, namespace, service, target, to, known).await {
+        Err(TrafficApplyError::Api {
+            source: kube::Error::Api(status),
+            ..
+        }) if status.code == 409 => {
+            switch_service_selector(client, namespace, service, target, to).await
+        }
+        result => result,
+    }
+}
+
+/// Server-side applies the selector that sends `known`'s Service to `to`, unless it already does.
+async fn apply_selector(
+    api: &Api<Service>,
+    namespace: &str,
+    service: &str,
+    target: &str,
+    to: &SelectorTarget,
+    known: &KnownSelector,
+) -> Result<SelectorSwitch, TrafficApplyError> {
+    let previous = known.selector.clone();
     if previous.is_empty() {
         return Err(TrafficApplyError::ServiceWithoutSelector {
             service: format!("{namespace}/{service}"),
@@ -335,7 +392,7 @@ pub async fn switch_service_selector(
         "metadata": {
             "name": service,
             "namespace": namespace,
-            "resourceVersion": object.metadata.resource_version,
+            "resourceVersion": known.resource_version,
         },
         "spec": {"selector": selector},
     });

@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 use slipway::api::deployment::{HttpRouteReference, TrafficSplit};
 use slipway::rollout::revision::{REVISION_LABEL, TARGET_LABEL};
 use slipway::rollout::traffic_apply::{
-    BackendWeight, FIELD_MANAGER, RuleWeights, SelectorTarget, TrafficApplyError,
+    BackendWeight, FIELD_MANAGER, KnownSelector, RuleWeights, SelectorTarget, TrafficApplyError,
     httproute_resource, read_route_weights, read_service_selector, set_route_weights,
-    switch_service_selector, traffic_split,
+    switch_service_selector, switch_service_selector_from, traffic_split,
 };
 use slipway_testcluster::{Fault, TestCluster};
 
@@ -189,6 +189,104 @@ async fn selector_switch_refuses_services_without_selector_and_missing_ones() {
             .unwrap()
             .is_none(),
         "nothing created"
+    );
+}
+
+/// The Service's selector and resourceVersion, as observe keeps them.
+async fn known_selector(cluster: &TestCluster) -> KnownSelector {
+    let object = services(cluster).get("web").await.unwrap();
+    KnownSelector {
+        selector: serde_json::from_value(object.data["spec"]["selector"].clone()).unwrap(),
+        resource_version: object.metadata.resource_version,
+    }
+}
+
+#[tokio::test]
+async fn selector_switch_from_an_observed_service_writes_without_a_read_and_never_over_a_newer_one()
+{
+    let cluster = TestCluster::start().await;
+    user_service(&cluster, Some(json!({"app": "web"}))).await;
+    let client = cluster.client();
+    let revision = |hash: &str| SelectorTarget::Revision { hash: hash.into() };
+    let gets = |cluster: &TestCluster| {
+        cluster
+            .requests()
+            .matching(|r| r.verb == "get" && r.resource == "services")
+            .len()
+    };
+
+    // Current knowledge: one apply, no read.
+    let known = known_selector(&cluster).await;
+    cluster.requests().clear();
+    let switched =
+        switch_service_selector_from(&client, NAMESPACE, "web", "web", &revision("blue"), &known)
+            .await
+            .unwrap();
+    assert!(switched.changed);
+    assert_eq!(gets(&cluster), 0, "no read before the write");
+    assert_eq!(
+        cluster
+            .requests()
+            .writes_to("services", Some(NAMESPACE), "web"),
+        1
+    );
+    assert_eq!(
+        read_service_selector(&client, NAMESPACE, "web")
+            .await
+            .unwrap()
+            .get(REVISION_LABEL)
+            .map(String::as_str),
+        Some("blue")
+    );
+
+    // Stale knowledge (the user added a key since): the 409 falls back to a fresh read, and the
+    // user's key survives.
+    let stale = known_selector(&cluster).await;
+    let mut edited = stale.selector.clone();
+    edited.insert("tier".into(), "front".into());
+    services(&cluster)
+        .patch(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"selector": edited}})),
+        )
+        .await
+        .unwrap();
+    cluster.requests().clear();
+    let switched =
+        switch_service_selector_from(&client, NAMESPACE, "web", "web", &revision("green"), &stale)
+            .await
+            .unwrap();
+    assert!(switched.changed);
+    assert_eq!(gets(&cluster), 1, "one fresh read after the conflict");
+    let now = read_service_selector(&client, NAMESPACE, "web")
+        .await
+        .unwrap();
+    assert_eq!(now.get(REVISION_LABEL).map(String::as_str), Some("green"));
+    assert_eq!(
+        now.get("tier").map(String::as_str),
+        Some("front"),
+        "a change made after the observation is kept"
+    );
+
+    // Knowledge that says "already there" is confirmed by a read, not trusted: here the Service
+    // moved back to blue since, so green is written again.
+    let green = known_selector(&cluster).await;
+    switch_service_selector(&client, NAMESPACE, "web", "web", &revision("blue"))
+        .await
+        .unwrap();
+    let again =
+        switch_service_selector_from(&client, NAMESPACE, "web", "web", &revision("green"), &green)
+            .await
+            .unwrap();
+    assert!(again.changed);
+    assert_eq!(
+        read_service_selector(&client, NAMESPACE, "web")
+            .await
+            .unwrap()
+            .get(REVISION_LABEL)
+            .map(String::as_str),
+        Some("green")
     );
 }
 

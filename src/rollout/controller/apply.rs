@@ -5,7 +5,7 @@
 //! | --- | --- |
 //! | `CreateRevision` | create the rendered revision Deployment (AlreadyExists is success) |
 //! | `ScaleRevision` / `ScaleDownUserWorkload` | merge patch of `spec.replicas` |
-//! | `SetServiceSelector` | [`switch_service_selector`] (server-side apply of `spec.selector` only, nothing when equal); the canary Service is created first when missing (ports copied from the production Service) |
+//! | `SetServiceSelector` | [`switch_service_selector_from`] the Service observe read (server-side apply of `spec.selector` only at that `resourceVersion`, nothing when equal; a changed Service falls back to a fresh read); the canary Service is created first when missing (ports copied from the production Service) |
 //! | `SetRouteWeights` | [`set_route_weights_from`] the route observe read (JSON patch of the two weights only; a moved route falls back to a fresh read) |
 //! | `StartHook` | a Job named `child_name` (create-if-absent) or one HTTP call in its own task |
 //! | `StopHook` | delete that Job (background propagation; 404 is success) |
@@ -50,6 +50,7 @@ use crate::rollout::traffic::{Selection, canary_service_name};
 use crate::rollout::traffic_apply::{
     BackendWeight, FIELD_MANAGER, TrafficApplyError, base_selector, revision_selector,
     set_route_weights, set_route_weights_from, switch_service_selector,
+    switch_service_selector_from,
 };
 
 /// Wakes the controller for a record (an HTTP hook answered).
@@ -219,14 +220,23 @@ async fn apply_one(
                 applied.writes += ensure_canary_service(context, service, selection).await?;
             }
             let to = selector_target(selection, context.stable, context.canary);
-            let switch = switch_service_selector(
-                context.client,
-                namespace,
-                service,
-                &context.observation.target,
-                &to,
-            )
-            .await?;
+            let target = &context.observation.target;
+            let switch = match context.observation.services.get(service) {
+                Some(known) => {
+                    switch_service_selector_from(
+                        context.client,
+                        namespace,
+                        service,
+                        target,
+                        &to,
+                        known,
+                    )
+                    .await?
+                }
+                None => {
+                    switch_service_selector(context.client, namespace, service, target, &to).await?
+                }
+            };
             applied.writes += usize::from(switch.changed);
         }
         Intent::SetRouteWeights {
@@ -407,6 +417,9 @@ async fn ensure_canary_service(
     service: &str,
     selection: &Selection,
 ) -> Result<usize, ApplyError> {
+    if context.observation.services.contains_key(service) {
+        return Ok(0);
+    }
     let namespace = context.observation.owner.namespace.as_str();
     let services: Api<Service> = Api::namespaced(context.client.clone(), namespace);
     if services

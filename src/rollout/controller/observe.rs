@@ -48,7 +48,7 @@ use crate::rollout::state::{
 };
 use crate::rollout::traffic::canary_service_name;
 use crate::rollout::traffic_apply::{
-    HttpRouteSpec, Selector, TrafficApplyError, read_route, route_weights,
+    HttpRouteSpec, KnownSelector, Selector, TrafficApplyError, read_route, route_weights,
 };
 use crate::rollout::{appspec, job_run};
 
@@ -96,6 +96,8 @@ pub struct Observation {
     pub owner: JobOwner,
     /// The HTTPRoute's spec as read (apply patches weights from it).
     pub route_spec: Option<HttpRouteSpec>,
+    /// The Services read, by name, with their selectors (apply switches selectors from them).
+    pub services: BTreeMap<String, KnownSelector>,
 }
 
 fn api_error(action: String) -> impl FnOnce(kube::Error) -> ObserveError {
@@ -173,6 +175,7 @@ pub async fn observe(
     }
 
     let services: Api<Service> = Api::namespaced(client.clone(), namespace);
+    let mut known_services = BTreeMap::new();
     let production = read_selector(
         &services,
         namespace,
@@ -180,6 +183,7 @@ pub async fn observe(
         "spec.target.service",
     )
     .await?
+    .map(|known| remember(&mut known_services, &target_spec.service, known))
     .ok_or_else(|| ObserveError::Reference {
         field: "spec.target.service",
         what: format!("Service {namespace}/{}", target_spec.service),
@@ -189,6 +193,7 @@ pub async fn observe(
         Some(test) => {
             let selector = read_selector(&services, namespace, test, "spec.target.testService")
                 .await?
+                .map(|known| remember(&mut known_services, test, known))
                 .ok_or_else(|| ObserveError::Reference {
                     field: "spec.target.testService",
                     what: format!("Service {namespace}/{test}"),
@@ -204,6 +209,7 @@ pub async fn observe(
         Some(route) => {
             let canary = read_selector(&services, namespace, &canary_service, "canary Service")
                 .await?
+                .map(|known| remember(&mut known_services, &canary_service, known))
                 .and_then(|selector| selection_of(&selector, &target));
             let spec = read_route(client, namespace, &route.name)
                 .await
@@ -311,6 +317,7 @@ pub async fn observe(
         target,
         owner,
         route_spec,
+        services: known_services,
     })
 }
 
@@ -334,22 +341,34 @@ fn route_problem(error: TrafficApplyError, namespace: &str, route: &str) -> Obse
     }
 }
 
-/// The Service's selector; `None` when the Service does not exist.
+/// The Service's selector and resourceVersion; `None` when the Service does not exist.
 async fn read_selector(
     services: &Api<Service>,
     namespace: &str,
     name: &str,
     field: &str,
-) -> Result<Option<Selector>, ObserveError> {
+) -> Result<Option<KnownSelector>, ObserveError> {
     let service = services.get_opt(name).await.map_err(api_error(format!(
         "read Service {namespace}/{name} ({field})"
     )))?;
-    Ok(service.map(|service| {
-        service
+    Ok(service.map(|service| KnownSelector {
+        selector: service
             .spec
             .and_then(|spec| spec.selector)
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        resource_version: service.metadata.resource_version,
     }))
+}
+
+/// Keeps `known` under `name` for apply and returns its selector.
+fn remember(
+    services: &mut BTreeMap<String, KnownSelector>,
+    name: &str,
+    known: KnownSelector,
+) -> Selector {
+    let selector = known.selector.clone();
+    services.insert(name.to_owned(), known);
+    selector
 }
 
 /// The revision this record rolls out (see the module docs).
