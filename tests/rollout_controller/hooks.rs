@@ -255,17 +255,15 @@ async fn hook_job_that_never_ends_times_out_and_rolls_back() {
 
     // Whichever clock ended it — the Job's deadline (the Job stays, Failed) or the
     // controller's timeout (the Job is deleted) — nothing of the hook runs on.
-    match harness.jobs().get_opt(&child).await.unwrap() {
-        Some(job) => assert!(
-            job_outcome(&job)
-                == JobOutcome::Failed {
-                    message: "DeadlineExceeded: Job was active longer than specified deadline"
-                        .into()
-                },
+    if let Some(job) = harness.jobs().get_opt(&child).await.unwrap() {
+        assert_eq!(
+            job_outcome(&job),
+            JobOutcome::Failed {
+                message: "DeadlineExceeded: Job was active longer than specified deadline".into()
+            },
             "{:?}",
             job.status
-        ),
-        None => {}
+        );
     }
     let pods: kube::Api<k8s_openapi::api::core::v1::Pod> =
         kube::Api::namespaced(harness.cluster.client(), super::NAMESPACE);
