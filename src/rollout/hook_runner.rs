@@ -9,7 +9,8 @@
 //! attempt) gets a new Job — with `activeDeadlineSeconds` from the hook's timeout and the
 //! environment [`ENV_DEPLOYMENT`], [`ENV_LIFECYCLE_EVENT`], [`ENV_REVISION`] on every container.
 //! [`start_hook_job`] creates it (or finds it); [`hook_job_outcome`] maps the Job's conditions
-//! onto the lifecycle event's state (a deadline passed is `Failed` with the reason).
+//! onto the lifecycle event's state (a deadline passed is `Failed`, worded as the hook timing
+//! out after the Job's `activeDeadlineSeconds`, as the controller words its own timeout).
 //!
 //! # HTTP hooks
 //! [`call_http_hook`] sends the hook's method to its URL with its headers and, for POST and PUT,
@@ -146,9 +147,16 @@ pub fn hook_job_outcome(job: &Job) -> HookOutcome {
             state: LifecycleEventState::Succeeded,
             message: format!("hook Job {name} succeeded ({message})"),
         },
+        // Worded as the controller's own timeout is: whichever clock ends the hook first
+        // (the Job's deadline or the controller's), the user reads the same cause.
         JobOutcome::Failed { message } => HookOutcome {
             state: LifecycleEventState::Failed,
-            message: format!("hook Job {name} failed: {message}"),
+            message: match job_run::deadline_exceeded(job) {
+                Some(seconds) => {
+                    format!("hook timed out after {seconds}s (hook Job {name}: {message})")
+                }
+                None => format!("hook Job {name} failed: {message}"),
+            },
         },
     }
 }
@@ -261,6 +269,36 @@ mod tests {
         assert_eq!(
             job.metadata.name.unwrap(),
             hook_job_name(&run(LifecycleEvent::AfterAllowTestTraffic, 2))
+        );
+    }
+
+    #[test]
+    fn a_hook_job_stopped_by_its_deadline_reads_as_timed_out() {
+        let job = |reason: &str| -> Job {
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "web-hook"},
+                "spec": {"activeDeadlineSeconds": 2, "template": {}},
+                "status": {"conditions": [{"type": "Failed", "status": "True", "reason": reason,
+                    "message": "Job was active longer than specified deadline"}]}
+            }))
+            .unwrap()
+        };
+        let timed_out = hook_job_outcome(&job("DeadlineExceeded"));
+        assert_eq!(timed_out.state, LifecycleEventState::Failed);
+        assert!(
+            timed_out
+                .message
+                .starts_with("hook timed out after 2s (hook Job web-hook: DeadlineExceeded"),
+            "{}",
+            timed_out.message
+        );
+        let failed = hook_job_outcome(&job("BackoffLimitExceeded"));
+        assert!(
+            failed
+                .message
+                .starts_with("hook Job web-hook failed: BackoffLimitExceeded"),
+            "{}",
+            failed.message
         );
     }
 

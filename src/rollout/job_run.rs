@@ -300,6 +300,22 @@ pub fn job_outcome(job: &Job) -> JobOutcome {
     JobOutcome::Running
 }
 
+/// The Job's `activeDeadlineSeconds` when that deadline is what failed it (a `Failed` or
+/// `FailureTarget` condition with reason `DeadlineExceeded`): the caller's timeout, reported
+/// as one rather than as a generic failure.
+pub fn deadline_exceeded(job: &Job) -> Option<i64> {
+    let status = job.status.as_ref()?;
+    let stopped = status.conditions.iter().flatten().any(|condition| {
+        condition.status == "True"
+            && matches!(condition.type_.as_str(), "Failed" | "FailureTarget")
+            && condition.reason.as_deref() == Some("DeadlineExceeded")
+    });
+    if !stopped {
+        return None;
+    }
+    job.spec.as_ref()?.active_deadline_seconds
+}
+
 #[cfg(test)]
 #[path = "job_run_tests.rs"]
 mod tests;

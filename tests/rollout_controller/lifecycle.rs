@@ -1,5 +1,5 @@
-//! One active rollout per target, missing references, and a controller restarted in the middle
-//! of a rollout.
+//! One active rollout per target, missing references, a controller restarted in the middle
+//! of a rollout, and a blue-green promote that never comes.
 
 use std::time::Duration;
 
@@ -165,4 +165,88 @@ async fn restart_mid_rollout_reaches_the_same_end_without_duplicate_revisions_or
         .await
         .unwrap();
     assert_eq!(hooks.items.len(), 1, "one hook Job across restarts");
+}
+
+#[tokio::test]
+async fn blue_green_without_a_promote_within_the_wait_timeout_stops_and_never_switches() {
+    let harness = Harness::start().await;
+    harness.application(1).await;
+    harness
+        .rollout(
+            "web-v2",
+            "shop/web:2",
+            json!({
+                "target": {"service": "web", "testService": "web-preview", "workload": "web"},
+                "strategy": {"allAtOnce": {}, "blueGreen": {"readyOption": {"action": "Wait", "waitTimeout": "2s"}, "terminationWait": "1s"}}
+            }),
+        )
+        .await;
+    harness
+        .wait_phase("web-v2", DeploymentPhase::Ready, 20)
+        .await;
+    let waiting_since = std::time::Instant::now();
+    let record = harness
+        .wait_phase("web-v2", DeploymentPhase::Stopped, 10)
+        .await;
+    assert!(
+        waiting_since.elapsed() < Duration::from_secs(5),
+        "stopped at the wait timeout"
+    );
+
+    let stable = harness.revision_of(super::STABLE_IMAGE).await;
+    let new = harness.revision_of("shop/web:2").await;
+    assert_eq!(
+        harness
+            .selector("web")
+            .await
+            .get("slipway.dev/revision")
+            .map(String::as_str),
+        stable.rsplit('-').next(),
+        "production never switched"
+    );
+    let writes = harness
+        .cluster
+        .requests()
+        .matching(|r| {
+            r.is_write()
+                && r.resource == "services"
+                && r.name.as_deref() == Some("web")
+                && r.field_manager.as_deref() == Some("slipway-controller")
+        })
+        .len();
+    assert_eq!(
+        writes, 1,
+        "production's selector was written once, by the takeover"
+    );
+    let status = record.status.unwrap();
+    assert_eq!(
+        status.message.as_deref(),
+        Some("stopped: no promote within the wait timeout of 2s")
+    );
+    assert_eq!(
+        condition(&harness.record("web-v2").await, "Stalled"),
+        Some(("True".into(), "Stopped".into()))
+    );
+    assert!(
+        status.rollback.is_none(),
+        "DeploymentStopOnRequest is not an autoRollback event by default"
+    );
+    assert_eq!(status.traffic_split.unwrap().canary, 0);
+    // Without a rollback traffic stays where it was: test traffic on the new revision, which
+    // keeps running for inspection.
+    assert_eq!(
+        harness
+            .selector("web-preview")
+            .await
+            .get("slipway.dev/revision")
+            .map(String::as_str),
+        new.rsplit('-').next()
+    );
+    assert_eq!(harness.revisions().await.get(&new), Some(&1));
+    let reasons = harness.event_reasons("web-v2").await;
+    assert_eq!(
+        reasons.last().map(String::as_str),
+        Some("Stopped"),
+        "{reasons:?}"
+    );
 }

@@ -4,6 +4,8 @@
 //! what users see — the Service selector, HTTPRoute weights, revision Deployments and their
 //! replicas, hook Jobs, the record's phase, conditions and Events — and API write counts.
 
+mod health;
+mod hooks;
 mod lifecycle;
 mod rollback;
 mod strategies;
