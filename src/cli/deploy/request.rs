@@ -241,14 +241,19 @@ pub fn decide_promote(
         .ok()
         .and_then(|index| steps.get(index))
         .map_or_else(|| format!("step {target}"), |step| describe_step(target, step));
-    let not_reached = if status.stage.is_none_or(|stage| stage < RolloutStage::AwaitPromote) {
-        " once the rollout reaches it"
+    let waiting_here = target == current
+        && matches!(
+            status.stage,
+            Some(RolloutStage::AwaitPromote | RolloutStage::AllowTraffic)
+        );
+    let next = if waiting_here {
+        "it proceeds now"
     } else {
-        ""
+        "the steps up to it proceed without waiting when the rollout gets there"
     };
     Ok(ControlChange::Patch {
         control: json!({"promote": {"throughStep": target}}),
-        summary: format!("promoted {name} through {step}: it proceeds{not_reached} without waiting"),
+        summary: format!("promoted {name} through {step}: {next}"),
     })
 }
 
