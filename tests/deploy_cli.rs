@@ -30,7 +30,9 @@ impl Kubeconfig {
     fn for_cluster(cluster: &TestCluster, test: &str) -> Self {
         let folder = Scratch::new(test);
         let path = folder.0.join("kubeconfig");
-        cluster.write_kubeconfig(&path).expect("write the kubeconfig");
+        cluster
+            .write_kubeconfig(&path)
+            .expect("write the kubeconfig");
         Kubeconfig {
             _folder: folder,
             path,
@@ -126,7 +128,10 @@ async fn promote_releases_the_current_step_and_writes_only_spec_control() {
     );
     let after = records(&cluster).get("web-v2").await.unwrap();
     assert_eq!(control(&after), json!({"promote": {"throughStep": 1}}));
-    assert_eq!(after.spec.template, before.spec.template, "nothing else in the spec changed");
+    assert_eq!(
+        after.spec.template, before.spec.template,
+        "nothing else in the spec changed"
+    );
     let managers: Vec<_> = after
         .metadata
         .managed_fields
@@ -152,7 +157,11 @@ async fn promote_releases_the_current_step_and_writes_only_spec_control() {
         json!({"promote": {"throughStep": 1, "full": true}})
     );
 
-    let behind = deploy(&kubeconfig.path, &["promote", "web-v2", "--through-step", "0"]).await;
+    let behind = deploy(
+        &kubeconfig.path,
+        &["promote", "web-v2", "--through-step", "0"],
+    )
+    .await;
     assert_eq!(behind.status.code(), Some(1));
     assert_eq!(
         stderr(&behind),
@@ -320,7 +329,10 @@ async fn a_promoted_blue_green_succeeds_and_the_watch_exits_zero() {
     let status = deploy(&kubeconfig.path, &["get", "web-v2"]).await;
     assert!(status.status.success(), "{}", stderr(&status));
     let view = stdout(&status);
-    assert!(view.contains("Phase:        Ready (stage AwaitPromote)\n"), "{view}");
+    assert!(
+        view.contains("Phase:        Ready (stage AwaitPromote)\n"),
+        "{view}"
+    );
     assert!(
         view.contains("Next:         waiting for a promote: kubectl slipway deploy promote web-v2 -n default\n"),
         "{view}"
@@ -337,9 +349,15 @@ async fn a_promoted_blue_green_succeeds_and_the_watch_exits_zero() {
     let watched = finish(watching).await;
     assert_eq!(watched.status.code(), Some(0), "{}", stderr(&watched));
     let views = stdout(&watched);
-    assert!(views.starts_with("Name:         web-v2 (namespace default)\nPhase:        Ready"), "{views}");
+    assert!(
+        views.starts_with("Name:         web-v2 (namespace default)\nPhase:        Ready"),
+        "{views}"
+    );
     assert!(views.contains("\nPhase:        Succeeded\n"), "{views}");
-    assert!(views.contains("Traffic:      0% stable, 100% new\n"), "{views}");
+    assert!(
+        views.contains("Traffic:      0% stable, 100% new\n"),
+        "{views}"
+    );
     controller.stop().await;
 }
 
@@ -350,10 +368,15 @@ async fn an_aborted_rollout_ends_stopped_and_the_watch_exits_non_zero() {
     let controller = blue_green_waiting(&cluster).await;
 
     let watching = watch(&kubeconfig.path, "web-v2");
-    let aborted = deploy(&kubeconfig.path, &["abort", "web-v2", "--reason", "not today"]).await;
+    let aborted = deploy(
+        &kubeconfig.path,
+        &["abort", "web-v2", "--reason", "not today"],
+    )
+    .await;
     assert!(aborted.status.success(), "{}", stderr(&aborted));
     assert!(
-        stdout(&aborted).starts_with("stopping web-v2: all traffic goes back to the stable revision "),
+        stdout(&aborted)
+            .starts_with("stopping web-v2: all traffic goes back to the stable revision "),
         "{}",
         stdout(&aborted)
     );
@@ -362,7 +385,10 @@ async fn an_aborted_rollout_ends_stopped_and_the_watch_exits_non_zero() {
     assert_eq!(watched.status.code(), Some(1));
     let views = stdout(&watched);
     assert!(views.contains("\nPhase:        Stopped\n"), "{views}");
-    assert!(views.contains("Rollback:     DeploymentStopOnRequest: not today"), "{views}");
+    assert!(
+        views.contains("Rollback:     DeploymentStopOnRequest: not today"),
+        "{views}"
+    );
     assert!(
         stderr(&watched).starts_with("error: deployments.slipway.dev web-v2 ended Stopped: "),
         "{}",

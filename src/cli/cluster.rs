@@ -94,7 +94,9 @@ fn default_kubeconfig_name() -> String {
 }
 
 fn unusable_kubeconfig(file: &str, error: &kube::config::KubeconfigError) -> anyhow::Error {
-    anyhow::anyhow!("failed to use the kubeconfig {file}: {error} (check --context and --kubeconfig)")
+    anyhow::anyhow!(
+        "failed to use the kubeconfig {file}: {error} (check --context and --kubeconfig)"
+    )
 }
 
 /// Turns a kube error into a message a user can act on: an unreachable API server names its

@@ -87,7 +87,10 @@ pub async fn application(client: &kube::Client, namespace: &str, replicas: i32) 
         }
     });
     Api::<AppsDeployment>::namespaced(client.clone(), namespace)
-        .create(&PostParams::default(), &serde_json::from_value(workload).unwrap())
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(workload).unwrap(),
+        )
         .await
         .expect("the workload is created");
     let service = json!({
@@ -96,7 +99,10 @@ pub async fn application(client: &kube::Client, namespace: &str, replicas: i32) 
         "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}
     });
     Api::<Service>::namespaced(client.clone(), namespace)
-        .create(&PostParams::default(), &serde_json::from_value(service).unwrap())
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(service).unwrap(),
+        )
         .await
         .expect("the Service is created");
 }

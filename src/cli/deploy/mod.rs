@@ -287,9 +287,8 @@ async fn list(connection: &Connection, all_namespaces: bool) -> anyhow::Result<(
         println!("no deployments.slipway.dev records in {scope}");
         return Ok(());
     }
-    let now = k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
-        k8s_openapi::jiff::Timestamp::now(),
-    );
+    let now =
+        k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(k8s_openapi::jiff::Timestamp::now());
     print!("{}", view::render_list(&records, &now, all_namespaces));
     Ok(())
 }

@@ -240,7 +240,10 @@ pub fn decide_promote(
     let step = usize::try_from(target)
         .ok()
         .and_then(|index| steps.get(index))
-        .map_or_else(|| format!("step {target}"), |step| describe_step(target, step));
+        .map_or_else(
+            || format!("step {target}"),
+            |step| describe_step(target, step),
+        );
     let waiting_here = target == current
         && matches!(
             status.stage,
@@ -345,9 +348,9 @@ pub fn decide_stop(record: &Record, request: &StopRequest) -> Result<ControlChan
 pub fn ended(record: &Record) -> Option<DeploymentPhase> {
     let status = record.status.as_ref()?;
     match status.phase? {
-        phase @ (DeploymentPhase::Succeeded | DeploymentPhase::Failed | DeploymentPhase::Stopped) => {
-            Some(phase)
-        }
+        phase @ (DeploymentPhase::Succeeded
+        | DeploymentPhase::Failed
+        | DeploymentPhase::Stopped) => Some(phase),
         _ => None,
     }
 }

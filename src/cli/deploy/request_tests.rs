@@ -138,7 +138,8 @@ fn full_promote_sets_full_once() {
 
 #[test]
 fn through_step_must_lie_between_the_current_and_the_last_step() {
-    let status = json!({"phase": "InProgress", "stage": "AllowTraffic", "currentStep": 1, "totalSteps": 3});
+    let status =
+        json!({"phase": "InProgress", "stage": "AllowTraffic", "currentStep": 1, "totalSteps": 3});
     let at = |step| {
         decide_promote(
             &record(canary_steps(), json!({}), status.clone()),
@@ -148,10 +149,7 @@ fn through_step_must_lie_between_the_current_and_the_last_step() {
             },
         )
     };
-    assert_eq!(
-        patched(at(2)).0,
-        json!({"promote": {"throughStep": 2}})
-    );
+    assert_eq!(patched(at(2)).0, json!({"promote": {"throughStep": 2}}));
     assert_eq!(
         at(0),
         Err(RequestError::StepBehind {

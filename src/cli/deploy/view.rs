@@ -23,9 +23,10 @@ pub fn render_status(record: &Record) -> String {
         let _ = writeln!(out, "{:<14}{value}", format!("{label}:"));
     };
     line("Name", &format!("{name} (namespace {namespace})"));
-    let phase = status
-        .phase
-        .map_or_else(|| "not reported yet".to_owned(), |phase| format!("{phase:?}"));
+    let phase = status.phase.map_or_else(
+        || "not reported yet".to_owned(),
+        |phase| format!("{phase:?}"),
+    );
     let phase = match status.stage {
         Some(stage) if stage != RolloutStage::Done => format!("{phase} (stage {stage:?})"),
         _ => phase,
@@ -35,7 +36,10 @@ pub fn render_status(record: &Record) -> String {
         line("Message", message);
     }
     if let Some(waiting_for) = &status.waiting_for {
-        line("Queued", &format!("behind deployments.slipway.dev {waiting_for}"));
+        line(
+            "Queued",
+            &format!("behind deployments.slipway.dev {waiting_for}"),
+        );
     }
     line("Strategy", &describe_strategy(record));
     if let Some(steps) = describe_steps(&record.spec.template.strategy, status.current_step) {
@@ -117,11 +121,7 @@ pub fn render_status(record: &Record) -> String {
         let _ = writeln!(
             out,
             "{:<14}{}={} {}: {}",
-            "Condition:",
-            condition.type_,
-            condition.status,
-            condition.reason,
-            condition.message
+            "Condition:", condition.type_, condition.status, condition.reason, condition.message
         );
     }
     if let Some(next) = next_action(record) {
@@ -280,7 +280,9 @@ pub fn watch_outcome(record: &Record) -> Option<Result<(), String>> {
 /// The `list` table, one row per record, like `kubectl get` (with a NAMESPACE column when
 /// `with_namespace`).
 pub fn render_list(records: &[Record], now: &Time, with_namespace: bool) -> String {
-    let mut header = vec!["NAME", "PHASE", "STEP", "WEIGHT", "REVISION", "AGE", "MESSAGE"];
+    let mut header = vec![
+        "NAME", "PHASE", "STEP", "WEIGHT", "REVISION", "AGE", "MESSAGE",
+    ];
     if with_namespace {
         header.insert(0, "NAMESPACE");
     }

@@ -41,9 +41,12 @@ fn status_shows_steps_traffic_revisions_hooks_checks_and_the_last_condition() {
             ]
         }),
     );
-    canary.spec.template.target.http_route = Some(serde_json::from_value(json!({"name": "web"})).unwrap());
-    canary.spec.template.health_checks =
-        vec![serde_json::from_value(json!({"name": "ok", "http": {"port": 8080, "path": "/healthz"}})).unwrap()];
+    canary.spec.template.target.http_route =
+        Some(serde_json::from_value(json!({"name": "web"})).unwrap());
+    canary.spec.template.health_checks = vec![
+        serde_json::from_value(json!({"name": "ok", "http": {"port": 8080, "path": "/healthz"}}))
+            .unwrap(),
+    ];
     assert_eq!(
         render_status(&canary),
         "\
@@ -75,7 +78,9 @@ fn a_blue_green_wait_tells_how_to_promote_and_a_rollback_says_why() {
     );
     let text = render_status(&waiting);
     assert!(
-        text.contains("Strategy:     all at once via Service web selector, waits for a promote (up to 1h)\n"),
+        text.contains(
+            "Strategy:     all at once via Service web selector, waits for a promote (up to 1h)\n"
+        ),
         "{text}"
     );
     assert!(
@@ -83,7 +88,9 @@ fn a_blue_green_wait_tells_how_to_promote_and_a_rollback_says_why() {
         "{text}"
     );
     assert!(
-        text.ends_with("Next:         waiting for a promote: kubectl slipway deploy promote web-v2 -n shop\n"),
+        text.ends_with(
+            "Next:         waiting for a promote: kubectl slipway deploy promote web-v2 -n shop\n"
+        ),
         "{text}"
     );
 
@@ -95,7 +102,10 @@ fn a_blue_green_wait_tells_how_to_promote_and_a_rollback_says_why() {
                             "startTime": "2025-05-01T10:00:00Z", "completionTime": "2025-05-01T10:00:04Z"}}),
     );
     let text = render_status(&rolled_back);
-    assert!(text.starts_with("Name:         web-v2 (namespace shop)\nPhase:        Stopped\n"), "{text}");
+    assert!(
+        text.starts_with("Name:         web-v2 (namespace shop)\nPhase:        Stopped\n"),
+        "{text}"
+    );
     assert!(
         text.contains("Rollback:     DeploymentStopOnRequest: bad metrics (traffic restored at 2025-05-01T10:00:04Z)\n"),
         "{text}"
@@ -112,15 +122,23 @@ fn a_watch_ends_with_the_rollout_and_fails_unless_it_succeeded() {
         ("Succeeded", Some(Ok(()))),
         (
             "Failed",
-            Some(Err("deployments.slipway.dev web-v2 ended Failed: the last word".to_owned())),
+            Some(Err(
+                "deployments.slipway.dev web-v2 ended Failed: the last word".to_owned(),
+            )),
         ),
         (
             "Stopped",
-            Some(Err("deployments.slipway.dev web-v2 ended Stopped: the last word".to_owned())),
+            Some(Err(
+                "deployments.slipway.dev web-v2 ended Stopped: the last word".to_owned(),
+            )),
         ),
     ];
     for (phase, outcome) in cases {
-        let watched = record(json!({}), json!({}), json!({"phase": phase, "message": "the last word"}));
+        let watched = record(
+            json!({}),
+            json!({}),
+            json!({"phase": phase, "message": "the last word"}),
+        );
         assert_eq!(watch_outcome(&watched), outcome, "for {phase}");
     }
 }
