@@ -396,3 +396,20 @@ async fn an_aborted_rollout_ends_stopped_and_the_watch_exits_non_zero() {
     );
     controller.stop().await;
 }
+
+#[test]
+fn installed_as_kubectl_slipway_the_help_says_kubectl_slipway() {
+    let folder = Scratch::new("deploy-plugin-name");
+    let plugin = folder.0.join("kubectl-slipway");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_slipway"), &plugin).expect("link the plugin");
+    let help = Command::new(&plugin)
+        .args(["deploy", "promote", "--help"])
+        .output()
+        .expect("run the plugin");
+    assert!(help.status.success(), "{}", stderr(&help));
+    assert!(
+        stdout(&help).contains("Usage: kubectl slipway deploy promote [OPTIONS] <NAME>"),
+        "{}",
+        stdout(&help)
+    );
+}
