@@ -1,12 +1,14 @@
-//! The command line of the `slipway` binary: `controller`, `crd`, and (as later issues add them)
-//! the executor and the `kubectl slipway` commands.
+//! The command line of the `slipway` binary: `controller`, `crd`, the executor, local checks and
+//! builds, and the `kubectl slipway` commands (`deploy …`).
 
 pub mod appspec;
 pub mod artifact_options;
 pub mod build;
 pub mod buildspec;
 mod check;
+pub mod cluster;
 mod crd;
+pub mod deploy;
 pub mod executor;
 pub mod executor_images;
 pub mod fetch;
@@ -14,7 +16,7 @@ pub mod fetch_artifact;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::runtime::ControllerOptions;
 
@@ -42,7 +44,28 @@ pub enum Command {
     Executor(executor::ExecutorCommand),
     /// Run a buildspec on this machine: `slipway build --local --source DIR`.
     Build(build::BuildOptions),
+    /// Promote, abort, stop, watch and list deployments.slipway.dev rollouts.
+    Deploy(deploy::DeployCommand),
 }
+
+/// Parses the process's arguments. Installed as `kubectl-slipway`, the binary is a kubectl
+/// plugin, so its usage and help say `kubectl slipway`.
+pub fn parse() -> Cli {
+    let invoked_as = std::env::args_os().next().and_then(|program| {
+        std::path::Path::new(&program)
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+    });
+    let mut command = Cli::command();
+    if invoked_as.as_deref() == Some(PLUGIN_NAME) {
+        command = command.bin_name("kubectl slipway");
+    }
+    let mut matches = command.get_matches();
+    Cli::from_arg_matches_mut(&mut matches).unwrap_or_else(|error| error.exit())
+}
+
+/// The file name that makes the binary a kubectl plugin (`kubectl slipway …`).
+pub const PLUGIN_NAME: &str = "kubectl-slipway";
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn main(cli: Cli) -> ExitCode {
@@ -54,6 +77,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Appspec(command) => appspec::run(&command),
         Command::Executor(command) => return executor::run(&command),
         Command::Build(options) => return build::run(&options),
+        Command::Deploy(command) => deploy::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,7 +1,8 @@
-//! Helpers shared by the tests that run the built `slipway` binary on files.
+//! Helpers shared by the tests that run the built `slipway` binary (on files, or against the test cluster).
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 pub mod registry;
+pub mod rollout;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,108 @@
+//! A test cluster with Slipway's CRDs, the simulated kubelet and (optionally) the running
+//! controller, plus the user's application `web` (workload + Service) that rollouts target.
+//! Shared by tests that drive rollouts from outside the controller (the `kubectl slipway`
+//! commands); `tests/rollout_controller` has its own richer harness.
+
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment as AppsDeployment;
+use k8s_openapi::api::core::v1::Service;
+use kube::Api;
+use kube::api::PostParams;
+use serde_json::json;
+use slipway::runtime::{BuildOptions, ControllerOptions, LogFormat, run_with_client};
+use slipway_testcluster::TestCluster;
+use slipway_testcluster::simulate::{Simulation, SimulationConfig};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The image the user's workload runs before any rollout.
+pub const STABLE_IMAGE: &str = "shop/web:1";
+
+/// A running controller that can be stopped.
+pub struct Controller {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Controller {
+    /// Starts every controller against `cluster`, on free loopback ports.
+    pub fn start(cluster: &TestCluster) -> Self {
+        let options = ControllerOptions {
+            http_addr: free_address(),
+            webhook_addr: free_address(),
+            namespaces: Vec::new(),
+            leader_elect: false,
+            leader_election_namespace: None,
+            log_level: "info".into(),
+            log_format: LogFormat::Text,
+            build: BuildOptions::default(),
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(run_with_client(cluster.client(), options, async {
+            let _ = stopped.await;
+        }));
+        Controller { stop, task }
+    }
+
+    /// Stops the controller and checks it exited cleanly.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .expect("the controller stops")
+            .expect("no panic")
+            .expect("a clean exit");
+    }
+}
+
+fn free_address() -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("bound address")
+}
+
+/// A test cluster serving Slipway's CRDs, with the kubelet simulated (pods become Ready).
+pub async fn cluster_with_crds() -> (TestCluster, Simulation) {
+    let cluster = TestCluster::start().await;
+    cluster
+        .apply_crds_from(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crds"))
+        .expect("the CRDs apply");
+    let simulation = cluster.simulate(SimulationConfig::default());
+    (cluster, simulation)
+}
+
+/// The user's workload `web` (`app: web`, container `web` running [`STABLE_IMAGE`]) and its
+/// Service `web`, in `namespace`.
+pub async fn application(client: &kube::Client, namespace: &str, replicas: i32) {
+    let workload = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "labels": {"app": "web"}},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "web", "image": STABLE_IMAGE, "ports": [{"containerPort": 8080}]}]}
+            }
+        }
+    });
+    Api::<AppsDeployment>::namespaced(client.clone(), namespace)
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(workload).unwrap(),
+        )
+        .await
+        .expect("the workload is created");
+    let service = json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "web"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}
+    });
+    Api::<Service>::namespaced(client.clone(), namespace)
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(service).unwrap(),
+        )
+        .await
+        .expect("the Service is created");
+}
