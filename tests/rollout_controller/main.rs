@@ -9,6 +9,8 @@ mod hooks;
 mod lifecycle;
 mod rollback;
 mod strategies;
+#[path = "../support/mod.rs"]
+mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,53 +27,12 @@ use slipway::api::Deployment as Record;
 use slipway::api::deployment::{DeploymentPhase, DeploymentSpec};
 use slipway::rollout::revision::{render_revision, revision_name};
 use slipway::rollout::traffic_apply::httproute_resource;
-use slipway::runtime::{BuildOptions, ControllerOptions, LogFormat, run_with_client};
 use slipway_testcluster::TestCluster;
-use slipway_testcluster::simulate::{Simulation, SimulationConfig};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use slipway_testcluster::simulate::Simulation;
+use support::rollout::cluster_with_crds;
+pub use support::rollout::{Controller, STABLE_IMAGE};
 
 pub const NAMESPACE: &str = "default";
-
-fn free_address() -> std::net::SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("bound address")
-}
-
-/// A running controller that can be stopped (and started again).
-pub struct Controller {
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<anyhow::Result<()>>,
-}
-
-impl Controller {
-    pub fn start(cluster: &TestCluster) -> Self {
-        let options = ControllerOptions {
-            http_addr: free_address(),
-            webhook_addr: free_address(),
-            namespaces: Vec::new(),
-            leader_elect: false,
-            leader_election_namespace: None,
-            log_level: "info".into(),
-            log_format: LogFormat::Text,
-            build: BuildOptions::default(),
-        };
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(run_with_client(cluster.client(), options, async {
-            let _ = stopped.await;
-        }));
-        Controller { stop, task }
-    }
-
-    pub async fn stop(self) {
-        let _ = self.stop.send(());
-        tokio::time::timeout(Duration::from_secs(10), self.task)
-            .await
-            .expect("the controller stops")
-            .expect("no panic")
-            .expect("a clean exit");
-    }
-}
 
 /// A test cluster with the CRDs, the HTTPRoute CRD, the simulation and a running controller.
 pub struct Harness {
@@ -79,9 +40,6 @@ pub struct Harness {
     pub simulation: Simulation,
     pub controller: Option<Controller>,
 }
-
-/// The image the user's workload runs (the stable revision).
-pub const STABLE_IMAGE: &str = "shop/web:1";
 
 impl Harness {
     pub async fn start() -> Self {
@@ -93,12 +51,8 @@ impl Harness {
     }
 
     pub async fn without_controller() -> Self {
-        let cluster = TestCluster::start().await;
-        cluster
-            .apply_crds_from(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crds"))
-            .expect("the CRDs apply");
+        let (cluster, simulation) = cluster_with_crds().await;
         cluster.install_httproute_crd();
-        let simulation = cluster.simulate(SimulationConfig::default());
         Harness {
             cluster,
             simulation,

@@ -1,7 +1,7 @@
 //! A test cluster with Slipway's CRDs, the simulated kubelet and (optionally) the running
 //! controller, plus the user's application `web` (workload + Service) that rollouts target.
-//! Shared by tests that drive rollouts from outside the controller (the `kubectl slipway`
-//! commands); `tests/rollout_controller` has its own richer harness.
+//! Shared by the rollout controller tests (whose harness builds on it) and the tests that drive
+//! rollouts from outside the controller (the `kubectl slipway` commands).
 
 use std::time::Duration;
 

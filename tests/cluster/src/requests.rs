@@ -42,6 +42,9 @@ pub struct RequestRecord {
     pub duration_ms: f64,
     /// The client's `User-Agent`.
     pub user_agent: Option<String>,
+    /// When it arrived, on this process's monotonic clock (for latency breakdowns in benches).
+    #[serde(skip)]
+    pub received: Option<std::time::Instant>,
 }
 
 impl RequestRecord {

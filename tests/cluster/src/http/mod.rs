@@ -111,6 +111,7 @@ async fn handle(State(server): State<Server>, request: Request) -> Response {
         user_agent: header_text(&parts.headers, header::USER_AGENT),
         field_manager: query.get("fieldManager").cloned(),
         dry_run: query.contains_key("dryRun"),
+        received: Some(started),
         ..RequestRecord::default()
     };
     if let Route::Resource(resource) = &route {
