@@ -93,6 +93,34 @@ fn a_rollout_may_be_promoted_and_stopped() {
 }
 
 #[test]
+fn a_rollout_stop_cannot_be_changed_or_withdrawn() {
+    let mut old = deployment();
+    old["spec"]["control"] = json!({"stop": {"rollback": true, "reason": "bad metrics"}});
+    let mut promoted = old.clone();
+    promoted["spec"]["control"]["promote"] = json!({"full": true});
+    update("Deployment", &old, &promoted).expect("a promote beside a stop is allowed");
+    let mut flipped = old.clone();
+    flipped["spec"]["control"]["stop"]["rollback"] = json!(false);
+    let mut withdrawn = old.clone();
+    withdrawn["spec"]["control"]
+        .as_object_mut()
+        .unwrap()
+        .remove("stop");
+    let mut no_control = old.clone();
+    no_control["spec"]
+        .as_object_mut()
+        .unwrap()
+        .remove("control");
+    for new in [flipped, withdrawn, no_control] {
+        let error = update("Deployment", &old, &new).expect_err("changing a stop is refused");
+        assert!(
+            error.contains("spec.control.stop cannot be changed or withdrawn once set"),
+            "{error}"
+        );
+    }
+}
+
+#[test]
 fn a_rollout_revision_cannot_change() {
     let old = deployment();
     let mut new = old.clone();

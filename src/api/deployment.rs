@@ -25,6 +25,9 @@ use super::common::{
     category = "slipway",
     status = "DeploymentStatus",
     validation = unchanged_rule(&["target", "revision"], "spec.target and spec.revision are immutable: a Deployment is one rollout, create a new one for another revision"),
+    // A stop (and whether it rolls back) is acted on at once and recorded in status; letting it
+    // change afterwards would let a rollback be turned off half-way.
+    validation = Rule::new("!has(oldSelf.spec.control) || !has(oldSelf.spec.control.stop) || (has(self.spec.control) && has(self.spec.control.stop) && self.spec.control.stop == oldSelf.spec.control.stop)").message("spec.control.stop cannot be changed or withdrawn once set: a stopped rollout stays stopped, create a new Deployment to roll out again"),
     printcolumn = r#"{"name":"Phase","type":"string","jsonPath":".status.phase"}"#,
     printcolumn = r#"{"name":"Step","type":"string","jsonPath":".status.currentStep"}"#,
     printcolumn = r#"{"name":"Weight","type":"integer","jsonPath":".status.trafficSplit.canary"}"#,
