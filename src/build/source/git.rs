@@ -31,10 +31,14 @@ pub enum FailureKind {
 pub fn classify_failure(text: &str, not_found: bool, unauthenticated: bool) -> FailureKind {
     let lower = text.to_ascii_lowercase();
     let mentions = |needles: &[&str]| needles.iter().any(|needle| lower.contains(needle));
+    // Status codes only in their HTTP wording: a bare "403" also matches the port of
+    // `http://127.0.0.1:40361/…`, which the message carries.
     if unauthenticated
         || mentions(&[
-            "401",
-            "403",
+            "status 401",
+            "status 403",
+            "401 unauthorized",
+            "403 forbidden",
             "authentication",
             "unauthorized",
             "permission denied (publickey",
@@ -58,7 +62,7 @@ pub fn classify_failure(text: &str, not_found: bool, unauthenticated: bool) -> F
         "no match",
         "did not match",
         "not found on remote",
-    ]) && !mentions(&["repository", "404"])
+    ]) && !mentions(&["repository", "status 404", "404 not found"])
     {
         return FailureKind::UnknownRevision;
     }
@@ -72,7 +76,8 @@ pub fn classify_failure(text: &str, not_found: bool, unauthenticated: bool) -> F
         "no route to host",
         "network is unreachable",
         "error sending request",
-        "404",
+        "status 404",
+        "404 not found",
         "does not appear to be a git repository",
         "not a git repository",
         "could not read from remote repository",
@@ -488,6 +493,18 @@ mod tests {
                 false,
                 false,
                 FailureKind::Unreachable,
+            ),
+            (
+                "Received HTTP status 404: HTTP status client error (404 Not Found) for url (http://127.0.0.1:40361/nope.git/info/refs)",
+                false,
+                false,
+                FailureKind::Unreachable,
+            ),
+            (
+                "HTTP status client error (403 Forbidden) for url (http://127.0.0.1:40401/repo.git)",
+                false,
+                false,
+                FailureKind::Authentication,
             ),
             (
                 "client error (Connect): invalid peer certificate: UnknownIssuer",
