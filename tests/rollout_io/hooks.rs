@@ -237,7 +237,7 @@ async fn job_hooks_succeed_fail_and_time_out_as_their_jobs_do() {
             json!({"testcluster.slipway.dev/complete-after": "30s"}),
             Duration::from_secs(1),
             LifecycleEventState::Failed,
-            "failed: DeadlineExceeded",
+            "hook timed out after 1s (hook Job",
         ),
     ];
     for (event, annotations, timeout, state, message) in cases {
