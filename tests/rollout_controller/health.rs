@@ -11,11 +11,7 @@ use slipway::api::deployment::{AutoRollbackEvent, DeploymentPhase, HealthResult}
 use slipway::rollout::job_run::job_outcome;
 use slipway_testcluster::simulate::PodScript;
 
-use super::{Harness, HealthServer, NAMESPACE, STABLE_IMAGE};
-
-fn hash_of(revision: &str) -> String {
-    revision.rsplit('-').next().unwrap().to_owned()
-}
+use super::{Harness, HealthServer, NAMESPACE, STABLE_IMAGE, hash_of};
 
 /// A local server answering `GET /api/v1/query` as Prometheus does, with one series whose
 /// value the test sets; it remembers every query it was asked.
@@ -94,29 +90,14 @@ async fn prometheus_metric_turning_bad_mid_bake_rolls_back_naming_the_check() {
             "healthChecks": [error_rate_check(&prometheus)]
         }))
         .await;
-    harness
-        .eventually("a healthy Prometheus probe", 10, || async {
-            harness
-                .record("web-v2")
-                .await
-                .status
-                .unwrap()
-                .health_checks
-                .first()
-                .is_some_and(|check| check.result == HealthResult::Healthy)
-        })
-        .await;
+    harness.first_check_healthy("web-v2", 10).await;
     prometheus.set(0.5);
     let record = harness
         .wait_phase("web-v2", DeploymentPhase::Failed, 20)
         .await;
 
     assert_eq!(harness.weights().await, (100, 0));
-    let stable = hash_of(&harness.revision_of(STABLE_IMAGE).await);
-    assert_eq!(
-        harness.selector("web").await.get("slipway.dev/revision"),
-        Some(&stable)
-    );
+    harness.assert_production_on_stable().await;
     let new = harness.revision_of("shop/web:2").await;
     assert_eq!(harness.revisions().await.get(&new), Some(&0));
     let status = record.status.unwrap();
@@ -212,18 +193,7 @@ async fn failing_job_check_rolls_back_naming_the_check() {
             }}}]
         }))
         .await;
-    harness
-        .eventually("a passing check Job", 20, || async {
-            harness
-                .record("web-v2")
-                .await
-                .status
-                .unwrap()
-                .health_checks
-                .first()
-                .is_some_and(|check| check.result == HealthResult::Healthy)
-        })
-        .await;
+    harness.first_check_healthy("web-v2", 20).await;
     std::fs::write(&marker, "").unwrap();
     let record = harness
         .wait_phase("web-v2", DeploymentPhase::Failed, 20)
@@ -231,11 +201,7 @@ async fn failing_job_check_rolls_back_naming_the_check() {
     let _ = std::fs::remove_file(&marker);
 
     assert_eq!(harness.weights().await, (100, 0));
-    let stable = hash_of(&harness.revision_of(STABLE_IMAGE).await);
-    assert_eq!(
-        harness.selector("web").await.get("slipway.dev/revision"),
-        Some(&stable)
-    );
+    harness.assert_production_on_stable().await;
     let status = record.status.unwrap();
     let rollback = status.rollback.unwrap();
     assert_eq!(rollback.reason, AutoRollbackEvent::HealthCheckFailure);
@@ -280,18 +246,7 @@ async fn new_pods_going_unready_after_the_shift_roll_back_to_the_stable_revision
         .await;
     let new = harness.revision_of("shop/web:2").await;
     let stable = harness.revision_of(STABLE_IMAGE).await;
-    harness
-        .eventually("a passing readiness check", 10, || async {
-            harness
-                .record("web-v2")
-                .await
-                .status
-                .unwrap()
-                .health_checks
-                .first()
-                .is_some_and(|check| check.result == HealthResult::Healthy)
-        })
-        .await;
+    harness.first_check_healthy("web-v2", 10).await;
     harness.simulation.script(
         NAMESPACE,
         &new,

@@ -10,11 +10,7 @@ use slipway::api::deployment::{
 };
 use slipway::rollout::job_run::{JobOutcome, job_outcome};
 
-use super::{Harness, STABLE_IMAGE};
-
-fn hash_of(revision: &str) -> String {
-    revision.rsplit('-').next().unwrap().to_owned()
-}
+use super::{Harness, STABLE_IMAGE, hash_of};
 
 fn job_hook(annotations: Value) -> Value {
     json!({"timeout": "30s", "job": {"template": {
@@ -214,12 +210,7 @@ async fn hook_job_that_never_ends_times_out_and_rolls_back() {
         .wait_phase("web-v2", DeploymentPhase::Failed, 20)
         .await;
 
-    let stable = hash_of(&harness.revision_of(STABLE_IMAGE).await);
-    assert_eq!(
-        harness.selector("web").await.get("slipway.dev/revision"),
-        Some(&stable),
-        "production is back on the stable revision"
-    );
+    harness.assert_production_on_stable().await;
     let status = record.status.clone().unwrap();
     let rollback = status.rollback.clone().unwrap();
     assert_eq!(rollback.reason, AutoRollbackEvent::DeploymentFailure);

@@ -24,7 +24,7 @@ use kube::Api;
 use kube::api::{ApiResource, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use slipway::api::Deployment as Record;
-use slipway::api::deployment::{DeploymentPhase, DeploymentSpec};
+use slipway::api::deployment::{DeploymentPhase, DeploymentSpec, HealthResult};
 use slipway::rollout::revision::{render_revision, revision_name};
 use slipway::rollout::traffic_apply::httproute_resource;
 use slipway_testcluster::TestCluster;
@@ -33,6 +33,11 @@ use support::rollout::cluster_with_crds;
 pub use support::rollout::{Controller, STABLE_IMAGE};
 
 pub const NAMESPACE: &str = "default";
+
+/// The revision hash of a revision Deployment's name (`<workload>-<hash>`).
+pub fn hash_of(revision: &str) -> String {
+    revision.rsplit('-').next().unwrap().to_owned()
+}
 
 /// A test cluster with the CRDs, the HTTPRoute CRD, the simulation and a running controller.
 pub struct Harness {
@@ -166,6 +171,28 @@ impl Harness {
             .create(&PostParams::default(), &Record::new(name, spec))
             .await
             .expect("the record is created");
+    }
+
+    /// Waits until record `name`'s first health check has reported Healthy (it really probed).
+    pub async fn first_check_healthy(&self, name: &str, seconds: u64) {
+        self.eventually("a healthy first health check", seconds, || async {
+            self.record(name)
+                .await
+                .status
+                .and_then(|status| status.health_checks.into_iter().next())
+                .is_some_and(|check| check.result == HealthResult::Healthy)
+        })
+        .await;
+    }
+
+    /// Asserts that production's Service `web` selects the stable revision again.
+    pub async fn assert_production_on_stable(&self) {
+        let stable = hash_of(&self.revision_of(STABLE_IMAGE).await);
+        assert_eq!(
+            self.selector("web").await.get("slipway.dev/revision"),
+            Some(&stable),
+            "production is back on the stable revision"
+        );
     }
 
     /// The name of the revision Deployment that runs `image` on the workload.

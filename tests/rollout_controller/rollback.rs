@@ -7,11 +7,7 @@ use serde_json::json;
 use slipway::api::deployment::{AutoRollbackEvent, DeploymentPhase, HealthResult};
 use slipway_testcluster::simulate::PodScript;
 
-use super::{Harness, NAMESPACE, STABLE_IMAGE, condition};
-
-fn hash_of(revision: &str) -> String {
-    revision.rsplit('-').next().unwrap().to_owned()
-}
+use super::{Harness, NAMESPACE, STABLE_IMAGE, condition, hash_of};
 
 #[tokio::test]
 async fn failing_hook_job_fails_the_rollout_and_restores_the_stable_selector() {
@@ -78,11 +74,7 @@ async fn http_health_check_failing_mid_bake_restores_the_stable_weights() {
         .wait_phase("web-v2", DeploymentPhase::Failed, 20)
         .await;
     assert_eq!(harness.weights().await, (100, 0));
-    let stable = hash_of(&harness.revision_of(STABLE_IMAGE).await);
-    assert_eq!(
-        harness.selector("web").await.get("slipway.dev/revision"),
-        Some(&stable)
-    );
+    harness.assert_production_on_stable().await;
     let status = record.status.unwrap();
     assert_eq!(
         status.rollback.unwrap().reason,
@@ -130,11 +122,7 @@ async fn new_revision_never_ready_fails_at_the_progress_deadline_and_rolls_back(
         status.rollback.unwrap().reason,
         AutoRollbackEvent::DeploymentFailure
     );
-    let stable = hash_of(&harness.revision_of(STABLE_IMAGE).await);
-    assert_eq!(
-        harness.selector("web").await.get("slipway.dev/revision"),
-        Some(&stable)
-    );
+    harness.assert_production_on_stable().await;
     assert_eq!(harness.revisions().await.get(&new), Some(&0));
 }
 
@@ -152,11 +140,7 @@ async fn stop_with_rollback_restores_all_traffic_to_the_stable_revision() {
         .wait_phase("web-v2", DeploymentPhase::Stopped, 20)
         .await;
     assert_eq!(harness.weights().await, (100, 0));
-    let stable = hash_of(&harness.revision_of(STABLE_IMAGE).await);
-    assert_eq!(
-        harness.selector("web").await.get("slipway.dev/revision"),
-        Some(&stable)
-    );
+    harness.assert_production_on_stable().await;
     let rollback = record.status.unwrap().rollback.unwrap();
     assert_eq!(rollback.reason, AutoRollbackEvent::DeploymentStopOnRequest);
     assert_eq!(rollback.message.as_deref(), Some("bad metrics"));
@@ -218,11 +202,7 @@ async fn http_hook_refusing_fails_the_rollout_with_its_answer_and_rolls_back() {
         1,
         "called once"
     );
-    let stable = hash_of(&harness.revision_of(STABLE_IMAGE).await);
-    assert_eq!(
-        harness.selector("web").await.get("slipway.dev/revision"),
-        Some(&stable)
-    );
+    harness.assert_production_on_stable().await;
 }
 
 #[tokio::test]
