@@ -433,12 +433,13 @@ fn report(mode: Mode, rollbacks: &Rollbacks, yardsticks: &[(&str, Duration)]) {
         }
     }
     println!(
-        "{mode:?}: per rolled-back rollout (mean): {:.1} reconciles, writes {:?}",
+        "{mode:?}: per rolled-back rollout (mean): {:.1} reconciles, writes {}",
         reconciles as f64 / rollouts,
         writes
             .iter()
-            .map(|(key, count)| (key.clone(), format!("{:.1}", *count as f64 / rollouts)))
-            .collect::<BTreeMap<_, _>>()
+            .map(|(key, count)| format!("{key}: {:.1}", *count as f64 / rollouts))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
 }
 
