@@ -29,8 +29,8 @@ use slipway::rollout::revision::{render_revision, revision_name};
 use slipway::rollout::traffic_apply::httproute_resource;
 use slipway_testcluster::TestCluster;
 use slipway_testcluster::simulate::Simulation;
-use support::rollout::cluster_with_crds;
 pub use support::rollout::{Controller, STABLE_IMAGE};
+use support::rollout::{cluster_with_crds, workload};
 
 pub const NAMESPACE: &str = "default";
 
@@ -347,21 +347,6 @@ pub fn condition(record: &Record, type_: &str) -> Option<(String, String)> {
         .iter()
         .find(|c| c.type_ == type_)
         .map(|c| (c.status.clone(), c.reason.clone()))
-}
-
-fn workload(replicas: i32) -> Value {
-    json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": "web", "labels": {"app": "web"}},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": "web"}},
-            "template": {
-                "metadata": {"labels": {"app": "web"}},
-                "spec": {"containers": [{"name": "web", "image": STABLE_IMAGE, "ports": [{"containerPort": 8080}]}]}
-            }
-        }
-    })
 }
 
 /// A health endpoint the test flips between 200 and 503; it remembers when it last answered

@@ -9,7 +9,7 @@ use k8s_openapi::api::apps::v1::Deployment as AppsDeployment;
 use k8s_openapi::api::core::v1::Service;
 use kube::Api;
 use kube::api::PostParams;
-use serde_json::json;
+use serde_json::{Value, json};
 use slipway::runtime::{BuildOptions, ControllerOptions, LogFormat, run_with_client};
 use slipway_testcluster::TestCluster;
 use slipway_testcluster::simulate::{Simulation, SimulationConfig};
@@ -71,10 +71,10 @@ pub async fn cluster_with_crds() -> (TestCluster, Simulation) {
     (cluster, simulation)
 }
 
-/// The user's workload `web` (`app: web`, container `web` running [`STABLE_IMAGE`]) and its
-/// Service `web`, in `namespace`.
-pub async fn application(client: &kube::Client, namespace: &str, replicas: i32) {
-    let workload = json!({
+/// The user's workload `web` as JSON: `app: web`, container `web` running [`STABLE_IMAGE`]
+/// on port 8080.
+pub fn workload(replicas: i32) -> Value {
+    json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "web", "labels": {"app": "web"}},
         "spec": {
@@ -85,11 +85,15 @@ pub async fn application(client: &kube::Client, namespace: &str, replicas: i32) 
                 "spec": {"containers": [{"name": "web", "image": STABLE_IMAGE, "ports": [{"containerPort": 8080}]}]}
             }
         }
-    });
+    })
+}
+
+/// The user's workload `web` ([`workload`]) and its Service `web`, in `namespace`.
+pub async fn application(client: &kube::Client, namespace: &str, replicas: i32) {
     Api::<AppsDeployment>::namespaced(client.clone(), namespace)
         .create(
             &PostParams::default(),
-            &serde_json::from_value(workload).unwrap(),
+            &serde_json::from_value(workload(replicas)).unwrap(),
         )
         .await
         .expect("the workload is created");
