@@ -52,6 +52,7 @@ pub fn decide(input: &DecideInput<'_>) -> Decision {
         requeue: None,
         plan: None,
         revision: None,
+        rollback_stalled: false,
     };
     run.execute();
     run.finish()
@@ -77,6 +78,9 @@ pub(super) struct Run<'a> {
     pub(super) requeue: Option<Duration>,
     pub(super) plan: Option<RolloutPlan>,
     pub(super) revision: Option<&'a NewRevision>,
+    /// Set when a rollback cannot finish without the user (the stable revision is gone, or not
+    /// Ready past the progress deadline): `Stalled=True` with reason `RollbackStalled`.
+    pub(super) rollback_stalled: bool,
 }
 
 impl<'a> Run<'a> {
@@ -467,6 +471,7 @@ impl<'a> Run<'a> {
         let message = self.status.message.clone().unwrap_or_default();
         let invalid = message.starts_with("unable to roll out");
         let (ready, ready_reason) = match phase {
+            _ if self.rollback_stalled => (false, reasons::ROLLBACK_STALLED),
             Some(DeploymentPhase::Succeeded) => (true, reasons::SUCCEEDED),
             Some(DeploymentPhase::Failed) => (false, reasons::FAILED),
             Some(DeploymentPhase::Stopped) => (false, reasons::STOPPED),
@@ -477,6 +482,7 @@ impl<'a> Run<'a> {
         };
         let ended = self.stage() == RolloutStage::Done;
         let stalled = invalid
+            || self.rollback_stalled
             || matches!(
                 phase,
                 Some(DeploymentPhase::Failed | DeploymentPhase::Stopped)

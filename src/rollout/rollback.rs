@@ -29,6 +29,24 @@ use super::traffic::{self, Selection, TrafficMode, canary_service_name, may_rout
 use crate::api::deployment::{AutoRollbackEvent, RolloutStage};
 
 impl Run<'_> {
+    /// Marks the rollback stalled with `message`, with one Warning Event when it becomes so.
+    fn stall_rollback(&mut self, message: String) {
+        let already = self.status.conditions.iter().any(|condition| {
+            condition.type_ == "Stalled"
+                && condition.status == "True"
+                && condition.reason == reasons::ROLLBACK_STALLED
+        });
+        if !already {
+            self.event(
+                EventType::Warning,
+                reasons::ROLLBACK_STALLED,
+                message.clone(),
+            );
+        }
+        self.rollback_stalled = true;
+        self.message(message);
+    }
+
     /// RollingBack: restore the stable revision, then end.
     pub(super) fn rolling_back(&mut self) -> Flow {
         let (stable, canary) = (self.stable_hash(), self.canary_hash());
@@ -36,7 +54,7 @@ impl Run<'_> {
         if self.world.production_selection.is_some() {
             match self.observed(&stable) {
                 None => {
-                    self.message(format!(
+                    self.stall_rollback(format!(
                         "unable to roll back: stable revision {stable} no longer exists; restore it or point the production Service at a Ready revision"
                     ));
                     return Flow::Wait(Some(super::decide::MAX_REQUEUE));
@@ -51,9 +69,19 @@ impl Run<'_> {
             }
             let ready = self.pods(&stable).1;
             if !may_route(ready, replicas) {
-                self.message(format!(
-                    "rolling back: waiting for stable revision {stable}: {ready}/{replicas} pods Ready"
-                ));
+                // Traffic only moves to a Ready revision, so the rollback keeps waiting; past
+                // the progress deadline it says so as a Stalled condition and a Warning.
+                let deadline = self.progress_deadline();
+                if self.in_stage() >= deadline {
+                    self.stall_rollback(format!(
+                        "rollback stalled: stable revision {stable} has {ready}/{replicas} pods Ready after {}s (spec.progressDeadlineSeconds); traffic moves back once they are Ready: check its pods",
+                        deadline.as_secs()
+                    ));
+                } else {
+                    self.message(format!(
+                        "rolling back: waiting for stable revision {stable}: {ready}/{replicas} pods Ready"
+                    ));
+                }
                 return Flow::Wait(Some(SHORT_REQUEUE));
             }
             let mut changing = false;

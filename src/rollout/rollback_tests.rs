@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::decide_tests::{assert_safe, job_hook, phase, spec};
 use super::simulation::{HookScript, Sim};
-use super::state::{Intent, ServiceRole};
+use super::state::{EventType, Intent, ServiceRole, reasons};
 use super::traffic::Selection;
 use crate::api::deployment::{
     AutoRollbackEvent, DeploymentPhase, DeploymentStop, LifecycleEvent, RolloutStage,
@@ -237,6 +237,64 @@ fn replica_ratio_rollback_scales_stable_up_before_restoring_its_selector() {
     assert_eq!(phase(&sim), Some(DeploymentPhase::Failed));
     assert_eq!(sim.production, Some(Selection::Revision("v1".into())));
     assert_safe(&sim);
+}
+
+#[test]
+fn rollback_waiting_past_the_deadline_for_stable_pods_is_stalled_with_one_warning() {
+    let checks = json!([{"name": "web", "http": {"path": "/"}, "failureThreshold": 1}]);
+    let mut sim = Sim::with_stable_revision(
+        spec(json!({
+            "healthChecks": checks,
+            "progressDeadlineSeconds": 120,
+            "strategy": {"canary": {"percent": 60, "interval": "1h"}}
+        })),
+        5,
+    );
+    sim.run(5, 30);
+    sim.ready_cap.insert("v1".into(), 3);
+    sim.healthy = false;
+    sim.run(10, 5);
+    assert_eq!(sim.stage(), RolloutStage::RollingBack);
+    assert_eq!(stalled(&sim), None, "within the deadline it only waits");
+
+    sim.run(30, 10);
+    assert_eq!(sim.stage(), RolloutStage::RollingBack);
+    assert_eq!(
+        sim.production,
+        Some(Selection::AllRevisions),
+        "never to unready pods"
+    );
+    assert_eq!(stalled(&sim).as_deref(), Some(reasons::ROLLBACK_STALLED));
+    let message = sim.status.message.clone().unwrap_or_default();
+    assert!(
+        message.starts_with("rollback stalled: stable revision v1 has 3/5 pods Ready after 120s"),
+        "{message}"
+    );
+    let warnings = sim
+        .all_intents()
+        .into_iter()
+        .filter(|intent| {
+            matches!(intent, Intent::Event { event_type: EventType::Warning, reason, .. }
+                if *reason == reasons::ROLLBACK_STALLED)
+        })
+        .count();
+    assert_eq!(warnings, 1, "one Warning, not one per reconcile");
+
+    sim.ready_cap.remove("v1");
+    sim.run(5, 20);
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Failed));
+    assert_eq!(sim.production, Some(Selection::Revision("v1".into())));
+    assert_eq!(stalled(&sim).as_deref(), Some(reasons::FAILED));
+    assert_safe(&sim);
+}
+
+/// The reason of a `Stalled=True` condition, if any.
+fn stalled(sim: &Sim) -> Option<String> {
+    sim.status
+        .conditions
+        .iter()
+        .find(|condition| condition.type_ == "Stalled" && condition.status == "True")
+        .map(|condition| condition.reason.clone())
 }
 
 #[test]

@@ -263,6 +263,8 @@ pub mod reasons {
     pub const ROLLING_BACK: &str = "RollingBack";
     /// A rollback ended with all traffic on the stable revision.
     pub const ROLLED_BACK: &str = "RolledBack";
+    /// A rollback cannot finish: the stable revision is gone or not Ready past the deadline.
+    pub const ROLLBACK_STALLED: &str = "RollbackStalled";
     /// The rollout succeeded.
     pub const SUCCEEDED: &str = "Succeeded";
     /// The rollout failed.
