@@ -1,8 +1,12 @@
 //! Every traffic mode carries a rollout to success: all at once (selector switch), canary on
-//! HTTPRoute weights, linear by replica ratio, blue-green with a test Service and a promote.
+//! HTTPRoute weights, linear by replica ratio, blue-green with a test Service and a promote,
+//! and a rolling update checked on every intermediate version of its revisions.
 
 use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 
+use futures::StreamExt;
+use kube::runtime::watcher;
 use serde_json::json;
 use slipway::api::deployment::DeploymentPhase;
 
@@ -305,6 +309,29 @@ async fn blue_green_waits_for_a_promote_with_test_traffic_on_the_new_revision() 
 async fn rolling_replaces_pods_within_max_surge_and_ends_on_the_new_revision() {
     let harness = Harness::start().await;
     harness.application(3).await;
+    // Every version of the revision Deployments, in commit order (a watch misses none), so the
+    // bound is checked on each intermediate state, not on whatever a poll happens to see.
+    let versions: Arc<Mutex<Vec<(String, i32)>>> = Arc::default();
+    let recorder = {
+        let versions = versions.clone();
+        let stream = watcher::watcher(
+            harness.deployments(),
+            watcher::Config::default().labels("app.kubernetes.io/managed-by=slipway"),
+        );
+        tokio::spawn(async move {
+            let mut stream = std::pin::pin!(stream);
+            while let Some(event) = stream.next().await {
+                if let Ok(watcher::Event::Apply(object) | watcher::Event::InitApply(object)) = event
+                {
+                    let replicas = object.spec.as_ref().and_then(|spec| spec.replicas);
+                    versions.lock().unwrap().push((
+                        object.metadata.name.unwrap_or_default(),
+                        replicas.unwrap_or(1),
+                    ));
+                }
+            }
+        })
+    };
     harness
         .rollout(
             "web-v2",
@@ -314,23 +341,37 @@ async fn rolling_replaces_pods_within_max_surge_and_ends_on_the_new_revision() {
         .await;
     let new = harness.revision_of("shop/web:2").await;
     let old = harness.revision_of(STABLE_IMAGE).await;
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(40);
-    loop {
-        let revisions = harness.revisions().await;
+    harness
+        .wait_phase("web-v2", DeploymentPhase::Succeeded, 40)
+        .await;
+    recorder.abort();
+
+    // Replay: desired pods stay within [size - maxUnavailable, size + maxSurge] once both
+    // revisions exist, and the new revision grows one surge at a time.
+    let mut current = std::collections::BTreeMap::new();
+    let mut new_sizes = Vec::new();
+    for (name, replicas) in versions.lock().unwrap().iter() {
+        current.insert(name.clone(), *replicas);
         let (stable, fresh) = (
-            revisions.get(&old).copied().unwrap_or(0),
-            revisions.get(&new).copied().unwrap_or(0),
+            current.get(&old).copied().unwrap_or(0),
+            current.get(&new).copied().unwrap_or(0),
         );
         assert!(
             stable + fresh <= 3 + 1,
             "never more than maxSurge pods above the size: {stable} + {fresh}"
         );
-        if super::phase_of(&harness.record("web-v2").await) == Some(DeploymentPhase::Succeeded) {
-            break;
+        if current.contains_key(&new) {
+            assert!(
+                stable + fresh >= 3,
+                "maxUnavailable 0: never fewer desired pods than the size: {stable} + {fresh}"
+            );
         }
-        assert!(tokio::time::Instant::now() < deadline, "no success");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        if *name == new && new_sizes.last() != Some(replicas) {
+            new_sizes.push(*replicas);
+        }
     }
+    assert_eq!(new_sizes, [1, 2, 3], "the new revision grows by maxSurge");
+
     let selector = harness.selector("web").await;
     assert_eq!(
         revision_label(&selector),
