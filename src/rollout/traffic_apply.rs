@@ -271,6 +271,16 @@ pub async fn read_service_selector(
     service: &str,
 ) -> Result<Selector, TrafficApplyError> {
     let api: Api<Service> = Api::namespaced(client.clone(), namespace);
+    Ok(read_known_selector(&api, namespace, service)
+        .await?
+        .selector)
+}
+
+async fn read_known_selector(
+    api: &Api<Service>,
+    namespace: &str,
+    service: &str,
+) -> Result<KnownSelector, TrafficApplyError> {
     let object = api
         .get(service)
         .await
@@ -278,10 +288,7 @@ pub async fn read_service_selector(
             action: format!("read Service {namespace}/{service}"),
             source,
         })?;
-    Ok(object
-        .spec
-        .and_then(|spec| spec.selector)
-        .unwrap_or_default())
+    Ok(KnownSelector::of(object))
 }
 
 /// A Service's selector and the `resourceVersion` it was read at (observe keeps it so a
@@ -292,6 +299,19 @@ pub struct KnownSelector {
     pub selector: Selector,
     /// The Service's `metadata.resourceVersion` at that read.
     pub resource_version: Option<String>,
+}
+
+impl KnownSelector {
+    /// What `service` (as read) selects, at its `resourceVersion`.
+    pub fn of(service: Service) -> Self {
+        KnownSelector {
+            selector: service
+                .spec
+                .and_then(|spec| spec.selector)
+                .unwrap_or_default(),
+            resource_version: service.metadata.resource_version,
+        }
+    }
 }
 
 /// Points Service `service` at `to` (target label value `target`); one read, and one
@@ -308,20 +328,7 @@ pub async fn switch_service_selector(
     to: &SelectorTarget,
 ) -> Result<SelectorSwitch, TrafficApplyError> {
     let api: Api<Service> = Api::namespaced(client.clone(), namespace);
-    let object = api
-        .get(service)
-        .await
-        .map_err(|source| TrafficApplyError::Api {
-            action: format!("read Service {namespace}/{service}"),
-            source,
-        })?;
-    let known = KnownSelector {
-        selector: object
-            .spec
-            .and_then(|spec| spec.selector)
-            .unwrap_or_default(),
-        resource_version: object.metadata.resource_version,
-    };
+    let known = read_known_selector(&api, namespace, service).await?;
     apply_selector(&api, namespace, service, target, to, &known).await
 }
 

@@ -351,13 +351,7 @@ async fn read_selector(
     let service = services.get_opt(name).await.map_err(api_error(format!(
         "read Service {namespace}/{name} ({field})"
     )))?;
-    Ok(service.map(|service| KnownSelector {
-        selector: service
-            .spec
-            .and_then(|spec| spec.selector)
-            .unwrap_or_default(),
-        resource_version: service.metadata.resource_version,
-    }))
+    Ok(service.map(KnownSelector::of))
 }
 
 /// Keeps `known` under `name` for apply and returns its selector.
