@@ -12,6 +12,7 @@
 //!    while this replica holds it (watches and `/readyz` run on every replica).
 //! 6. Run the controllers until SIGTERM or SIGINT, then stop them, release the Lease and exit 0.
 
+pub mod admit;
 mod controllers;
 pub mod kind_watch;
 mod leader;
@@ -23,6 +24,7 @@ mod shutdown;
 pub mod status;
 mod telemetry;
 
+pub use admit::admit;
 pub use controllers::{ControllerContext, Controllers};
 pub use leader::{Election, Leadership};
 pub use metrics::{KindLabels, Metrics};

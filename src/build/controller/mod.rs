@@ -206,16 +206,10 @@ async fn reconcile(
     object: Arc<DeserializeGuard<BuildRun>>,
     context: Arc<Context>,
 ) -> Result<Requeue, Error> {
-    let build_run = match &object.0 {
+    let build_run = match crate::runtime::admit(&object, &context.leadership, "BuildRun") {
         Ok(build_run) => build_run,
-        Err(invalid) => {
-            tracing::warn!(error = %invalid.error, "unable to read a BuildRun; it is skipped until it changes");
-            return Ok(Requeue::await_change());
-        }
+        Err(requeue) => return Ok(requeue),
     };
-    if !context.leadership.is_leader() {
-        return Ok(Requeue::requeue(Duration::from_secs(5)));
-    }
     if build_run.metadata.deletion_timestamp.is_some() {
         return Ok(Requeue::await_change());
     }

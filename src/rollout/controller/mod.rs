@@ -331,16 +331,14 @@ async fn reconcile_record(
     object: Arc<DeserializeGuard<DeploymentRecord>>,
     context: Arc<Context>,
 ) -> Result<Requeue, Error> {
-    let record = match &object.0 {
+    let record = match crate::runtime::admit(
+        &object,
+        &context.leadership,
+        "deployments.slipway.dev record",
+    ) {
         Ok(record) => record,
-        Err(invalid) => {
-            tracing::warn!(error = %invalid.error, "unable to read a deployments.slipway.dev record; it is skipped until it changes");
-            return Ok(Requeue::await_change());
-        }
+        Err(requeue) => return Ok(requeue),
     };
-    if !context.leadership.is_leader() {
-        return Ok(Requeue::requeue(Duration::from_secs(5)));
-    }
     let uid = record.uid().unwrap_or_default();
     let stored = record.status.clone().unwrap_or_default();
     if record.metadata.deletion_timestamp.is_some()
