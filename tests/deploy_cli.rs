@@ -16,7 +16,7 @@ use slipway::api::Deployment as Record;
 use slipway::api::deployment::{DeploymentPhase, DeploymentSpec};
 use slipway_testcluster::TestCluster;
 use support::Scratch;
-use support::rollout::{Controller, application, cluster_with_crds};
+use support::rollout::{Controller, application, cluster_with_crds, wait_phase};
 
 const NAMESPACE: &str = "default";
 
@@ -288,23 +288,6 @@ async fn finish(child: std::process::Child) -> Output {
     .expect("the waiting thread")
 }
 
-/// Waits until record `name` is in `phase`.
-async fn wait_phase(cluster: &TestCluster, name: &str, phase: DeploymentPhase) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let record = records(cluster).get(name).await.unwrap();
-        if record.status.as_ref().and_then(|status| status.phase) == Some(phase) {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {name} to be {phase:?}: {:#?}",
-            record.status
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// The user's application and a blue-green record `web-v2` that waits for a promote, with
 /// the controller running; returns once the rollout waits.
 async fn blue_green_waiting(cluster: &TestCluster) -> Controller {
@@ -316,7 +299,14 @@ async fn blue_green_waiting(cluster: &TestCluster) -> Controller {
         json!({"blueGreen": {"readyOption": {"action": "Wait"}, "terminationWait": "1s"}}),
     )
     .await;
-    wait_phase(cluster, "web-v2", DeploymentPhase::Ready).await;
+    wait_phase(
+        &cluster.client(),
+        NAMESPACE,
+        "web-v2",
+        DeploymentPhase::Ready,
+        20,
+    )
+    .await;
     controller
 }
 

@@ -212,19 +212,7 @@ impl Harness {
 
     /// Waits until record `name` is in `phase`.
     pub async fn wait_phase(&self, name: &str, phase: DeploymentPhase, seconds: u64) -> Record {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
-        loop {
-            let record = self.record(name).await;
-            if phase_of(&record) == Some(phase) {
-                return record;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "timed out waiting for {name} to be {phase:?}; status: {:#?}",
-                record.status
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        support::rollout::wait_phase(&self.cluster.client(), NAMESPACE, name, phase, seconds).await
     }
 
     pub async fn eventually<F, Fut>(&self, what: &str, seconds: u64, mut check: F)

@@ -10,6 +10,8 @@ use k8s_openapi::api::core::v1::Service;
 use kube::Api;
 use kube::api::PostParams;
 use serde_json::{Value, json};
+use slipway::api::Deployment as Record;
+use slipway::api::deployment::DeploymentPhase;
 use slipway::runtime::{BuildOptions, ControllerOptions, LogFormat, run_with_client};
 use slipway_testcluster::TestCluster;
 use slipway_testcluster::simulate::{Simulation, SimulationConfig};
@@ -109,4 +111,28 @@ pub async fn application(client: &kube::Client, namespace: &str, replicas: i32) 
         )
         .await
         .expect("the Service is created");
+}
+
+/// Waits up to `seconds` until record `name` in `namespace` is in `phase`, and returns it.
+pub async fn wait_phase(
+    client: &kube::Client,
+    namespace: &str,
+    name: &str,
+    phase: DeploymentPhase,
+    seconds: u64,
+) -> Record {
+    let records: Api<Record> = Api::namespaced(client.clone(), namespace);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
+    loop {
+        let record = records.get(name).await.expect("the record exists");
+        if record.status.as_ref().and_then(|status| status.phase) == Some(phase) {
+            return record;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {name} to be {phase:?}; status: {:#?}",
+            record.status
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
