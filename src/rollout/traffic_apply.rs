@@ -281,14 +281,9 @@ async fn read_known_selector(
     namespace: &str,
     service: &str,
 ) -> Result<KnownSelector, TrafficApplyError> {
-    let object = api
-        .get(service)
-        .await
-        .map_err(|source| TrafficApplyError::Api {
-            action: format!("read Service {namespace}/{service}"),
-            source,
-        })?;
-    Ok(KnownSelector::of(object))
+    Ok(KnownSelector::of(
+        read(api, format!("read Service {namespace}/{service}"), service).await?,
+    ))
 }
 
 /// A Service's selector and the `resourceVersion` it was read at (observe keeps it so a
@@ -611,6 +606,16 @@ pub fn weight_patch(
     Ok(operations)
 }
 
+/// Reads `name`; a failure is [`TrafficApplyError::Api`] saying `action`.
+async fn read<K>(api: &Api<K>, action: String, name: &str) -> Result<K, TrafficApplyError>
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    api.get(name)
+        .await
+        .map_err(|source| TrafficApplyError::Api { action, source })
+}
+
 fn route_api(client: &kube::Client, namespace: &str) -> Api<DynamicObject> {
     Api::namespaced_with(client.clone(), namespace, &httproute_resource())
 }
@@ -620,13 +625,7 @@ async fn read_route_spec(
     namespace: &str,
     route: &str,
 ) -> Result<HttpRouteSpec, TrafficApplyError> {
-    let object = api
-        .get(route)
-        .await
-        .map_err(|source| TrafficApplyError::Api {
-            action: format!("read HTTPRoute {namespace}/{route}"),
-            source,
-        })?;
+    let object = read(api, format!("read HTTPRoute {namespace}/{route}"), route).await?;
     decode_spec(namespace, route, &object)
 }
 
