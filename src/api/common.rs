@@ -117,6 +117,9 @@ pub struct ArtifactRecord {
     /// Content digest (`sha256:…`) of the stored artifact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
+    /// Who produced it, as `Stage/Action` (or `Source`), in a pipeline run's list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub produced_by: Option<String>,
 }
 
 /// Conditions with the Kubernetes shape, as a list-map keyed by `type` (server-side apply merges

@@ -8,8 +8,10 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::common::{ArtifactRecord, ChildReference, Conditions, NameValue, conditions_schema};
-use super::pipeline::RetryMode;
+use super::common::{
+    ArtifactRecord, ChildReference, Conditions, NameValue, conditions_schema, opaque_object_schema,
+};
+use super::pipeline::{PipelineSpec, RetryMode};
 
 /// One run of a pipeline.
 #[derive(CustomResource, Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
@@ -25,6 +27,7 @@ use super::pipeline::RetryMode;
     validation = Rule::new("self.spec.pipelineRef == oldSelf.spec.pipelineRef").message("spec.pipelineRef is immutable"),
     validation = Rule::new("!has(oldSelf.spec.source) || (has(self.spec.source) && self.spec.source == oldSelf.spec.source)").message("spec.source is immutable once set"),
     validation = Rule::new("(has(self.spec.rollback) == has(oldSelf.spec.rollback)) && (!has(self.spec.rollback) || self.spec.rollback == oldSelf.spec.rollback)").message("spec.rollback is immutable"),
+    validation = Rule::new("!has(oldSelf.spec.control) || !has(oldSelf.spec.control.stop) || (has(self.spec.control) && has(self.spec.control.stop) && (self.spec.control.stop.abandon || !oldSelf.spec.control.stop.abandon))").message("spec.control.stop cannot be withdrawn, and an abandon cannot become a wait: a stop may only escalate from waiting to abandoning"),
     printcolumn = r#"{"name":"Pipeline","type":"string","jsonPath":".spec.pipelineRef.name"}"#,
     printcolumn = r#"{"name":"Status","type":"string","jsonPath":".status.phase"}"#,
     printcolumn = r#"{"name":"Stage","type":"string","jsonPath":".status.currentStage"}"#,
@@ -288,6 +291,45 @@ pub struct PipelineExecutionStatus {
     /// The run that superseded this one, when its status is `Superseded`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub superseded_by: Option<String>,
+    /// The Pipeline's `metadata.generation` this run follows (its stages and actions are those of
+    /// `pipelineSpec`, copied when the run started; later changes of the Pipeline do not reach it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline_generation: Option<i64>,
+    /// The Pipeline's spec when the run started: what this run executes to the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "opaque_object_schema")]
+    pub pipeline_spec: Option<Box<PipelineSpec>>,
+    /// Why the run waits before a stage (another run holds it, its transition is disabled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<StageWait>,
+}
+
+/// A run waiting to enter a stage.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct StageWait {
+    /// The stage it waits for.
+    pub stage: String,
+    /// Why it waits.
+    pub reason: WaitReason,
+    /// The run holding the stage, when that is the reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
+    /// Since when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<Time>,
+}
+
+/// Why a run waits before a stage.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum WaitReason {
+    /// Another run is in the stage (execution modes `Superseded` and `Queued` lock stages).
+    #[default]
+    StageLocked,
+    /// An older run waits for the stage too and goes first (`Queued`).
+    Queued,
+    /// The stage's inbound transition is disabled on the Pipeline.
+    TransitionDisabled,
 }
 
 /// A run's status, as CodePipeline names them.
@@ -342,6 +384,78 @@ pub struct StageStatus {
     /// Per-action status.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<ActionStatus>,
+    /// How many of `spec.control.retries` for this stage have started an attempt.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retry_requests_applied: i32,
+    /// How many attempts an `onFailure: Retry` condition started.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub automatic_retries: i32,
+    /// Results of the stage's condition rules, latest evaluation of each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rule_results: Vec<RuleResult>,
+    /// The rollback run this stage's failure (or a failed `onSuccess` rule) started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_execution: Option<String>,
+    /// Earlier attempts of the stage, oldest first (at most 10 are kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_attempts: Vec<StageAttempt>,
+}
+
+fn is_zero(value: &i32) -> bool {
+    *value == 0
+}
+
+/// One earlier attempt of a stage.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct StageAttempt {
+    /// The attempt number.
+    pub attempt: i32,
+    /// How it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<StageExecutionStatus>,
+    /// Why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// When it started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<Time>,
+    /// When it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion_time: Option<Time>,
+    /// Its actions as they ended.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<ActionStatus>,
+}
+
+/// The result of one stage-condition rule.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleResult {
+    /// Which condition the rule belongs to.
+    pub condition: StageConditionKind,
+    /// The rule's name.
+    pub rule: String,
+    /// Whether it passed.
+    pub passed: bool,
+    /// What was evaluated and seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// When it was evaluated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<Time>,
+}
+
+/// The three stage conditions.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum StageConditionKind {
+    /// Checked before the run enters the stage.
+    #[default]
+    BeforeEntry,
+    /// Checked after the stage succeeded.
+    OnSuccess,
+    /// Applied when the stage failed.
+    OnFailure,
 }
 
 /// A stage's status, as CodePipeline names them.
@@ -392,6 +506,47 @@ pub struct ActionStatus {
     /// When the action ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completion_time: Option<Time>,
+    /// A link for people: the Jenkins build's page, an approval's review link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_url: Option<String>,
+    /// A Jenkins action's queue item and build, so a restart follows the same build.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_run: Option<ExternalRun>,
+    /// An approval action's answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalRecord>,
+}
+
+/// A run outside the cluster (a Jenkins build) that an action follows.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalRun {
+    /// The Jenkins queue item the trigger returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_url: Option<String>,
+    /// The build's URL, once Jenkins started it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_url: Option<String>,
+    /// The build's number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_number: Option<i64>,
+    /// The build's result as Jenkins names it (`SUCCESS`, `FAILURE`, `ABORTED`, `UNSTABLE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+}
+
+/// The answer an approval action took.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalRecord {
+    /// `Approved` or `Rejected`.
+    pub result: ApprovalResult,
+    /// Who answered, as the answer says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    /// The answer's comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 /// An action's status, as CodePipeline names them.

@@ -11,7 +11,7 @@ use super::common::{
     ArtifactStore, Conditions, DurationString, NameValue, SecretKeyReference, SecretReference,
     add_rule, conditions_schema, exactly_one_of, opaque_object_schema, unique_names,
 };
-use super::deployment::DeploymentTemplate;
+use super::deployment::{DeploymentTemplate, PrometheusCheck};
 
 /// A pipeline: where the source comes from, what starts a run, and the stages each run goes through.
 #[derive(CustomResource, Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
@@ -419,10 +419,11 @@ pub enum RetryMode {
     AllActions,
 }
 
-/// A rule of a stage condition. Exactly one of `expression` or `deploymentWindow` is set.
+/// A rule of a stage condition. Exactly one of `expression`, `deploymentWindow`, `http` or
+/// `prometheus` is set.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase")]
-#[schemars(transform = exactly_one_of(&["expression", "deploymentWindow"]))]
+#[schemars(transform = exactly_one_of(&["expression", "deploymentWindow", "http", "prometheus"]))]
 pub struct ConditionRule {
     /// Rule name, unique in the condition.
     #[schemars(regex(pattern = r"^[A-Za-z0-9.@_\-]+$"), length(min = 1, max = 100))]
@@ -435,6 +436,38 @@ pub struct ConditionRule {
     /// Passes only inside a time window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment_window: Option<DeploymentWindow>,
+    /// Passes when a GET of the URL answers an expected status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpRule>,
+    /// Passes when a Prometheus query's first sample meets a CEL condition (as a rollout's
+    /// Prometheus health check; `{{namespace}}` is substituted, `{{revision}}` is the run's
+    /// source revision).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prometheus: Option<PrometheusCheck>,
+}
+
+/// An HTTP rule of a stage condition.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpRule {
+    /// The URL to GET; pipeline variables are substituted.
+    #[schemars(regex(pattern = r"^https?://.+$"), length(max = 2048))]
+    pub url: String,
+    /// Status codes that pass; any 2xx when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20), inner(range(min = 100, max = 599)))]
+    pub expected_statuses: Vec<i32>,
+    /// Extra request headers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20))]
+    pub headers: Vec<NameValue>,
+    /// How long the request may take before the rule fails.
+    #[serde(default = "default_rule_timeout")]
+    pub timeout: DurationString,
+}
+
+fn default_rule_timeout() -> DurationString {
+    DurationString::new("10s")
 }
 
 /// A time window given by a cron expression that opens it and a duration.

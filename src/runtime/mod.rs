@@ -13,10 +13,15 @@
 //! 6. Run the controllers until SIGTERM or SIGINT, then stop them, release the Lease and exit 0.
 
 pub mod admit;
+pub mod conditions;
 mod controllers;
+pub mod error_policy;
+pub mod events;
 pub mod kind_watch;
+pub mod labels;
 mod leader;
 mod metrics;
+pub mod names;
 mod options;
 mod preflight;
 mod server;
@@ -32,7 +37,7 @@ pub use options::{BuildOptions, ControllerOptions, LogFormat};
 pub use preflight::{PreflightError, check_crds_served};
 pub use server::{Readiness, router};
 pub use shutdown::shutdown_signal;
-pub use status::{FIELD_MANAGER, StatusError, write_status};
+pub use status::{FIELD_MANAGER, StatusError, whole_seconds, write_status};
 
 use anyhow::Context;
 

@@ -71,3 +71,8 @@ where
     })?;
     Ok(true)
 }
+
+/// `time` rounded down to whole seconds: what the API stores, so a recomputed status compares equal.
+pub fn whole_seconds(time: k8s_openapi::jiff::Timestamp) -> k8s_openapi::jiff::Timestamp {
+    k8s_openapi::jiff::Timestamp::from_second(time.as_second()).unwrap_or(time)
+}

@@ -165,6 +165,7 @@ impl StoreUploader {
             name: masker.mask(identifier),
             location: masker.mask(&location),
             digest: Some(packaged.digest),
+            produced_by: None,
         })
     }
 }

@@ -15,6 +15,7 @@ fn result_with(count: usize) -> BuildResult {
                 format!("{index:x}").repeat(64)[..64].to_owned()
             ),
             digest: Some(format!("sha256:{}", "a".repeat(64))),
+            produced_by: None,
         })
         .collect();
     result
