@@ -302,6 +302,21 @@ pub struct PipelineExecutionStatus {
     /// Why the run waits before a stage (another run holds it, its transition is disabled).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting: Option<StageWait>,
+    /// The stop request the controller acted on (a run is stopped once: after a retry of a
+    /// stopped stage, the stop in the spec is not applied again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_stop: Option<AppliedStop>,
+}
+
+/// A stop the controller acted on.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedStop {
+    /// Whether in-flight actions were abandoned.
+    pub abandon: bool,
+    /// When the stop was taken up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<Time>,
 }
 
 /// A run waiting to enter a stage.

@@ -1,0 +1,9 @@
+//! Pipelines: CodePipeline's stages and actions on Kubernetes.
+
+pub mod admission;
+pub mod children;
+pub mod plan;
+pub mod reasons;
+pub mod rules;
+pub mod validate;
+pub mod variables;
