@@ -80,6 +80,7 @@ pub mod meta;
 pub mod ops;
 pub mod patch;
 pub mod patching;
+pub mod protobuf;
 pub mod registry;
 pub mod requests;
 pub mod schema;
