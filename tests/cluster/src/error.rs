@@ -151,6 +151,25 @@ impl ApiError {
         )
     }
 
+    /// 415 for a protobuf body the test cluster cannot decode: names the kind (when the
+    /// envelope was readable) and the way around it, JSON.
+    pub fn undecodable_protobuf(kind: Option<&str>, reason: &str) -> Self {
+        let object = kind.map_or_else(|| "object".to_string(), |kind| format!("{kind} object"));
+        let mut details =
+            json!({"causes": [{"reason": "UnexpectedServerResponse", "message": reason}]});
+        if let Some(kind) = kind {
+            details["kind"] = json!(kind);
+        }
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the protobuf request body could not be decoded: {reason}; send the {object} as JSON instead, e.g. with kubectl apply -f <file>"
+            ),
+            Some(details),
+        )
+    }
+
     /// 410 Expired (`too old resource version: 5 (10)` and the continue-token texts).
     pub fn expired(message: impl Into<String>) -> Self {
         Self::new(410, "Expired", message, None)

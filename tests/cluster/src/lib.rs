@@ -15,7 +15,8 @@
 //! Controller authors should not rely on the following:
 //! * **Transport**: plain HTTP, no TLS, no authentication or authorization (every request is
 //!   allowed; `blockOwnerDeletion` needs no permission), no admission webhooks, no API Priority
-//!   and Fairness (429s only when injected), no protobuf (JSON only), no aggregated discovery
+//!   and Fairness (429s only when injected), protobuf only for some request bodies (see
+//!   *Content types*; responses are always JSON), no aggregated discovery
 //!   (the legacy discovery documents only), no `/openapi/v2`.
 //! * **Built-in kinds are schemaless**: no validation or defaulting of their fields beyond the
 //!   object name (DNS-1123), no unknown-field detection (fieldValidation only affects custom
@@ -57,10 +58,17 @@
 //! * **Field managers**: a non-apply request without `fieldManager` gets the user agent's
 //!   program name (`unknown` without a user agent); managedFields come from the patch module,
 //!   whose own divergences are listed in [`patch`].
-//! * **Content types**: request bodies must be JSON (or YAML for apply patches and
-//!   `application/yaml`); protobuf bodies answer 415, so kubectl's typed commands that send
-//!   protobuf (`kubectl create namespace|configmap|secret|deployment …`, `kubectl scale`) fail —
-//!   use `kubectl apply -f` instead. Without `/openapi/v2`, `kubectl apply -f` of a document
+//! * **Content types**: request bodies are JSON (or YAML for apply patches and
+//!   `application/yaml`), or Kubernetes protobuf (`application/vnd.kubernetes.protobuf`) for
+//!   creates and updates of `v1` Namespace, Secret, ConfigMap, ServiceAccount and Service,
+//!   `apps/v1` Deployment and `batch/v1` Job — what kubectl's typed commands send (`kubectl
+//!   create namespace|secret|configmap|serviceaccount|deployment|job|service`; `kubectl run`,
+//!   `expose` and `scale` send JSON). The [`protobuf`] decoder reads the fields those commands
+//!   fill and the scalars Go always writes; pod templates leave out volumes, probes, security
+//!   contexts, affinity and env `valueFrom`, and status parts only their counters. Any other
+//!   protobuf body (another kind, such a field, a compressed or malformed envelope) answers 415
+//!   with a `Status` naming the kind and saying to send JSON (`kubectl apply -f`). CBOR and
+//!   protobuf patches answer 415. Without `/openapi/v2`, `kubectl apply -f` of a document
 //!   whose kind the server does not serve (e.g. a `kustomization.yaml` in the directory) fails
 //!   with `error validating data: the server could not find the requested resource` rather than
 //!   `resource mapping not found`.
@@ -80,6 +88,7 @@ pub mod meta;
 pub mod ops;
 pub mod patch;
 pub mod patching;
+pub mod protobuf;
 pub mod registry;
 pub mod requests;
 pub mod schema;

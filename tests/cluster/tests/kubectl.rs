@@ -8,7 +8,10 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::{create_small, repo, widget, widget_cluster, widgets};
-use kube::api::{Patch, PatchParams, PostParams};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, Service, ServiceAccount};
+use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use slipway_testcluster::TestCluster;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -364,6 +367,155 @@ async fn kubectl_names_the_invalid_field() {
     let (success, _, stderr) = kubectl.with_input(&["apply", "-f", "-"], unknown).await;
     assert!(!success);
     assert!(stderr.contains("unknown field \"spec.shape\""), "{stderr}");
+}
+
+/// The README's commands (`examples/webapp/README.md`, steps 1 and 2) as written: kubectl
+/// sends these bodies as protobuf.
+#[tokio::test]
+async fn kubectl_creates_the_readme_namespace_and_secrets() {
+    let cluster = TestCluster::start().await;
+    let kubectl = Kubectl::new(&cluster);
+    let created = kubectl.ok(&["create", "namespace", "webapp"]).await;
+    assert_eq!(created.trim(), "namespace/webapp created");
+    let namespaces: Api<Namespace> = Api::all(cluster.client());
+    assert!(namespaces.get("webapp").await.is_ok());
+    kubectl
+        .ok(&[
+            "-n",
+            "webapp",
+            "create",
+            "secret",
+            "generic",
+            "webapp-webhook",
+            "--from-literal=secret=9f86d081884c7d65",
+        ])
+        .await;
+    kubectl
+        .ok(&[
+            "-n",
+            "webapp",
+            "create",
+            "secret",
+            "docker-registry",
+            "registry-credentials",
+            "--docker-server=registry.example.com",
+            "--docker-username=robot",
+            "--docker-password=t0ken",
+        ])
+        .await;
+    let secrets: Api<Secret> = Api::namespaced(cluster.client(), "webapp");
+    let webhook = secrets.get("webapp-webhook").await.unwrap();
+    let data = webhook.data.expect("data");
+    assert_eq!(data["secret"].0, b"9f86d081884c7d65");
+    let registry = secrets.get("registry-credentials").await.unwrap();
+    assert_eq!(
+        registry.type_.as_deref(),
+        Some("kubernetes.io/dockerconfigjson")
+    );
+    let config: Value =
+        serde_json::from_slice(&registry.data.expect("data")[".dockerconfigjson"].0).unwrap();
+    assert_eq!(
+        config,
+        json!({"auths": {"registry.example.com": {"username": "robot", "password": "t0ken", "auth": "cm9ib3Q6dDBrZW4="}}})
+    );
+}
+
+#[tokio::test]
+async fn kubectl_create_configmap_stores_the_literals() {
+    let cluster = TestCluster::start().await;
+    let kubectl = Kubectl::new(&cluster);
+    let created = kubectl
+        .ok(&[
+            "create",
+            "configmap",
+            "settings",
+            "--from-literal=mode=fast",
+            "--from-literal=level=3",
+        ])
+        .await;
+    assert_eq!(created.trim(), "configmap/settings created");
+    let configmaps: Api<ConfigMap> = Api::default_namespaced(cluster.client());
+    let data = configmaps.get("settings").await.unwrap().data.unwrap();
+    assert_eq!(
+        (data["mode"].as_str(), data["level"].as_str()),
+        ("fast", "3")
+    );
+}
+
+#[tokio::test]
+async fn kubectl_creates_workloads_services_and_service_accounts() {
+    let cluster = TestCluster::start().await;
+    let kubectl = Kubectl::new(&cluster);
+    for arguments in [
+        &["create", "serviceaccount", "builder"][..],
+        &[
+            "create",
+            "deployment",
+            "web",
+            "--image=nginx:1.27",
+            "--replicas=0",
+            "--port=8080",
+        ],
+        &[
+            "create",
+            "job",
+            "once",
+            "--image=busybox",
+            "--",
+            "echo",
+            "hello",
+        ],
+        &["create", "service", "nodeport", "web", "--tcp=80:http"],
+    ] {
+        kubectl.ok(arguments).await;
+    }
+    let client = cluster.client();
+    let accounts: Api<ServiceAccount> = Api::default_namespaced(client.clone());
+    assert!(accounts.get("builder").await.is_ok());
+    let deployment = Api::<Deployment>::default_namespaced(client.clone())
+        .get("web")
+        .await
+        .unwrap()
+        .spec
+        .unwrap();
+    assert_eq!(deployment.replicas, Some(0));
+    let container = &deployment.template.spec.unwrap().containers[0];
+    assert_eq!(
+        (
+            container.image.as_deref(),
+            container.ports.as_ref().unwrap()[0].container_port
+        ),
+        (Some("nginx:1.27"), 8080)
+    );
+    let job = Api::<Job>::default_namespaced(client.clone())
+        .get("once")
+        .await
+        .unwrap();
+    let pod = job.spec.unwrap().template.spec.unwrap();
+    assert_eq!(pod.restart_policy.as_deref(), Some("Never"));
+    assert_eq!(
+        pod.containers[0].command,
+        Some(vec!["echo".to_string(), "hello".to_string()])
+    );
+    let service = Api::<Service>::default_namespaced(client)
+        .get("web")
+        .await
+        .unwrap()
+        .spec
+        .unwrap();
+    let port = &service.ports.unwrap()[0];
+    assert_eq!(
+        (
+            service.type_.as_deref(),
+            port.port,
+            port.target_port.clone()
+        ),
+        (
+            Some("NodePort"),
+            80,
+            Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String("http".into()))
+        )
+    );
 }
 
 #[tokio::test]

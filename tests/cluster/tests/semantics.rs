@@ -280,6 +280,32 @@ async fn strategic_merge_patch_is_refused_for_custom_resources() {
 }
 
 #[tokio::test]
+async fn protobuf_bodies_of_kinds_without_a_decoder_answer_415_naming_the_kind() {
+    let cluster = widget_cluster().await;
+    // magic, then runtime.Unknown { typeMeta: {apiVersion: v1, kind: Pod}, raw: {metadata: {name: p}} }
+    let mut body = b"k8s\0".to_vec();
+    body.extend([
+        0x0a, 0x09, 0x0a, 0x02, b'v', b'1', 0x12, 0x03, b'P', b'o', b'd',
+    ]);
+    body.extend([0x12, 0x05, 0x0a, 0x03, 0x0a, 0x01, b'p']);
+    let request = axum::http::Request::builder()
+        .method("POST")
+        .uri("/api/v1/namespaces/default/pods")
+        .header("content-type", "application/vnd.kubernetes.protobuf")
+        .body(body)
+        .unwrap();
+    let status = api_error(cluster.client().request_text(request).await.unwrap_err());
+    assert_eq!(
+        (status.code, status.reason.as_str()),
+        (415, "UnsupportedMediaType")
+    );
+    assert_eq!(
+        status.message,
+        "the protobuf request body could not be decoded: the test cluster has no protobuf decoder for v1 Pod; send the Pod object as JSON instead, e.g. with kubectl apply -f <file>"
+    );
+}
+
+#[tokio::test]
 async fn schema_violations_are_422_with_the_field_named() {
     let cluster = widget_cluster().await;
     let api = widgets(&cluster);

@@ -19,13 +19,21 @@ use crate::ops::{
 };
 use crate::registry::ResourceType;
 
-/// Decodes a JSON (or, by content type, YAML) body.
+/// Decodes a JSON (or, by content type, YAML or Kubernetes protobuf) body.
 pub(crate) fn decode_body(body: &Bytes, content_type: &str) -> Result<Value, ApiError> {
+    if content_type == crate::protobuf::MEDIA_TYPE {
+        // kubectl's typed commands (`kubectl create secret …`) send built-in kinds as protobuf.
+        return crate::protobuf::decode_object(body)
+            .map_err(|error| ApiError::undecodable_protobuf(error.kind(), &error.to_string()));
+    }
     if content_type.contains("protobuf") || content_type.contains("cbor") {
-        // Typed clients (e.g. `kubectl create configmap`) may send protobuf; only JSON is spoken.
         return Err(ApiError::unsupported_media_type(
             content_type,
-            &["application/json", "application/yaml"],
+            &[
+                "application/json",
+                "application/yaml",
+                crate::protobuf::MEDIA_TYPE,
+            ],
         ));
     }
     if body.is_empty() {
