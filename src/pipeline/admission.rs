@@ -121,7 +121,10 @@ mod tests {
         let next = change.applied_to(&locks, &holder("a"));
         assert_eq!(next, StageLocks::from([("Deploy".into(), holder("a"))]));
         assert!(!change.is_noop(&locks, &holder("a")));
-        assert!(change.is_noop(&next, &holder("a")), "idempotent once applied");
+        assert!(
+            change.is_noop(&next, &holder("a")),
+            "idempotent once applied"
+        );
     }
 
     #[test]
@@ -148,6 +151,9 @@ mod tests {
         assert_eq!(read_locks(Some(&annotations)), locks);
         let garbage = BTreeMap::from([(STAGE_LOCKS_ANNOTATION.to_owned(), "{oops".to_owned())]);
         assert!(read_locks(Some(&garbage)).is_empty());
-        assert!(lock_patch("1", &StageLocks::new())["metadata"]["annotations"][STAGE_LOCKS_ANNOTATION].is_null());
+        assert!(
+            lock_patch("1", &StageLocks::new())["metadata"]["annotations"][STAGE_LOCKS_ANNOTATION]
+                .is_null()
+        );
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod admission;
 pub mod children;
+pub mod controller;
 pub mod plan;
 pub mod reasons;
 pub mod rules;

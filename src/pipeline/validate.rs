@@ -15,10 +15,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::api::pipeline::{Action, PipelineSpec};
 use crate::api::common::NameValue;
+use crate::api::pipeline::{Action, PipelineSpec};
 
-use super::variables::{PIPELINE_VARIABLES_NAMESPACE, Reference, SLIPWAY_NAMESPACE, value_references};
+use super::variables::{
+    PIPELINE_VARIABLES_NAMESPACE, Reference, SLIPWAY_NAMESPACE, value_references,
+};
 
 /// One problem of a spec.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -62,7 +64,8 @@ pub fn check_pipeline(spec: &PipelineSpec) -> Vec<SpecProblem> {
     let source_artifact = spec.source.output_artifact.as_str();
     let source_namespace = spec.source.namespace.as_str();
     let declared: BTreeSet<&str> = spec.variables.iter().map(|v| v.name.as_str()).collect();
-    let mut producers: BTreeMap<&str, String> = BTreeMap::from([(source_artifact, "the source".to_owned())]);
+    let mut producers: BTreeMap<&str, String> =
+        BTreeMap::from([(source_artifact, "the source".to_owned())]);
     let mut namespaces: BTreeSet<&str> = BTreeSet::new();
     for (stage_index, stage) in spec.stages.iter().enumerate() {
         let mut orders: Vec<i32> = stage.actions.iter().map(|a| a.run_order).collect();
@@ -94,7 +97,14 @@ pub fn check_pipeline(spec: &PipelineSpec) -> Vec<SpecProblem> {
                 )
                 .collect();
             check_artifacts(action, &field, &earlier_outputs, &producers, &mut problems);
-            check_namespace(action, &field, source_namespace, &namespaces, &stage_namespaces, &mut problems);
+            check_namespace(
+                action,
+                &field,
+                source_namespace,
+                &namespaces,
+                &stage_namespaces,
+                &mut problems,
+            );
             let context = ReferenceContext {
                 declared: &declared,
                 source_namespace,
@@ -103,7 +113,11 @@ pub fn check_pipeline(spec: &PipelineSpec) -> Vec<SpecProblem> {
             };
             check_references(action, &field, &context, &mut problems);
             for output in &action.output_artifacts {
-                stage_outputs.push((action.run_order, output, format!("{}/{}", stage.name, action.name)));
+                stage_outputs.push((
+                    action.run_order,
+                    output,
+                    format!("{}/{}", stage.name, action.name),
+                ));
             }
             if let Some(namespace) = action.namespace.as_deref() {
                 stage_namespaces.push((action.run_order, namespace));
@@ -167,7 +181,9 @@ fn check_artifacts(
         if let Some(producer) = producers.get(output.as_str()) {
             problems.push(SpecProblem {
                 field: format!("{field}.outputArtifacts[{index}]"),
-                message: format!("artifact {output:?} is already produced by {producer}: give it another name"),
+                message: format!(
+                    "artifact {output:?} is already produced by {producer}: give it another name"
+                ),
             });
         }
     }
@@ -184,7 +200,12 @@ fn check_namespace(
     let Some(namespace) = action.namespace.as_deref() else {
         return;
     };
-    let taken = [PIPELINE_VARIABLES_NAMESPACE, SLIPWAY_NAMESPACE, source_namespace].contains(&namespace)
+    let taken = [
+        PIPELINE_VARIABLES_NAMESPACE,
+        SLIPWAY_NAMESPACE,
+        source_namespace,
+    ]
+    .contains(&namespace)
         || earlier.contains(namespace)
         || this_stage.iter().any(|(_, name)| *name == namespace);
     if taken {
@@ -204,7 +225,12 @@ struct ReferenceContext<'a> {
     earlier_namespaces: &'a BTreeSet<&'a str>,
 }
 
-fn check_references(action: &Action, field: &str, context: &ReferenceContext<'_>, problems: &mut Vec<SpecProblem>) {
+fn check_references(
+    action: &Action,
+    field: &str,
+    context: &ReferenceContext<'_>,
+    problems: &mut Vec<SpecProblem>,
+) {
     let config = action_config_value(action);
     let mut seen = BTreeSet::new();
     for reference in value_references(&config) {

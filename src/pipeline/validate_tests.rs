@@ -46,11 +46,21 @@ fn a_pipeline_whose_artifacts_and_variables_flow_forward_is_valid() {
 
 #[test]
 fn an_input_no_earlier_action_produces_is_named_with_its_field() {
-    let text = BASE.replace("inputArtifacts: [BuildArtifact]", "inputArtifacts: [Missing]");
+    let text = BASE.replace(
+        "inputArtifacts: [BuildArtifact]",
+        "inputArtifacts: [Missing]",
+    );
     let problems = check_pipeline(&spec(&text));
     assert_eq!(problems.len(), 1, "{problems:?}");
-    assert_eq!(problems[0].field, "spec.stages[1].actions[0].inputArtifacts[0]");
-    assert!(problems[0].message.contains("\"Missing\" is not produced before action \"Test\""));
+    assert_eq!(
+        problems[0].field,
+        "spec.stages[1].actions[0].inputArtifacts[0]"
+    );
+    assert!(
+        problems[0]
+            .message
+            .contains("\"Missing\" is not produced before action \"Test\"")
+    );
 }
 
 #[test]
@@ -78,7 +88,10 @@ fn a_reference_to_a_later_or_unknown_namespace_fails_the_spec() {
 fn undeclared_pipeline_variables_builtins_and_source_variables_are_named() {
     for (reference, expected) in [
         ("#{variables.NOPE}", "declare it in spec.variables"),
-        ("#{slipway.Nope}", "the built-ins are PipelineExecutionId, PipelineName"),
+        (
+            "#{slipway.Nope}",
+            "the built-ins are PipelineExecutionId, PipelineName",
+        ),
         ("#{SourceVariables.ImageTag}", "the source exports CommitId"),
     ] {
         let text = BASE.replace("#{variables.TITLE}", reference);
@@ -92,18 +105,45 @@ fn undeclared_pipeline_variables_builtins_and_source_variables_are_named() {
 fn duplicate_outputs_and_namespaces_are_refused() {
     let text = BASE.replace("namespace: TestVariables", "namespace: BuildVariables");
     let problems = messages(&check_pipeline(&spec(&text)));
-    assert!(problems.iter().any(|p| p.contains("spec.stages[1].actions[0].namespace")), "{problems:?}");
-    let text = BASE.replace("namespace: TestVariables", "namespace: TestVariables\n        outputArtifacts: [SourceArtifact]");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("spec.stages[1].actions[0].namespace")),
+        "{problems:?}"
+    );
+    let text = BASE.replace(
+        "namespace: TestVariables",
+        "namespace: TestVariables\n        outputArtifacts: [SourceArtifact]",
+    );
     let problems = messages(&check_pipeline(&spec(&text)));
-    assert!(problems.iter().any(|p| p.contains("already produced by the source")), "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("already produced by the source")),
+        "{problems:?}"
+    );
 }
 
 #[test]
 fn actions_that_cannot_use_artifacts_say_so() {
-    let text = BASE.replace("inputArtifacts: [SourceArtifact]", "inputArtifacts: [SourceArtifact, SourceArtifact]");
-    assert!(messages(&check_pipeline(&spec(&text))).iter().any(|p| p.contains("secondary sources are not supported")));
-    let text = BASE.replace("      - name: Roll\n        runOrder: 2\n", "      - name: Roll\n        runOrder: 2\n        outputArtifacts: [X]\n");
-    assert!(messages(&check_pipeline(&spec(&text))).iter().any(|p| p.contains("a deploy action produces no artifacts")));
+    let text = BASE.replace(
+        "inputArtifacts: [SourceArtifact]",
+        "inputArtifacts: [SourceArtifact, SourceArtifact]",
+    );
+    assert!(
+        messages(&check_pipeline(&spec(&text)))
+            .iter()
+            .any(|p| p.contains("secondary sources are not supported"))
+    );
+    let text = BASE.replace(
+        "      - name: Roll\n        runOrder: 2\n",
+        "      - name: Roll\n        runOrder: 2\n        outputArtifacts: [X]\n",
+    );
+    assert!(
+        messages(&check_pipeline(&spec(&text)))
+            .iter()
+            .any(|p| p.contains("a deploy action produces no artifacts"))
+    );
 }
 
 #[test]
@@ -111,19 +151,39 @@ fn overrides_must_name_declared_variables() {
     let problems = check_overrides(
         &spec(BASE),
         &[
-            NameValue { name: "TITLE".into(), value: "x".into() },
-            NameValue { name: "OTHER".into(), value: "y".into() },
+            NameValue {
+                name: "TITLE".into(),
+                value: "x".into(),
+            },
+            NameValue {
+                name: "OTHER".into(),
+                value: "y".into(),
+            },
         ],
     );
-    assert_eq!(messages(&problems), ["spec.variables[1].name: \"OTHER\" is not a variable of the pipeline (it declares TITLE): remove it or declare it in the Pipeline's spec.variables"]);
+    assert_eq!(
+        messages(&problems),
+        [
+            "spec.variables[1].name: \"OTHER\" is not a variable of the pipeline (it declares TITLE): remove it or declare it in the Pipeline's spec.variables"
+        ]
+    );
 }
 
 #[test]
 fn the_samples_and_the_example_pipeline_are_valid() {
-    for path in ["config/samples/slipway_v1alpha1_pipeline.yaml", "examples/webapp/pipeline.yaml"] {
-        let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap();
+    for path in [
+        "config/samples/slipway_v1alpha1_pipeline.yaml",
+        "examples/webapp/pipeline.yaml",
+    ] {
+        let text =
+            std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+                .unwrap();
         let object: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
         let spec: PipelineSpec = serde_json::from_value(object["spec"].clone()).unwrap();
-        assert_eq!(messages(&check_pipeline(&spec)), Vec::<String>::new(), "{path}");
+        assert_eq!(
+            messages(&check_pipeline(&spec)),
+            Vec::<String>::new(),
+            "{path}"
+        );
     }
 }

@@ -68,7 +68,10 @@ fn is_identifier_char(c: char) -> bool {
 
 /// Every reference in `text`, in order (duplicates kept).
 pub fn references(text: &str) -> Vec<Reference> {
-    scan(text).into_iter().map(|(_, _, reference)| reference).collect()
+    scan(text)
+        .into_iter()
+        .map(|(_, _, reference)| reference)
+        .collect()
 }
 
 /// `(start, end, reference)` of every well-formed reference in `text` (byte offsets).
@@ -192,7 +195,10 @@ where
 
 /// The variable names a build's image outputs export: `IMAGE_<NAME>_URI`, `_DIGEST`, `_TAG`.
 pub fn image_variable_prefix(image_name: &str) -> String {
-    format!("IMAGE_{}", image_name.to_ascii_uppercase().replace('-', "_"))
+    format!(
+        "IMAGE_{}",
+        image_name.to_ascii_uppercase().replace('-', "_")
+    )
 }
 
 #[cfg(test)]
@@ -271,7 +277,10 @@ mod tests {
             "unknown variable #{SourceVariables.Commit} (its namespace has BranchName, CommitId)"
         );
         let error = substitute("#{BuildVariables.IMAGE_TAG}", &table()).unwrap_err();
-        assert_eq!(error.to_string(), "unknown variable #{BuildVariables.IMAGE_TAG}");
+        assert_eq!(
+            error.to_string(),
+            "unknown variable #{BuildVariables.IMAGE_TAG}"
+        );
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub use options::{BuildOptions, ControllerOptions, LogFormat};
 pub use preflight::{PreflightError, check_crds_served};
 pub use server::{Readiness, router};
 pub use shutdown::shutdown_signal;
-pub use status::{FIELD_MANAGER, StatusError, whole_seconds, write_status};
+pub use status::{FIELD_MANAGER, StatusError, whole_seconds, write_status, write_status_at};
 
 use anyhow::Context;
 

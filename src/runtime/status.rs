@@ -29,6 +29,18 @@ pub struct StatusError {
     source: kube::Error,
 }
 
+impl StatusError {
+    /// The API's error.
+    pub fn api_error(&self) -> &kube::Error {
+        &self.source
+    }
+
+    /// Whether the object changed since it was read (409).
+    pub fn is_conflict(&self) -> bool {
+        matches!(&self.source, kube::Error::Api(status) if status.code == 409)
+    }
+}
+
 /// Writes `status` on `object` when it differs from `stored`; returns whether it wrote.
 ///
 /// # Errors
@@ -46,17 +58,59 @@ where
         + DeserializeOwned,
     S: Serialize + PartialEq,
 {
+    write(client, object, stored, status, false).await
+}
+
+/// As [`write_status`], but only over the object's `resourceVersion`: a status computed from a
+/// stale copy answers 409 instead of undoing a newer fact (a consumed retry request, a stage
+/// entered), and the caller observes again.
+///
+/// # Errors
+/// [`StatusError`] when the API refuses the write; [`StatusError::is_conflict`] for a stale copy.
+pub async fn write_status_at<K, S>(
+    client: &Client,
+    object: &K,
+    stored: Option<&S>,
+    status: &S,
+) -> Result<bool, StatusError>
+where
+    K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + Debug
+        + DeserializeOwned,
+    S: Serialize + PartialEq,
+{
+    write(client, object, stored, status, true).await
+}
+
+async fn write<K, S>(
+    client: &Client,
+    object: &K,
+    stored: Option<&S>,
+    status: &S,
+    at_version: bool,
+) -> Result<bool, StatusError>
+where
+    K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + Debug
+        + DeserializeOwned,
+    S: Serialize + PartialEq,
+{
     if stored == Some(status) {
         return Ok(false);
     }
     let namespace = object.namespace().unwrap_or_default();
     let name = object.name_any();
     let api: Api<K> = Api::namespaced(client.clone(), &namespace);
-    let patch = json!({
+    let mut patch = json!({
         "apiVersion": K::api_version(&()),
         "kind": K::kind(&()),
         "status": status,
     });
+    if at_version && let Some(version) = object.resource_version() {
+        patch["metadata"] = json!({ "resourceVersion": version });
+    }
     api.patch_status(
         &name,
         &PatchParams::apply(FIELD_MANAGER).force(),

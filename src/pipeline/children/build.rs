@@ -9,7 +9,9 @@
 //! - Builds of one action share a project label, so `CODEBUILD_BUILD_NUMBER` counts the builds
 //!   of that action (as CodeBuild counts per project).
 
-use crate::api::buildrun::{ArtifactSource, BuildConfig, BuildRun, BuildRunSpec, BuildSource, GitRevision};
+use crate::api::buildrun::{
+    ArtifactSource, BuildConfig, BuildRun, BuildRunSpec, BuildSource, GitRevision,
+};
 use crate::api::common::{ArtifactStore, SecretReference};
 use crate::runtime::labels::PROJECT_LABEL;
 use crate::runtime::names::label_value;
@@ -147,7 +149,8 @@ mod tests {
     }
 
     #[test]
-    fn an_earlier_artifact_is_fetched_by_location_and_digest_and_the_pipeline_store_is_the_default() {
+    fn an_earlier_artifact_is_fetched_by_location_and_digest_and_the_pipeline_store_is_the_default()
+    {
         let store = ArtifactStore {
             oci: Some(OciArtifactStore {
                 repository: "127.0.0.1:5000/artifacts".into(),

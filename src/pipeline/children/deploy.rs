@@ -9,7 +9,11 @@ use crate::api::deployment::{Deployment, DeploymentSpec, DeploymentStop, Deploym
 use super::{ChildOwner, child_metadata};
 
 /// The record of a deploy action.
-pub fn render_deployment(owner: &ChildOwner, name: &str, template: DeploymentTemplate) -> Deployment {
+pub fn render_deployment(
+    owner: &ChildOwner,
+    name: &str,
+    template: DeploymentTemplate,
+) -> Deployment {
     let mut record = Deployment::new(
         name,
         DeploymentSpec {

@@ -49,7 +49,10 @@ pub fn render_job(
 ) -> Job {
     let mut spec = template;
     let labels = child_labels(owner);
-    let pod_metadata = spec.template.metadata.get_or_insert_with(ObjectMeta::default);
+    let pod_metadata = spec
+        .template
+        .metadata
+        .get_or_insert_with(ObjectMeta::default);
     pod_metadata
         .labels
         .get_or_insert_with(BTreeMap::new)
@@ -87,7 +90,11 @@ pub fn render_job(
     }
 }
 
-fn fetch_container(index: usize, input: &JobInput, options: &JobOptions) -> (Container, Option<Volume>) {
+fn fetch_container(
+    index: usize,
+    input: &JobInput,
+    options: &JobOptions,
+) -> (Container, Option<Volume>) {
     let target = format!("{WORKSPACE}/{}", input.name);
     let resolved = format!("{WORKSPACE}/.slipway/{}.resolved", input.name);
     let mut args: Vec<String> = vec!["executor".into(), "fetch".into()];
@@ -97,7 +104,9 @@ fn fetch_container(index: usize, input: &JobInput, options: &JobOptions) -> (Con
             commit,
             credentials_secret,
         } => {
-            args.extend(["git", "--url", url, "--revision", commit, "--depth", "1"].map(String::from));
+            args.extend(
+                ["git", "--url", url, "--revision", commit, "--depth", "1"].map(String::from),
+            );
             credentials_secret.as_ref().map(|secret| (secret, "git"))
         }
         ResolvedInput::Stored { location, digest } => {
@@ -115,7 +124,11 @@ fn fetch_container(index: usize, input: &JobInput, options: &JobOptions) -> (Con
     let mut mounts = vec![mount(WORKSPACE_VOLUME, WORKSPACE, false)];
     let volume = credentials.map(|(secret, folder)| {
         let volume_name = format!("slipway-credentials-{index}");
-        mounts.push(mount(&volume_name, &format!("{CREDENTIALS_DIR}/{folder}"), true));
+        mounts.push(mount(
+            &volume_name,
+            &format!("{CREDENTIALS_DIR}/{folder}"),
+            true,
+        ));
         Volume {
             name: volume_name,
             secret: Some(SecretVolumeSource {
@@ -126,10 +139,17 @@ fn fetch_container(index: usize, input: &JobInput, options: &JobOptions) -> (Con
         }
     });
     let container = Container {
-        name: format!("fetch-{}", dns_label_text(&input.name)).chars().take(63).collect(),
+        name: format!("fetch-{}", dns_label_text(&input.name))
+            .chars()
+            .take(63)
+            .collect(),
         image: Some(options.executor_image.clone()),
         image_pull_policy: Some("IfNotPresent".into()),
-        command: Some(std::iter::once(options.executor_path.clone()).chain(args).collect()),
+        command: Some(
+            std::iter::once(options.executor_path.clone())
+                .chain(args)
+                .collect(),
+        ),
         env: Some(vec![EnvVar {
             name: "SLIPWAY_EXECUTOR_CREDENTIALS_DIR".into(),
             value: Some(CREDENTIALS_DIR.into()),
@@ -162,7 +182,10 @@ pub fn output_variables<'a>(
             if let Some((name, value)) = line.split_once('=')
                 && wanted.iter().any(|wanted| wanted == name.trim())
             {
-                found.insert(name.trim().to_owned(), value.trim_end_matches('\r').to_owned());
+                found.insert(
+                    name.trim().to_owned(),
+                    value.trim_end_matches('\r').to_owned(),
+                );
             }
         }
     }
@@ -205,7 +228,13 @@ mod tests {
 
     #[test]
     fn pods_carry_the_execution_labels_and_no_workspace_without_inputs() {
-        let job = render_job(&owner(), "run-1-test-smoke-1", template(), &[], &JobOptions::default());
+        let job = render_job(
+            &owner(),
+            "run-1-test-smoke-1",
+            template(),
+            &[],
+            &JobOptions::default(),
+        );
         let pod = job.spec.unwrap().template;
         assert_eq!(
             pod.metadata.unwrap().labels.unwrap()[crate::runtime::labels::EXECUTION_UID_LABEL],
@@ -222,7 +251,9 @@ mod tests {
                 source: ResolvedInput::Git {
                     url: "https://git.test/a.git".into(),
                     commit: "c".repeat(40),
-                    credentials_secret: Some(SecretReference { name: "git-token".into() }),
+                    credentials_secret: Some(SecretReference {
+                        name: "git-token".into(),
+                    }),
                 },
                 store_credentials: None,
             },
@@ -240,7 +271,10 @@ mod tests {
         let init = pod.init_containers.unwrap();
         assert_eq!(init.len(), 2);
         let first = init[0].command.clone().unwrap().join(" ");
-        assert!(first.contains("fetch git --url https://git.test/a.git"), "{first}");
+        assert!(
+            first.contains("fetch git --url https://git.test/a.git"),
+            "{first}"
+        );
         assert!(first.contains("--to /workspace/SourceArtifact"), "{first}");
         let second = init[1].command.clone().unwrap().join(" ");
         assert!(second.contains("--digest sha256:1"), "{second}");
@@ -248,7 +282,11 @@ mod tests {
             pod.containers[0].volume_mounts.as_ref().unwrap()[0].mount_path,
             WORKSPACE
         );
-        assert_eq!(pod.volumes.unwrap().len(), 2, "workspace and the git credentials");
+        assert_eq!(
+            pod.volumes.unwrap().len(),
+            2,
+            "workspace and the git credentials"
+        );
     }
 
     #[test]

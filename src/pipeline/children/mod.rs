@@ -115,7 +115,11 @@ pub fn child_annotations(owner: &ChildOwner) -> BTreeMap<String, String> {
 /// The controller owner reference to the execution.
 pub fn owner_reference(owner: &ChildOwner) -> OwnerReference {
     OwnerReference {
-        api_version: format!("{}/{}", crate::api::common::GROUP, crate::api::common::VERSION),
+        api_version: format!(
+            "{}/{}",
+            crate::api::common::GROUP,
+            crate::api::common::VERSION
+        ),
         kind: "PipelineExecution".to_owned(),
         name: owner.execution.clone(),
         uid: owner.execution_uid.clone(),

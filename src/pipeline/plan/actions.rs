@@ -25,8 +25,8 @@ use crate::runtime::events::EventIntent;
 
 use super::start::SOURCE_PRODUCER;
 use super::{
-    Child, ChildFacts, ChildKind, ChildStop, Intent, JenkinsObservation, JenkinsTrigger, JobOutcome,
-    Planner,
+    Child, ChildFacts, ChildKind, ChildStop, Intent, JenkinsObservation, JenkinsTrigger,
+    JobOutcome, Planner,
 };
 
 /// How often a Jenkins build is looked at.
@@ -61,23 +61,37 @@ impl Planner<'_> {
         let statuses: Vec<Option<ActionExecutionStatus>> = stage
             .actions
             .iter()
-            .map(|action| self.action_status(index, &action.name).and_then(|status| status.status))
+            .map(|action| {
+                self.action_status(index, &action.name)
+                    .and_then(|status| status.status)
+            })
             .collect();
         (
             statuses.contains(&Some(ActionExecutionStatus::InProgress)),
             statuses.iter().any(|status| {
-                matches!(status, Some(ActionExecutionStatus::Failed | ActionExecutionStatus::Abandoned))
+                matches!(
+                    status,
+                    Some(ActionExecutionStatus::Failed | ActionExecutionStatus::Abandoned)
+                )
             }),
-            statuses.iter().all(|status| *status == Some(ActionExecutionStatus::Succeeded)),
+            statuses
+                .iter()
+                .all(|status| *status == Some(ActionExecutionStatus::Succeeded)),
         )
     }
 
     fn action_status(&self, index: usize, action: &str) -> Option<&ActionStatus> {
-        self.status.stages[index].actions.iter().find(|status| status.name == action)
+        self.status.stages[index]
+            .actions
+            .iter()
+            .find(|status| status.name == action)
     }
 
     fn action_index(&self, index: usize, action: &str) -> Option<usize> {
-        self.status.stages[index].actions.iter().position(|status| status.name == action)
+        self.status.stages[index]
+            .actions
+            .iter()
+            .position(|status| status.name == action)
     }
 
     /// `Stage/Action: message` of every failed action of stage `index`.
@@ -87,13 +101,20 @@ impl Planner<'_> {
             .actions
             .iter()
             .filter(|action| {
-                matches!(action.status, Some(ActionExecutionStatus::Failed | ActionExecutionStatus::Abandoned))
+                matches!(
+                    action.status,
+                    Some(ActionExecutionStatus::Failed | ActionExecutionStatus::Abandoned)
+                )
             })
             .map(|action| {
                 format!(
                     "action {} {}: {}",
                     action.name,
-                    if action.status == Some(ActionExecutionStatus::Abandoned) { "was abandoned" } else { "failed" },
+                    if action.status == Some(ActionExecutionStatus::Abandoned) {
+                        "was abandoned"
+                    } else {
+                        "failed"
+                    },
                     action.message.clone().unwrap_or_default()
                 )
             })
@@ -107,7 +128,8 @@ impl Planner<'_> {
             .actions
             .iter()
             .filter(|action| {
-                self.action_status(index, &action.name).and_then(|status| status.status)
+                self.action_status(index, &action.name)
+                    .and_then(|status| status.status)
                     != Some(ActionExecutionStatus::Succeeded)
             })
             .map(|action| action.run_order)
@@ -115,7 +137,11 @@ impl Planner<'_> {
         else {
             return;
         };
-        for action in stage.actions.iter().filter(|action| action.run_order == order) {
+        for action in stage
+            .actions
+            .iter()
+            .filter(|action| action.run_order == order)
+        {
             let not_started = self
                 .action_status(index, &action.name)
                 .is_none_or(|status| status.status.is_none());
@@ -154,12 +180,17 @@ impl Planner<'_> {
                 self.intents.push(Intent::Create(child));
                 format!("created {} {name}", kind.kind())
             }
-            Ok(Started::Approval { external_url, summary }) => {
+            Ok(Started::Approval {
+                external_url,
+                summary,
+            }) => {
                 let entry = &mut self.status.stages[index].actions[slot];
                 entry.external_url = external_url;
                 entry.message = Some(summary.clone());
                 let deadline = action.approval.as_ref().map_or(0, |a| a.timeout_in_minutes);
-                self.requeue_within(Duration::from_secs(u64::try_from(deadline).unwrap_or(0) * 60));
+                self.requeue_within(Duration::from_secs(
+                    u64::try_from(deadline).unwrap_or(0) * 60,
+                ));
                 summary
             }
             Ok(Started::Jenkins(trigger)) => {
@@ -178,23 +209,36 @@ impl Planner<'_> {
         ));
     }
 
-    fn render_action(&self, stage: &str, action: &Action, attempt: i32, name: &str) -> Result<Started, String> {
+    fn render_action(
+        &self,
+        stage: &str,
+        action: &Action,
+        attempt: i32,
+        name: &str,
+    ) -> Result<Started, String> {
         let table = &self.status.variables;
         let label = |error: String| format!("action {stage}/{}: {error}", action.name);
         let owner = self.owner(stage, &action.name, attempt);
         match action_kind(action) {
             "build" => {
-                let config = substitute_config(action.build.as_ref().ok_or("no build")?, table).map_err(label)?;
+                let config = substitute_config(action.build.as_ref().ok_or("no build")?, table)
+                    .map_err(label)?;
                 let input = match action.input_artifacts.first() {
                     Some(artifact) => Some(self.resolve_input(artifact).map_err(label)?),
                     None => None,
                 };
-                let store = self.snapshot().and_then(|spec| spec.artifact_store.as_ref());
+                let store = self
+                    .snapshot()
+                    .and_then(|spec| spec.artifact_store.as_ref());
                 let build = render_build_run(&owner, name, config, input.as_ref(), store);
-                Ok(Started::Child(Box::new(Child::Build(build)), ChildKind::Build))
+                Ok(Started::Child(
+                    Box::new(Child::Build(build)),
+                    ChildKind::Build,
+                ))
             }
             "deploy" => {
-                let template = substitute_config(action.deploy.as_ref().ok_or("no deploy")?, table).map_err(label)?;
+                let template = substitute_config(action.deploy.as_ref().ok_or("no deploy")?, table)
+                    .map_err(label)?;
                 Ok(Started::Child(
                     Box::new(Child::Deploy(render_deployment(&owner, name, template))),
                     ChildKind::Deploy,
@@ -211,7 +255,12 @@ impl Planner<'_> {
                             .oci
                             .as_ref()
                             .and_then(|oci| oci.credentials_secret.clone())
-                            .or_else(|| store.object_store.as_ref().and_then(|o| o.credentials_secret.clone()))
+                            .or_else(|| {
+                                store
+                                    .object_store
+                                    .as_ref()
+                                    .and_then(|o| o.credentials_secret.clone())
+                            })
                     });
                 let inputs = action
                     .input_artifacts
@@ -231,7 +280,9 @@ impl Planner<'_> {
             "approval" => {
                 let approval = action.approval.as_ref().ok_or("no approval")?;
                 let summary = match &approval.summary {
-                    Some(summary) => substitute(summary, table).map_err(|e| label(e.to_string()))?,
+                    Some(summary) => {
+                        substitute(summary, table).map_err(|e| label(e.to_string()))?
+                    }
                     None => "waiting for approval".to_owned(),
                 };
                 let external_url = approval
@@ -240,10 +291,14 @@ impl Planner<'_> {
                     .map(|url| substitute(url, table))
                     .transpose()
                     .map_err(|e| label(e.to_string()))?;
-                Ok(Started::Approval { external_url, summary })
+                Ok(Started::Approval {
+                    external_url,
+                    summary,
+                })
             }
             _ => {
-                let config = substitute_config(action.jenkins.as_ref().ok_or("no jenkins")?, table).map_err(label)?;
+                let config = substitute_config(action.jenkins.as_ref().ok_or("no jenkins")?, table)
+                    .map_err(label)?;
                 Ok(Started::Jenkins(Box::new(JenkinsTrigger {
                     stage: stage.to_owned(),
                     action: action.name.clone(),
@@ -301,7 +356,9 @@ impl Planner<'_> {
             let Some(slot) = self.action_index(index, &action.name) else {
                 continue;
             };
-            if self.status.stages[index].actions[slot].status != Some(ActionExecutionStatus::InProgress) {
+            if self.status.stages[index].actions[slot].status
+                != Some(ActionExecutionStatus::InProgress)
+            {
                 continue;
             }
             let followed = match action_kind(action) {
@@ -319,7 +376,10 @@ impl Planner<'_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments, reason = "one call site; the pieces are the action's results")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one call site; the pieces are the action's results"
+    )]
     fn succeed_action(
         &mut self,
         index: usize,
@@ -337,7 +397,9 @@ impl Planner<'_> {
                 .insert(namespace.clone(), outputs.clone());
         }
         for record in artifacts {
-            self.status.artifacts.retain(|existing| existing.name != record.name);
+            self.status
+                .artifacts
+                .retain(|existing| existing.name != record.name);
             self.status.artifacts.push(record);
         }
         let entry = &mut self.status.stages[index].actions[slot];
@@ -347,11 +409,26 @@ impl Planner<'_> {
         entry.message = (!note.is_empty()).then(|| note.clone());
         self.event(EventIntent::normal(
             reasons::ACTION_SUCCEEDED,
-            format!("action {}/{} succeeded{}", stage.name, action.name, if note.is_empty() { String::new() } else { format!(": {note}") }),
+            format!(
+                "action {}/{} succeeded{}",
+                stage.name,
+                action.name,
+                if note.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {note}")
+                }
+            ),
         ));
     }
 
-    fn follow_child(&mut self, index: usize, slot: usize, stage: &Stage, action: &Action) -> Followed {
+    fn follow_child(
+        &mut self,
+        index: usize,
+        slot: usize,
+        stage: &Stage,
+        action: &Action,
+    ) -> Followed {
         let entry = &self.status.stages[index].actions[slot];
         let name = child_name(&self.run.name, &stage.name, &action.name, entry.attempt);
         let recorded_uid = entry.child.as_ref().and_then(|child| child.uid.clone());
@@ -360,7 +437,9 @@ impl Planner<'_> {
                 return Followed::Failed(format!("its child {name} was deleted before it ended"));
             }
             // Created but not seen yet, or the create was lost: ask again (create-if-absent).
-            if let Ok(Started::Child(child, _)) = self.render_action(&stage.name, action, entry.attempt, &name) {
+            if let Ok(Started::Child(child, _)) =
+                self.render_action(&stage.name, action, entry.attempt, &name)
+            {
                 self.intents.push(Intent::Create(child));
             }
             return Followed::Running;
@@ -372,8 +451,13 @@ impl Planner<'_> {
             ));
         }
         let uid = facts.uid().unwrap_or_default().to_owned();
-        if recorded_uid.as_deref().is_some_and(|recorded| recorded != uid) {
-            return Followed::Failed(format!("its child {name} was replaced by another object of that name"));
+        if recorded_uid
+            .as_deref()
+            .is_some_and(|recorded| recorded != uid)
+        {
+            return Followed::Failed(format!(
+                "its child {name} was replaced by another object of that name"
+            ));
         }
         if let Some(child) = self.status.stages[index].actions[slot].child.as_mut() {
             child.uid = Some(uid);
@@ -381,39 +465,67 @@ impl Planner<'_> {
         match facts {
             ChildFacts::Build(build) => match build.status {
                 Some(BuildStatus::Succeeded) => self.build_outputs(stage, action, build),
-                Some(status @ (BuildStatus::Failed | BuildStatus::Fault | BuildStatus::TimedOut | BuildStatus::Stopped)) => {
-                    Followed::Failed(format!(
-                        "BuildRun {name} ended {}: {}",
-                        serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
-                        build.message.clone().unwrap_or_default()
-                    ))
-                }
+                Some(
+                    status @ (BuildStatus::Failed
+                    | BuildStatus::Fault
+                    | BuildStatus::TimedOut
+                    | BuildStatus::Stopped),
+                ) => Followed::Failed(format!(
+                    "BuildRun {name} ended {}: {}",
+                    serde_json::to_value(status)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    build.message.clone().unwrap_or_default()
+                )),
                 _ => Followed::Running,
             },
             ChildFacts::Deploy(deploy) => match deploy.phase {
-                Some(DeploymentPhase::Succeeded) => Followed::Succeeded(BTreeMap::new(), Vec::new(), format!("rollout {name} succeeded")),
-                Some(phase @ (DeploymentPhase::Failed | DeploymentPhase::Stopped)) => Followed::Failed(format!(
-                    "rollout {name} ended {phase:?}: {}",
-                    deploy.message.clone().unwrap_or_default()
-                )),
+                Some(DeploymentPhase::Succeeded) => Followed::Succeeded(
+                    BTreeMap::new(),
+                    Vec::new(),
+                    format!("rollout {name} succeeded"),
+                ),
+                Some(phase @ (DeploymentPhase::Failed | DeploymentPhase::Stopped)) => {
+                    Followed::Failed(format!(
+                        "rollout {name} ended {phase:?}: {}",
+                        deploy.message.clone().unwrap_or_default()
+                    ))
+                }
                 _ => Followed::Running,
             },
             ChildFacts::Job(job) => match &job.outcome {
                 JobOutcome::Running => Followed::Running,
                 JobOutcome::Succeeded => {
-                    let wanted = action.job.as_ref().map(|job| job.output_variables.clone()).unwrap_or_default();
-                    let outputs = output_variables(job.termination_messages.iter().map(String::as_str), &wanted);
-                    let missing: Vec<&String> = wanted.iter().filter(|name| !outputs.contains_key(*name)).collect();
+                    let wanted = action
+                        .job
+                        .as_ref()
+                        .map(|job| job.output_variables.clone())
+                        .unwrap_or_default();
+                    let outputs = output_variables(
+                        job.termination_messages.iter().map(String::as_str),
+                        &wanted,
+                    );
+                    let missing: Vec<&String> = wanted
+                        .iter()
+                        .filter(|name| !outputs.contains_key(*name))
+                        .collect();
                     if missing.is_empty() {
                         Followed::Succeeded(outputs, Vec::new(), format!("Job {name} completed"))
                     } else {
                         Followed::Failed(format!(
                             "Job {name} completed without output variables {}: write NAME=value lines to /dev/termination-log",
-                            missing.iter().map(|name| name.as_str()).collect::<Vec<_>>().join(", ")
+                            missing
+                                .iter()
+                                .map(|name| name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ))
                     }
                 }
-                JobOutcome::Failed(message) => Followed::Failed(format!("Job {name} failed: {message}")),
+                JobOutcome::Failed(message) => {
+                    Followed::Failed(format!("Job {name} failed: {message}"))
+                }
             },
             ChildFacts::Foreign { .. } => Followed::Running,
         }
@@ -456,20 +568,37 @@ impl Planner<'_> {
                     return Followed::Failed(format!(
                         "the build produced no artifact for outputArtifacts {wanted:?}: {}",
                         if position == 0 {
-                            "give the buildspec an `artifacts` section (its primary artifact)".to_owned()
+                            "give the buildspec an `artifacts` section (its primary artifact)"
+                                .to_owned()
                         } else {
-                            format!("add a secondary artifact with identifier {wanted} to the buildspec")
+                            format!(
+                                "add a secondary artifact with identifier {wanted} to the buildspec"
+                            )
                         }
                     ));
                 }
             }
         }
-        let images: Vec<String> = build.images.iter().filter_map(|image| image.image_uri.clone()).collect();
-        let note = if images.is_empty() { String::new() } else { format!("pushed {}", images.join(", ")) };
+        let images: Vec<String> = build
+            .images
+            .iter()
+            .filter_map(|image| image.image_uri.clone())
+            .collect();
+        let note = if images.is_empty() {
+            String::new()
+        } else {
+            format!("pushed {}", images.join(", "))
+        };
         Followed::Succeeded(outputs, artifacts, note)
     }
 
-    fn follow_approval(&mut self, index: usize, slot: usize, stage: &Stage, action: &Action) -> Followed {
+    fn follow_approval(
+        &mut self,
+        index: usize,
+        slot: usize,
+        stage: &Stage,
+        action: &Action,
+    ) -> Followed {
         let Some(approval) = &action.approval else {
             return Followed::Running;
         };
@@ -480,15 +609,22 @@ impl Planner<'_> {
         for answer in answers {
             let by = answer.approved_by.clone();
             if !approval.approvers.is_empty()
-                && !by.as_ref().is_some_and(|by| approval.approvers.contains(by))
+                && !by
+                    .as_ref()
+                    .is_some_and(|by| approval.approvers.contains(by))
             {
                 let message = format!(
                     "an answer by {} was not taken: only {} may answer",
                     by.as_deref().unwrap_or("someone unnamed"),
                     approval.approvers.join(", ")
                 );
-                if self.status.stages[index].actions[slot].message.as_deref() != Some(message.as_str()) {
-                    self.event(EventIntent::warning(reasons::APPROVAL_REFUSED, format!("{}/{}: {message}", stage.name, action.name)));
+                if self.status.stages[index].actions[slot].message.as_deref()
+                    != Some(message.as_str())
+                {
+                    self.event(EventIntent::warning(
+                        reasons::APPROVAL_REFUSED,
+                        format!("{}/{}: {message}", stage.name, action.name),
+                    ));
                     self.status.stages[index].actions[slot].message = Some(message);
                 }
                 continue;
@@ -500,12 +636,19 @@ impl Planner<'_> {
             };
             self.status.stages[index].actions[slot].approval = Some(record);
             let who = by.unwrap_or_else(|| "someone".into());
-            let comment = answer.comment.as_ref().map(|c| format!(": {c}")).unwrap_or_default();
+            let comment = answer
+                .comment
+                .as_ref()
+                .map(|c| format!(": {c}"))
+                .unwrap_or_default();
             let note = match answer.result {
                 ApprovalResult::Approved => format!("approved by {who}{comment}"),
                 ApprovalResult::Rejected => format!("rejected by {who}{comment}"),
             };
-            self.event(EventIntent::normal(reasons::APPROVAL_ANSWERED, format!("{}/{} {note}", stage.name, action.name)));
+            self.event(EventIntent::normal(
+                reasons::APPROVAL_ANSWERED,
+                format!("{}/{} {note}", stage.name, action.name),
+            ));
             return match answer.result {
                 ApprovalResult::Approved => Followed::Succeeded(BTreeMap::new(), Vec::new(), note),
                 ApprovalResult::Rejected => Followed::Failed(note),
@@ -524,7 +667,13 @@ impl Planner<'_> {
         Followed::Running
     }
 
-    fn follow_jenkins(&mut self, index: usize, slot: usize, stage: &Stage, action: &Action) -> Followed {
+    fn follow_jenkins(
+        &mut self,
+        index: usize,
+        slot: usize,
+        stage: &Stage,
+        action: &Action,
+    ) -> Followed {
         let attempt = self.status.stages[index].actions[slot].attempt;
         let key = child_name(&self.run.name, &stage.name, &action.name, attempt);
         let recorded = self.status.stages[index].actions[slot].external_run.clone();
@@ -539,7 +688,11 @@ impl Planner<'_> {
                 self.requeue_within(JENKINS_POLL);
                 Followed::Running
             }
-            Some(JenkinsObservation::Ended { run, passed, message }) => {
+            Some(JenkinsObservation::Ended {
+                run,
+                passed,
+                message,
+            }) => {
                 record(self, run);
                 if *passed {
                     Followed::Succeeded(BTreeMap::new(), Vec::new(), message.clone())
@@ -549,8 +702,11 @@ impl Planner<'_> {
             }
             Some(JenkinsObservation::Refused(message)) => Followed::Failed(message.clone()),
             None => {
-                if recorded.as_ref().is_none_or(|run| run.queue_url.is_none() && run.build_url.is_none())
-                    && let Ok(Started::Jenkins(trigger)) = self.render_action(&stage.name, action, attempt, &key)
+                if recorded
+                    .as_ref()
+                    .is_none_or(|run| run.queue_url.is_none() && run.build_url.is_none())
+                    && let Ok(Started::Jenkins(trigger)) =
+                        self.render_action(&stage.name, action, attempt, &key)
                 {
                     // Not triggered as far as status knows: apply looks for an earlier trigger first.
                     self.intents.push(Intent::TriggerJenkins(trigger));
@@ -590,10 +746,12 @@ impl Planner<'_> {
             "Job" => ChildKind::Job,
             _ => return None,
         };
-        let uid = child
-            .uid
-            .clone()
-            .or_else(|| self.observed.children.get(&child.name).and_then(|facts| facts.uid().map(str::to_owned)))?;
+        let uid = child.uid.clone().or_else(|| {
+            self.observed
+                .children
+                .get(&child.name)
+                .and_then(|facts| facts.uid().map(str::to_owned))
+        })?;
         Some(ChildStop {
             kind,
             name: child.name.clone(),
@@ -614,7 +772,9 @@ enum Started {
 }
 
 fn deadline(start: Option<Timestamp>, minutes: i32) -> Option<Timestamp> {
-    start?.checked_add(SignedDuration::from_mins(i64::from(minutes))).ok()
+    start?
+        .checked_add(SignedDuration::from_mins(i64::from(minutes)))
+        .ok()
 }
 
 fn until(now: Timestamp, deadline: Timestamp) -> Duration {

@@ -36,7 +36,8 @@ impl Planner<'_> {
                 .iter()
                 .filter(|request| request.stage == stage)
                 .collect();
-            let applied = usize::try_from(self.status.stages[index].retry_requests_applied).unwrap_or(0);
+            let applied =
+                usize::try_from(self.status.stages[index].retry_requests_applied).unwrap_or(0);
             let Some(request) = requests.get(applied) else {
                 continue;
             };
@@ -54,13 +55,19 @@ impl Planner<'_> {
                 .peers
                 .iter()
                 .filter(|peer| (self.run.created, &self.run.name) < (peer.created, &peer.name))
-                .find(|peer| peer.stage(&stage).is_some_and(|status| status != StageExecutionStatus::Skipped))
+                .find(|peer| {
+                    peer.stage(&stage)
+                        .is_some_and(|status| status != StageExecutionStatus::Skipped)
+                })
                 .map(|peer| peer.name.clone());
             if let Some(newer) = newer {
                 let message = format!(
                     "retry of stage {stage} refused: the newer run {newer} has run it since; start a new run or roll the stage back instead"
                 );
-                self.event(EventIntent::warning(reasons::RETRY_REFUSED, message.clone()));
+                self.event(EventIntent::warning(
+                    reasons::RETRY_REFUSED,
+                    message.clone(),
+                ));
                 self.status.message = Some(message);
                 continue;
             }
@@ -73,7 +80,10 @@ impl Planner<'_> {
             let attempt = self.status.stages[index].attempt;
             self.event(EventIntent::normal(
                 reasons::RETRY_STARTED,
-                format!("stage {stage} retried ({:?}): attempt {attempt}", request.mode),
+                format!(
+                    "stage {stage} retried ({:?}): attempt {attempt}",
+                    request.mode
+                ),
             ));
         }
     }
@@ -125,14 +135,29 @@ impl Planner<'_> {
                 time: Some(self.now()),
             });
             self.status.phase = Some(ExecutionStatus::Stopping);
-            let how = if stop.abandon { "abandoning in-flight actions" } else { "letting in-flight actions finish" };
-            let why = stop.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
-            self.event(EventIntent::normal(reasons::STOPPING, format!("stop requested{why}: {how}")));
+            let how = if stop.abandon {
+                "abandoning in-flight actions"
+            } else {
+                "letting in-flight actions finish"
+            };
+            let why = stop
+                .reason
+                .as_ref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default();
+            self.event(EventIntent::normal(
+                reasons::STOPPING,
+                format!("stop requested{why}: {how}"),
+            ));
         }
         if self.status.phase != Some(ExecutionStatus::Stopping) {
             return;
         }
-        let abandon = self.status.applied_stop.as_ref().is_some_and(|applied| applied.abandon);
+        let abandon = self
+            .status
+            .applied_stop
+            .as_ref()
+            .is_some_and(|applied| applied.abandon);
         let spec = self.snapshot().cloned();
         for index in 0..self.status.stages.len() {
             for slot in 0..self.status.stages[index].actions.len() {
@@ -142,7 +167,10 @@ impl Planner<'_> {
                 }
                 let is_approval = spec.as_ref().is_some_and(|spec| {
                     spec.stages.get(index).is_some_and(|stage| {
-                        stage.actions.iter().any(|a| a.name == action.name && a.approval.is_some())
+                        stage
+                            .actions
+                            .iter()
+                            .any(|a| a.name == action.name && a.approval.is_some())
                     })
                 });
                 // An approval has nothing in flight to wait for: a stop ends it either way.
@@ -169,7 +197,11 @@ impl Planner<'_> {
 /// again meets it), owned by the Pipeline, redeploying `target`'s revision of `stage`.
 pub fn rollback_execution(run: &Run, stage: &str, attempt: i32, target: &str) -> PipelineExecution {
     let name = fit_name(
-        &format!("{}-rollback-{}", dns_label_text(&run.name), dns_label_text(stage)),
+        &format!(
+            "{}-rollback-{}",
+            dns_label_text(&run.name),
+            dns_label_text(stage)
+        ),
         &format!("-{attempt}"),
         NAME_MAX,
     );
@@ -183,7 +215,10 @@ pub fn rollback_execution(run: &Run, stage: &str, attempt: i32, target: &str) ->
                 type_: TriggerType::AutomatedRollback,
                 actor: Some("slipway".into()),
                 delivery_id: None,
-                detail: Some(format!("stage {stage} of run {} failed (attempt {attempt})", run.name)),
+                detail: Some(format!(
+                    "stage {stage} of run {} failed (attempt {attempt})",
+                    run.name
+                )),
             },
             source: None,
             variables: Vec::new(),

@@ -17,7 +17,10 @@ pub fn fold_rule_results(
         entry
             .rule_results
             .retain(|known| !(known.condition == condition && known.rule == result.rule));
-        entry.rule_results.push(RuleResult { condition, ..result });
+        entry.rule_results.push(RuleResult {
+            condition,
+            ..result
+        });
     }
 }
 

@@ -50,12 +50,12 @@ use crate::pipeline::rules::RuleContext;
 use crate::runtime::events::EventIntent;
 
 pub use control::rollback_execution;
-pub use fold::{fold_external_run, fold_rule_results};
-pub use start::{needs_source_resolution, repository_name};
 pub use facts::{
     BuildFacts, ChildFacts, DeployFacts, JenkinsObservation, JobFacts, JobOutcome, LivePipeline,
     Observed, Peer, Run, is_terminal, stage_ended,
 };
+pub use fold::{fold_external_run, fold_rule_results};
+pub use start::{needs_source_resolution, repository_name};
 
 /// What the run asks of the cluster (and of Jenkins and rule endpoints) this reconcile.
 #[derive(Clone, Debug)]
@@ -260,7 +260,10 @@ impl<'a> Planner<'a> {
 
     fn requeue_within(&mut self, after: Duration) {
         let after = after.max(Duration::from_secs(1));
-        self.requeue_after = Some(self.requeue_after.map_or(after, |current| current.min(after)));
+        self.requeue_after = Some(
+            self.requeue_after
+                .map_or(after, |current| current.min(after)),
+        );
     }
 
     fn event(&mut self, event: EventIntent) {

@@ -105,13 +105,19 @@ impl Planner<'_> {
         if let Some(live) = &self.observed.pipeline
             && was_waiting_here
             && live.generation != self.status.pipeline_generation
-            && !live.spec.stages.iter().any(|live_stage| live_stage.name == name)
+            && !live
+                .spec
+                .stages
+                .iter()
+                .any(|live_stage| live_stage.name == name)
         {
             self.status.stages[index].status = Some(StageExecutionStatus::Cancelled);
             self.end_run(
                 ExecutionStatus::Cancelled,
                 reasons::CANCELLED,
-                format!("the Pipeline changed and no longer has stage {name}, which this run waited for"),
+                format!(
+                    "the Pipeline changed and no longer has stage {name}, which this run waited for"
+                ),
             );
             return Entry::Ended;
         }
@@ -185,11 +191,18 @@ impl Planner<'_> {
                 Entry::Proceed
             }
             Check::Result(ConditionResult::Skip, why) => {
-                self.skip_stage(index, format!("skipped by its beforeEntry condition: {why}"));
+                self.skip_stage(
+                    index,
+                    format!("skipped by its beforeEntry condition: {why}"),
+                );
                 Entry::Proceed
             }
             Check::Result(_, why) => {
-                self.end_stage(index, StageExecutionStatus::Failed, format!("beforeEntry condition failed: {why}"));
+                self.end_stage(
+                    index,
+                    StageExecutionStatus::Failed,
+                    format!("beforeEntry condition failed: {why}"),
+                );
                 self.end_run(
                     ExecutionStatus::Failed,
                     reasons::STAGE_FAILED,
@@ -209,7 +222,11 @@ impl Planner<'_> {
         entry.completion_time = None;
         entry.message = None;
         for action in &stage.actions {
-            if !entry.actions.iter().any(|status| status.name == action.name) {
+            if !entry
+                .actions
+                .iter()
+                .any(|status| status.name == action.name)
+            {
                 entry.actions.push(crate::api::execution::ActionStatus {
                     name: action.name.clone(),
                     attempt: entry.attempt,
@@ -238,7 +255,11 @@ impl Planner<'_> {
             if in_flight {
                 return StageRun::Running;
             }
-            self.end_stage(index, StageExecutionStatus::Stopped, "stopped on request".into());
+            self.end_stage(
+                index,
+                StageExecutionStatus::Stopped,
+                "stopped on request".into(),
+            );
             self.end_run(
                 ExecutionStatus::Stopped,
                 reasons::STOPPED,
@@ -314,17 +335,27 @@ impl Planner<'_> {
                 self.begin_stage(index, stage);
                 self.event(EventIntent::normal(
                     reasons::RETRY_STARTED,
-                    format!("stage {} failed ({failures}); retried by its onFailure condition", stage.name),
+                    format!(
+                        "stage {} failed ({failures}); retried by its onFailure condition",
+                        stage.name
+                    ),
                 ));
                 StageRun::Continue
             }
             ConditionResult::Skip => {
-                self.skip_stage(index, format!("failed ({failures}); skipped by its onFailure condition"));
+                self.skip_stage(
+                    index,
+                    format!("failed ({failures}); skipped by its onFailure condition"),
+                );
                 StageRun::Continue
             }
             ConditionResult::Rollback => {
                 let rolled = self.roll_back_stage(index, stage);
-                self.end_stage(index, StageExecutionStatus::Failed, format!("{failures}{rolled}"));
+                self.end_stage(
+                    index,
+                    StageExecutionStatus::Failed,
+                    format!("{failures}{rolled}"),
+                );
                 self.end_run(
                     ExecutionStatus::Failed,
                     reasons::STAGE_FAILED,
@@ -337,7 +368,8 @@ impl Planner<'_> {
                 if result == ConditionResult::Retry {
                     message.push_str(" (the automatic retry was used)");
                 }
-                if !why.is_empty() && result == ConditionResult::Fail && stage.on_failure.is_some() {
+                if !why.is_empty() && result == ConditionResult::Fail && stage.on_failure.is_some()
+                {
                     message.push_str(&format!("; onFailure: {why}"));
                 }
                 self.end_stage(index, StageExecutionStatus::Failed, message.clone());
@@ -352,7 +384,12 @@ impl Planner<'_> {
     }
 
     /// Ends stage `index` with `status` (and `message` when not empty).
-    pub(super) fn end_stage(&mut self, index: usize, status: StageExecutionStatus, message: String) {
+    pub(super) fn end_stage(
+        &mut self,
+        index: usize,
+        status: StageExecutionStatus,
+        message: String,
+    ) {
         let now = self.now();
         let entry = &mut self.status.stages[index];
         entry.status = Some(status);
@@ -378,7 +415,12 @@ impl Planner<'_> {
     }
 
     /// Ends the run with `phase`.
-    pub(super) fn end_run(&mut self, phase: ExecutionStatus, reason: &'static str, message: String) {
+    pub(super) fn end_run(
+        &mut self,
+        phase: ExecutionStatus,
+        reason: &'static str,
+        message: String,
+    ) {
         self.status.phase = Some(phase);
         self.status.completion_time = Some(self.now());
         self.status.waiting = None;
@@ -415,7 +457,12 @@ impl Planner<'_> {
             holder,
             since,
         };
-        if self.run.status.waiting.as_ref().map(|w| (&w.stage, w.reason, &w.holder))
+        if self
+            .run
+            .status
+            .waiting
+            .as_ref()
+            .map(|w| (&w.stage, w.reason, &w.holder))
             != Some((&next.stage, next.reason, &next.holder))
         {
             self.event(EventIntent::normal(reasons::WAITING, message.clone()));
@@ -427,20 +474,25 @@ impl Planner<'_> {
 
     /// The newest run, newer than this one, that reached stage `index` or a later one.
     fn newest_peer_at_or_past(&self, spec: &PipelineSpec, index: usize) -> Option<&Peer> {
-        let later: Vec<&str> = spec.stages[index..].iter().map(|s| s.name.as_str()).collect();
+        let later: Vec<&str> = spec.stages[index..]
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
         self.observed
             .peers
             .iter()
             .filter(|peer| !peer.rollback && self.is_older_than(peer))
             .filter(|peer| {
-                later.iter().any(|stage| peer.stage(stage).is_some_and(|status| {
-                    status != StageExecutionStatus::Skipped && status != StageExecutionStatus::Cancelled
-                }))
-                    || peer
-                        .status
-                        .waiting
-                        .as_ref()
-                        .is_some_and(|wait| later.contains(&wait.stage.as_str()))
+                later.iter().any(|stage| {
+                    peer.stage(stage).is_some_and(|status| {
+                        status != StageExecutionStatus::Skipped
+                            && status != StageExecutionStatus::Cancelled
+                    })
+                }) || peer
+                    .status
+                    .waiting
+                    .as_ref()
+                    .is_some_and(|wait| later.contains(&wait.stage.as_str()))
             })
             .max_by(|a, b| (a.created, &a.name).cmp(&(b.created, &b.name)))
     }
@@ -489,7 +541,9 @@ impl Planner<'_> {
         };
         let Some(condition) = condition else {
             return match kind {
-                StageConditionKind::OnFailure => Check::Result(ConditionResult::Fail, String::new()),
+                StageConditionKind::OnFailure => {
+                    Check::Result(ConditionResult::Fail, String::new())
+                }
                 _ => Check::Passed,
             };
         };
@@ -538,18 +592,21 @@ impl Planner<'_> {
             }
         }
         if !pending.is_empty() {
-            self.intents.push(Intent::EvaluateRules(Box::new(RuleEvaluation {
-                stage: stage.name.clone(),
-                condition: kind,
-                rules: pending,
-                context,
-            })));
+            self.intents
+                .push(Intent::EvaluateRules(Box::new(RuleEvaluation {
+                    stage: stage.name.clone(),
+                    condition: kind,
+                    rules: pending,
+                    context,
+                })));
             self.requeue_within(Duration::from_secs(5));
             return Check::Pending;
         }
         let why = failed.join("; ");
         match kind {
-            StageConditionKind::OnFailure if failed.is_empty() => Check::Result(condition.result, why),
+            StageConditionKind::OnFailure if failed.is_empty() => {
+                Check::Result(condition.result, why)
+            }
             StageConditionKind::OnFailure => Check::Result(ConditionResult::Fail, why),
             _ if failed.is_empty() => Check::Passed,
             _ => Check::Result(condition.result, why),
@@ -578,16 +635,23 @@ impl Planner<'_> {
             .max_by(|a, b| (a.created, &a.name).cmp(&(b.created, &b.name)))
             .map(|peer| peer.name.clone());
         let Some(target) = target else {
-            return format!("; no earlier run succeeded in stage {}, so there is nothing to roll back to", stage.name);
+            return format!(
+                "; no earlier run succeeded in stage {}, so there is nothing to roll back to",
+                stage.name
+            );
         };
         let attempt = self.status.stages[index].attempt;
         let execution = super::control::rollback_execution(self.run, &stage.name, attempt, &target);
         let name = execution.metadata.name.clone().unwrap_or_default();
         self.status.stages[index].rollback_execution = Some(name.clone());
-        self.intents.push(Intent::CreateRollback(Box::new(execution)));
+        self.intents
+            .push(Intent::CreateRollback(Box::new(execution)));
         self.event(EventIntent::normal(
             reasons::ROLLBACK_STARTED,
-            format!("rolling stage {} back to the revision of {target} with run {name}", stage.name),
+            format!(
+                "rolling stage {} back to the revision of {target} with run {name}",
+                stage.name
+            ),
         ));
         format!("; rolling back to the revision of {target} (run {name})")
     }

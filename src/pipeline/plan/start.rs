@@ -50,7 +50,10 @@ impl<'a> Planner<'a> {
                 None => {
                     self.fail_before_start(
                         reasons::NO_ROLLBACK_TARGET,
-                        format!("rollback target {} has no recorded spec to redeploy", target.name),
+                        format!(
+                            "rollback target {} has no recorded spec to redeploy",
+                            target.name
+                        ),
                     );
                     return false;
                 }
@@ -77,7 +80,10 @@ impl<'a> Planner<'a> {
                 1 => String::new(),
                 count => format!(" (and {} more problems)", count - 1),
             };
-            self.fail_before_start(reasons::INVALID_SPEC, format!("the pipeline cannot run: {first}{more}"));
+            self.fail_before_start(
+                reasons::INVALID_SPEC,
+                format!("the pipeline cannot run: {first}{more}"),
+            );
             return false;
         }
         let source = match target {
@@ -128,11 +134,18 @@ impl<'a> Planner<'a> {
                 }
             }
             None => {
-                status.variables = initial_variables(&spec, &self.run.name, self.run.spec.pipeline_ref.name.as_str(), &self.run.spec.variables, &source);
+                status.variables = initial_variables(
+                    &spec,
+                    &self.run.name,
+                    self.run.spec.pipeline_ref.name.as_str(),
+                    &self.run.spec.variables,
+                    &source,
+                );
                 status.artifacts = vec![source_artifact(&spec, &source)];
             }
         }
-        status.variables
+        status
+            .variables
             .entry(SLIPWAY_NAMESPACE.to_owned())
             .or_default()
             .insert("PipelineExecutionId".into(), self.run.name.clone());
@@ -141,7 +154,12 @@ impl<'a> Planner<'a> {
         let note = match target {
             Some(target) => format!(
                 "rollback run of stage {} to the revision of {}",
-                self.run.spec.rollback.as_ref().map(|r| r.stage.as_str()).unwrap_or_default(),
+                self.run
+                    .spec
+                    .rollback
+                    .as_ref()
+                    .map(|r| r.stage.as_str())
+                    .unwrap_or_default(),
                 target.name
             ),
             None => format!(
@@ -184,7 +202,11 @@ impl<'a> Planner<'a> {
                 .peers
                 .iter()
                 .find(|peer| &peer.name == name)
-                .ok_or_else(|| format!("spec.rollback.targetExecution: no run {name:?} of this pipeline exists"))?;
+                .ok_or_else(|| {
+                    format!(
+                        "spec.rollback.targetExecution: no run {name:?} of this pipeline exists"
+                    )
+                })?;
             if peer.stage(&rollback.stage) != Some(StageExecutionStatus::Succeeded) {
                 return Err(format!(
                     "spec.rollback.targetExecution: run {name} did not succeed in stage {}; name a run that did",
@@ -197,7 +219,10 @@ impl<'a> Planner<'a> {
         let mut successes: Vec<&'a Peer> = observed
             .peers
             .iter()
-            .filter(|peer| peer.created < self.run.created && peer.stage(&rollback.stage) == Some(StageExecutionStatus::Succeeded))
+            .filter(|peer| {
+                peer.created < self.run.created
+                    && peer.stage(&rollback.stage) == Some(StageExecutionStatus::Succeeded)
+            })
             .collect();
         successes.sort_by(|a, b| (a.created, &a.name).cmp(&(b.created, &b.name)));
         successes
@@ -218,7 +243,9 @@ impl<'a> Planner<'a> {
     fn source_revision(&self, spec: &PipelineSpec) -> Result<Option<SourceRevision>, String> {
         let given = self.run.spec.source.clone();
         if let Some(source) = &given
-            && (source.commit_id.is_some() || source.image_digest.is_some() || source.object_version.is_some())
+            && (source.commit_id.is_some()
+                || source.image_digest.is_some()
+                || source.object_version.is_some())
         {
             return Ok(Some(with_repository_name(spec, source.clone())));
         }
@@ -240,12 +267,17 @@ impl<'a> Planner<'a> {
 }
 
 /// Whether observe must resolve the source's head for this run before it starts.
-pub fn needs_source_resolution(spec: &crate::api::execution::PipelineExecutionSpec, status: &PipelineExecutionStatus) -> bool {
+pub fn needs_source_resolution(
+    spec: &crate::api::execution::PipelineExecutionSpec,
+    status: &PipelineExecutionStatus,
+) -> bool {
     if status.phase.is_some() || spec.rollback.is_some() {
         return false;
     }
     !spec.source.as_ref().is_some_and(|source| {
-        source.commit_id.is_some() || source.image_digest.is_some() || source.object_version.is_some()
+        source.commit_id.is_some()
+            || source.image_digest.is_some()
+            || source.object_version.is_some()
     })
 }
 
@@ -286,7 +318,12 @@ pub fn initial_variables(
     let mut variables: BTreeMap<String, String> = spec
         .variables
         .iter()
-        .map(|variable| (variable.name.clone(), variable.default.clone().unwrap_or_default()))
+        .map(|variable| {
+            (
+                variable.name.clone(),
+                variable.default.clone().unwrap_or_default(),
+            )
+        })
         .collect();
     for value in overrides {
         variables.insert(value.name.clone(), value.value.clone());
@@ -329,7 +366,11 @@ pub fn initial_variables(
 pub fn source_artifact(spec: &PipelineSpec, source: &SourceRevision) -> ArtifactRecord {
     let (location, digest) = if let Some(git) = &spec.source.git {
         (
-            format!("{}#{}", git.url, source.commit_id.clone().unwrap_or_default()),
+            format!(
+                "{}#{}",
+                git.url,
+                source.commit_id.clone().unwrap_or_default()
+            ),
             source.commit_id.clone(),
         )
     } else if let Some(image) = &spec.source.image {
@@ -342,7 +383,11 @@ pub fn source_artifact(spec: &PipelineSpec, source: &SourceRevision) -> Artifact
         )
     } else if let Some(object) = &spec.source.object_store {
         (
-            format!("{}#{}", object.url, source.object_version.clone().unwrap_or_default()),
+            format!(
+                "{}#{}",
+                object.url,
+                source.object_version.clone().unwrap_or_default()
+            ),
             source.object_version.clone(),
         )
     } else {
@@ -357,7 +402,11 @@ pub fn source_artifact(spec: &PipelineSpec, source: &SourceRevision) -> Artifact
 }
 
 fn stage_names(spec: &PipelineSpec) -> String {
-    spec.stages.iter().map(|stage| stage.name.as_str()).collect::<Vec<_>>().join(", ")
+    spec.stages
+        .iter()
+        .map(|stage| stage.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A revision for people: a short commit (with branch), an image digest or an object version.
@@ -375,8 +424,8 @@ pub fn revision_text(source: Option<&SourceRevision>) -> String {
     if let Some(digest) = &source.image_digest {
         return format!("image {digest}");
     }
-    source
-        .object_version
-        .as_ref()
-        .map_or_else(|| "the source's head".into(), |version| format!("object version {version}"))
+    source.object_version.as_ref().map_or_else(
+        || "the source's head".into(),
+        |version| format!("object version {version}"),
+    )
 }

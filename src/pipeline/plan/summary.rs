@@ -10,11 +10,12 @@ use super::Planner;
 impl Planner<'_> {
     /// Sets `currentStage`, the message of a run in progress, and the conditions.
     pub(super) fn summarize(&mut self) {
-        let in_stage = self
-            .status
-            .stages
-            .iter()
-            .find(|stage| matches!(stage.status, Some(StageExecutionStatus::InProgress | StageExecutionStatus::Stopping)));
+        let in_stage = self.status.stages.iter().find(|stage| {
+            matches!(
+                stage.status,
+                Some(StageExecutionStatus::InProgress | StageExecutionStatus::Stopping)
+            )
+        });
         if let Some(stage) = in_stage {
             self.status.current_stage = Some(stage.name.clone());
             let running: Vec<String> = stage
@@ -26,9 +27,21 @@ impl Planner<'_> {
                     None => action.name.clone(),
                 })
                 .collect();
-            let attempt = if stage.attempt > 1 { format!(" (attempt {})", stage.attempt) } else { String::new() };
-            let doing = if running.is_empty() { "checking its conditions".to_owned() } else { format!("running {}", running.join(", ")) };
-            let prefix = if self.status.phase == Some(ExecutionStatus::Stopping) { "stopping: " } else { "" };
+            let attempt = if stage.attempt > 1 {
+                format!(" (attempt {})", stage.attempt)
+            } else {
+                String::new()
+            };
+            let doing = if running.is_empty() {
+                "checking its conditions".to_owned()
+            } else {
+                format!("running {}", running.join(", "))
+            };
+            let prefix = if self.status.phase == Some(ExecutionStatus::Stopping) {
+                "stopping: "
+            } else {
+                ""
+            };
             self.status.message = Some(format!("{prefix}stage {}{attempt}: {doing}", stage.name));
         }
         let phase = self.status.phase;
@@ -47,10 +60,17 @@ impl Planner<'_> {
                 status: ConditionStatus::False,
                 reconciling: false,
                 stalled: true,
-                reason: self.failure_reason.or_else(|| stored_reason(&self.run.status.conditions)).unwrap_or(reasons::FAILED),
+                reason: self
+                    .failure_reason
+                    .or_else(|| stored_reason(&self.run.status.conditions))
+                    .unwrap_or(reasons::FAILED),
                 message: &message,
             },
-            Some(ended @ (ExecutionStatus::Stopped | ExecutionStatus::Superseded | ExecutionStatus::Cancelled)) => Summary {
+            Some(
+                ended @ (ExecutionStatus::Stopped
+                | ExecutionStatus::Superseded
+                | ExecutionStatus::Cancelled),
+            ) => Summary {
                 primary: SUCCEEDED,
                 status: ConditionStatus::False,
                 reconciling: false,
@@ -84,8 +104,12 @@ impl Planner<'_> {
 }
 
 /// The reason a failed run's stored condition gives (kept while nothing changes).
-fn stored_reason(conditions: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition]) -> Option<&'static str> {
-    let reason = crate::runtime::conditions::find(conditions, SUCCEEDED)?.reason.as_str();
+fn stored_reason(
+    conditions: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
+) -> Option<&'static str> {
+    let reason = crate::runtime::conditions::find(conditions, SUCCEEDED)?
+        .reason
+        .as_str();
     [
         reasons::INVALID_SPEC,
         reasons::SOURCE_UNAVAILABLE,

@@ -16,7 +16,8 @@ use crate::api::common::{ArtifactRecord, NameValue};
 use crate::api::deployment::DeploymentPhase;
 use crate::api::execution::{
     ActionExecutionStatus, ApprovalResponse, ApprovalResult, ExecutionStatus, ExternalRun,
-    PipelineExecutionSpec, PipelineExecutionStatus, RuleResult, SourceRevision, StageExecutionStatus,
+    PipelineExecutionSpec, PipelineExecutionStatus, RuleResult, SourceRevision,
+    StageExecutionStatus,
 };
 use crate::api::pipeline::PipelineSpec;
 use crate::pipeline::admission::StageLocks;
@@ -126,7 +127,8 @@ impl Sim {
     }
 
     pub fn add_run_with(&mut self, name: &str, edit: impl FnOnce(&mut PipelineExecutionSpec)) {
-        let mut spec: PipelineExecutionSpec = serde_json::from_value(serde_json::json!({"pipelineRef": {"name": "web"}})).unwrap();
+        let mut spec: PipelineExecutionSpec =
+            serde_json::from_value(serde_json::json!({"pipelineRef": {"name": "web"}})).unwrap();
         edit(&mut spec);
         let created = self.now + SignedDuration::from_secs(i64::try_from(self.runs.len()).unwrap());
         self.runs.push(SimRun {
@@ -147,11 +149,17 @@ impl Sim {
     }
 
     pub fn run(&self, name: &str) -> &SimRun {
-        self.runs.iter().find(|run| run.run.name == name).unwrap_or_else(|| panic!("no run {name}"))
+        self.runs
+            .iter()
+            .find(|run| run.run.name == name)
+            .unwrap_or_else(|| panic!("no run {name}"))
     }
 
     pub fn run_mut(&mut self, name: &str) -> &mut SimRun {
-        self.runs.iter_mut().find(|run| run.run.name == name).unwrap_or_else(|| panic!("no run {name}"))
+        self.runs
+            .iter_mut()
+            .find(|run| run.run.name == name)
+            .unwrap_or_else(|| panic!("no run {name}"))
     }
 
     pub fn status(&self, name: &str) -> &PipelineExecutionStatus {
@@ -163,10 +171,19 @@ impl Sim {
     }
 
     pub fn stage(&self, name: &str, stage: &str) -> Option<StageExecutionStatus> {
-        self.status(name).stages.iter().find(|s| s.name == stage).and_then(|s| s.status)
+        self.status(name)
+            .stages
+            .iter()
+            .find(|s| s.name == stage)
+            .and_then(|s| s.status)
     }
 
-    pub fn action(&self, name: &str, stage: &str, action: &str) -> crate::api::execution::ActionStatus {
+    pub fn action(
+        &self,
+        name: &str,
+        stage: &str,
+        action: &str,
+    ) -> crate::api::execution::ActionStatus {
         self.status(name)
             .stages
             .iter()
@@ -207,7 +224,10 @@ impl Sim {
     pub fn step(&mut self, name: &str) -> Decision {
         let decision = self.decide(name);
         let version = self.version;
-        assert!(self.apply(name, decision.clone(), version), "a lone decision never conflicts");
+        assert!(
+            self.apply(name, decision.clone(), version),
+            "a lone decision never conflicts"
+        );
         decision
     }
 
@@ -231,9 +251,18 @@ impl Sim {
                 Intent::AdoptByPipeline { .. } => self.run_mut(name).run.owned_by_pipeline = true,
                 Intent::Create(child) => {
                     let (child_name, facts) = match *child {
-                        Child::Build(build) => (build.metadata.name.clone().unwrap(), ChildFacts::Build(BuildFacts::default())),
-                        Child::Deploy(deploy) => (deploy.metadata.name.clone().unwrap(), ChildFacts::Deploy(DeployFacts::default())),
-                        Child::Job(job) => (job.metadata.name.clone().unwrap(), ChildFacts::Job(JobFacts::default())),
+                        Child::Build(build) => (
+                            build.metadata.name.clone().unwrap(),
+                            ChildFacts::Build(BuildFacts::default()),
+                        ),
+                        Child::Deploy(deploy) => (
+                            deploy.metadata.name.clone().unwrap(),
+                            ChildFacts::Deploy(DeployFacts::default()),
+                        ),
+                        Child::Job(job) => (
+                            job.metadata.name.clone().unwrap(),
+                            ChildFacts::Job(JobFacts::default()),
+                        ),
                     };
                     self.create_requests.push(child_name.clone());
                     let children = &mut self.run_mut(name).children;
@@ -267,16 +296,26 @@ impl Sim {
                             time: None,
                         })
                         .collect();
-                    fold_rule_results(&mut status, &evaluation.stage, evaluation.condition, results);
+                    fold_rule_results(
+                        &mut status,
+                        &evaluation.stage,
+                        evaluation.condition,
+                        results,
+                    );
                 }
                 Intent::TriggerJenkins(trigger) => {
                     self.jenkins_triggers += 1;
                     let run = ExternalRun {
-                        queue_url: Some(format!("http://jenkins.test/queue/item/{}/", self.jenkins_triggers)),
+                        queue_url: Some(format!(
+                            "http://jenkins.test/queue/item/{}/",
+                            self.jenkins_triggers
+                        )),
                         ..ExternalRun::default()
                     };
                     fold_external_run(&mut status, &trigger.stage, &trigger.action, run.clone());
-                    self.run_mut(name).jenkins.insert(trigger.key.clone(), JenkinsObservation::Running(run));
+                    self.run_mut(name)
+                        .jenkins
+                        .insert(trigger.key.clone(), JenkinsObservation::Running(run));
                 }
                 Intent::CreateRollback(execution) => {
                     let rollback_name = execution.metadata.name.clone().unwrap();
@@ -297,12 +336,14 @@ impl Sim {
     /// Steps every run until no status changes (at most `rounds` rounds).
     pub fn settle(&mut self) {
         for _ in 0..20 {
-            let before: Vec<PipelineExecutionStatus> = self.runs.iter().map(|run| run.run.status.clone()).collect();
+            let before: Vec<PipelineExecutionStatus> =
+                self.runs.iter().map(|run| run.run.status.clone()).collect();
             let names: Vec<String> = self.runs.iter().map(|run| run.run.name.clone()).collect();
             for name in names {
                 self.step(&name);
             }
-            let after: Vec<PipelineExecutionStatus> = self.runs.iter().map(|run| run.run.status.clone()).collect();
+            let after: Vec<PipelineExecutionStatus> =
+                self.runs.iter().map(|run| run.run.status.clone()).collect();
             if before == after {
                 return;
             }
@@ -323,51 +364,85 @@ impl Sim {
     /// The Build/Image build of run `name` succeeds, pushing image `web` at `digest`.
     pub fn build_succeeds(&mut self, name: &str, attempt: i32, digest: &str) {
         let child = self.child(name, "Build", "Image", attempt);
-        self.set_child(name, &child, ChildFacts::Build(BuildFacts {
-            status: Some(BuildStatus::Succeeded),
-            exported: vec![NameValue { name: "VERSION".into(), value: "1.0".into() }],
-            images: vec![ImageResult {
-                name: "web".into(),
-                repository: "127.0.0.1:5000/web".into(),
-                tags: vec!["t1".into()],
-                digest: Some(digest.into()),
-                image_uri: Some(format!("127.0.0.1:5000/web@{digest}")),
-            }],
-            artifacts: vec![ArtifactRecord {
-                name: "primary".into(),
-                location: format!("oci://127.0.0.1:5000/artifacts@{digest}"),
-                digest: Some(digest.into()),
-                produced_by: None,
-            }],
-            ..BuildFacts::default()
-        }));
+        self.set_child(
+            name,
+            &child,
+            ChildFacts::Build(BuildFacts {
+                status: Some(BuildStatus::Succeeded),
+                exported: vec![NameValue {
+                    name: "VERSION".into(),
+                    value: "1.0".into(),
+                }],
+                images: vec![ImageResult {
+                    name: "web".into(),
+                    repository: "127.0.0.1:5000/web".into(),
+                    tags: vec!["t1".into()],
+                    digest: Some(digest.into()),
+                    image_uri: Some(format!("127.0.0.1:5000/web@{digest}")),
+                }],
+                artifacts: vec![ArtifactRecord {
+                    name: "primary".into(),
+                    location: format!("oci://127.0.0.1:5000/artifacts@{digest}"),
+                    digest: Some(digest.into()),
+                    produced_by: None,
+                }],
+                ..BuildFacts::default()
+            }),
+        );
     }
 
     pub fn build_fails(&mut self, name: &str, attempt: i32) {
         let child = self.child(name, "Build", "Image", attempt);
-        self.set_child(name, &child, ChildFacts::Build(BuildFacts {
-            status: Some(BuildStatus::Failed),
-            message: Some("COMMAND_EXECUTION_ERROR: make exited 2".into()),
-            ..BuildFacts::default()
-        }));
+        self.set_child(
+            name,
+            &child,
+            ChildFacts::Build(BuildFacts {
+                status: Some(BuildStatus::Failed),
+                message: Some("COMMAND_EXECUTION_ERROR: make exited 2".into()),
+                ..BuildFacts::default()
+            }),
+        );
     }
 
-    pub fn job_ends(&mut self, name: &str, stage: &str, action: &str, attempt: i32, outcome: JobOutcome, message: &str) {
+    pub fn job_ends(
+        &mut self,
+        name: &str,
+        stage: &str,
+        action: &str,
+        attempt: i32,
+        outcome: JobOutcome,
+        message: &str,
+    ) {
         let child = self.child(name, stage, action, attempt);
-        self.set_child(name, &child, ChildFacts::Job(JobFacts {
-            outcome,
-            termination_messages: vec![message.into()],
-            ..JobFacts::default()
-        }));
+        self.set_child(
+            name,
+            &child,
+            ChildFacts::Job(JobFacts {
+                outcome,
+                termination_messages: vec![message.into()],
+                ..JobFacts::default()
+            }),
+        );
     }
 
-    pub fn deploy_ends(&mut self, name: &str, stage: &str, action: &str, attempt: i32, phase: DeploymentPhase) {
+    pub fn deploy_ends(
+        &mut self,
+        name: &str,
+        stage: &str,
+        action: &str,
+        attempt: i32,
+        phase: DeploymentPhase,
+    ) {
         let child = self.child(name, stage, action, attempt);
-        self.set_child(name, &child, ChildFacts::Deploy(DeployFacts {
-            phase: Some(phase),
-            message: Some(format!("{phase:?}")),
-            ..DeployFacts::default()
-        }));
+        self.set_child(
+            name,
+            &child,
+            ChildFacts::Deploy(DeployFacts {
+                phase: Some(phase),
+                message: Some(format!("{phase:?}")),
+                ..DeployFacts::default()
+            }),
+        );
     }
 
     /// Runs `name` through Build, Test and Deploy successfully with image `digest`.
@@ -381,15 +456,28 @@ impl Sim {
         self.step(name);
     }
 
-    pub fn answer(&mut self, name: &str, stage: &str, action: &str, attempt: i32, result: ApprovalResult, by: &str) {
-        self.run_mut(name).run.spec.control.approvals.push(ApprovalResponse {
-            stage: stage.into(),
-            action: action.into(),
-            attempt,
-            result,
-            comment: Some("looks fine".into()),
-            approved_by: Some(by.into()),
-        });
+    pub fn answer(
+        &mut self,
+        name: &str,
+        stage: &str,
+        action: &str,
+        attempt: i32,
+        result: ApprovalResult,
+        by: &str,
+    ) {
+        self.run_mut(name)
+            .run
+            .spec
+            .control
+            .approvals
+            .push(ApprovalResponse {
+                stage: stage.into(),
+                action: action.into(),
+                attempt,
+                result,
+                comment: Some("looks fine".into()),
+                approved_by: Some(by.into()),
+            });
         self.run_mut(name).run.generation = Some(self.run(name).run.generation.unwrap_or(1) + 1);
     }
 
@@ -398,12 +486,20 @@ impl Sim {
     }
 
     pub fn event_reasons(&self, name: &str) -> Vec<&'static str> {
-        self.events.iter().filter(|(run, _)| run == name).map(|(_, event)| event.reason).collect()
+        self.events
+            .iter()
+            .filter(|(run, _)| run == name)
+            .map(|(_, event)| event.reason)
+            .collect()
     }
 
     /// Who holds each stage now.
     pub fn holders(&self) -> BTreeMap<String, String> {
-        self.pipeline.locks.iter().map(|(stage, holder)| (stage.clone(), holder.execution.clone())).collect()
+        self.pipeline
+            .locks
+            .iter()
+            .map(|(stage, holder)| (stage.clone(), holder.execution.clone()))
+            .collect()
     }
 }
 
