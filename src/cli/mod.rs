@@ -13,6 +13,10 @@ pub mod executor;
 pub mod executor_images;
 pub mod fetch;
 pub mod fetch_artifact;
+pub mod identity;
+pub mod text;
+pub mod watch;
+pub mod write;
 
 use std::process::ExitCode;
 
