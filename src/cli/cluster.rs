@@ -5,6 +5,7 @@
 //! files, merged), else `~/.kube/config`; without any, the pod's service account. The namespace
 //! is `-n`, else the selected context's namespace, else `default`.
 
+use std::future::Future;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -33,6 +34,21 @@ pub struct Connection {
     pub namespace: String,
     /// The API server's URL, for messages.
     pub server: String,
+    /// The user name the kubeconfig context names (self-reported; see `identity`).
+    pub kubeconfig_user: Option<String>,
+}
+
+/// Runs one cluster command on a single-threaded runtime: the commands make a handful of
+/// sequential requests, so a thread pool would only cost start-up time.
+///
+/// # Errors
+/// When the runtime cannot start, or the command fails.
+pub fn block_on<T>(command: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")?
+        .block_on(command)
 }
 
 /// Builds a client from the flags.
@@ -45,6 +61,7 @@ pub async fn connect(options: &ClusterOptions) -> anyhow::Result<Connection> {
         context: options.context.clone(),
         ..KubeConfigOptions::default()
     };
+    let mut kubeconfig_user = None;
     let config = match (&options.kubeconfig, &options.context) {
         (Some(path), _) => {
             let kubeconfig = Kubeconfig::read_from(path).map_err(|error| {
@@ -56,6 +73,7 @@ pub async fn connect(options: &ClusterOptions) -> anyhow::Result<Connection> {
                     path.display()
                 )
             })?;
+            kubeconfig_user = context_user(&kubeconfig, options.context.as_deref());
             kube::Config::from_custom_kubeconfig(kubeconfig, &selection)
                 .await
                 .map_err(|error| unusable_kubeconfig(&path.display().to_string(), &error))?
@@ -71,6 +89,12 @@ pub async fn connect(options: &ClusterOptions) -> anyhow::Result<Connection> {
             )
         })?,
     };
+    if options.kubeconfig.is_none() {
+        // The same files kube just read (KUBECONFIG or ~/.kube/config); none in a pod.
+        kubeconfig_user = Kubeconfig::read()
+            .ok()
+            .and_then(|kubeconfig| context_user(&kubeconfig, options.context.as_deref()));
+    }
     let namespace = options
         .namespace
         .clone()
@@ -82,7 +106,20 @@ pub async fn connect(options: &ClusterOptions) -> anyhow::Result<Connection> {
         client,
         namespace,
         server,
+        kubeconfig_user,
     })
+}
+
+/// The user of `context` (else the current context) in `kubeconfig`.
+pub fn context_user(kubeconfig: &Kubeconfig, context: Option<&str>) -> Option<String> {
+    let wanted = context.or(kubeconfig.current_context.as_deref())?;
+    kubeconfig
+        .contexts
+        .iter()
+        .find(|named| named.name == wanted)
+        .and_then(|named| named.context.as_ref())
+        .and_then(|context| context.user.clone())
+        .filter(|user| !user.is_empty())
 }
 
 /// What the user's environment names as the kubeconfig, for messages.
@@ -111,5 +148,41 @@ pub fn explain(error: kube::Error, server: &str) -> anyhow::Error {
             ))
         }
         other => anyhow::Error::new(other).context(format!("unable to talk to {server}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kubeconfig() -> Kubeconfig {
+        Kubeconfig::from_yaml(
+            "apiVersion: v1
+kind: Config
+current-context: dev
+contexts:
+- name: dev
+  context: {cluster: local, user: alice}
+- name: prod
+  context: {cluster: remote, user: bob}
+- name: anonymous
+  context: {cluster: local}
+clusters: []
+users: []
+",
+        )
+        .expect("a valid kubeconfig")
+    }
+
+    #[test]
+    fn the_user_comes_from_the_named_context_else_the_current_one() {
+        let kubeconfig = kubeconfig();
+        assert_eq!(context_user(&kubeconfig, None).as_deref(), Some("alice"));
+        assert_eq!(
+            context_user(&kubeconfig, Some("prod")).as_deref(),
+            Some("bob")
+        );
+        assert_eq!(context_user(&kubeconfig, Some("anonymous")), None);
+        assert_eq!(context_user(&kubeconfig, Some("missing")), None);
     }
 }

@@ -1,5 +1,6 @@
 //! The command line of the `slipway` binary: `controller`, `crd`, the executor, local checks and
-//! builds, and the `kubectl slipway` commands (`deploy …`).
+//! builds, and the `kubectl slipway` commands (`start`, `approve`, `reject`, `retry`, `stop`,
+//! `transitions`, `get`, `deploy …`).
 
 pub mod appspec;
 pub mod artifact_options;
@@ -13,6 +14,11 @@ pub mod executor;
 pub mod executor_images;
 pub mod fetch;
 pub mod fetch_artifact;
+pub mod identity;
+pub mod pipeline;
+pub mod text;
+pub mod watch;
+pub mod write;
 
 use std::process::ExitCode;
 
@@ -46,6 +52,9 @@ pub enum Command {
     Build(build::BuildOptions),
     /// Promote, abort, stop, watch and list deployments.slipway.dev rollouts.
     Deploy(deploy::DeployCommand),
+    /// Start, approve, reject, retry, stop and show pipeline runs; disable and enable transitions.
+    #[command(flatten)]
+    Pipeline(pipeline::PipelineCommand),
 }
 
 /// Parses the process's arguments. Installed as `kubectl-slipway`, the binary is a kubectl
@@ -78,6 +87,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Executor(command) => return executor::run(&command),
         Command::Build(options) => return build::run(&options),
         Command::Deploy(command) => deploy::run(&command),
+        Command::Pipeline(command) => pipeline::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,8 @@
 //! Helpers shared by the tests that run the built `slipway` binary (on files, or against the test cluster).
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+pub mod pipeline;
+pub mod plugin;
 pub mod registry;
 pub mod rollout;
 

@@ -3,9 +3,10 @@
 //!
 //! Requests are level-triggered fields in the record's `spec.control`, which the rollout
 //! controller acts on; the commands only write those fields. Each request is decided from the
-//! record as read ([`request`]) and written as a JSON merge patch of `spec.control` alone, with
-//! field manager `kubectl-slipway` and the read `resourceVersion` as a precondition, so no other
-//! spec field is touched and a record that changed in between is read and decided again.
+//! record as read ([`request`]) and written as a JSON merge patch of `spec.control` alone through
+//! the plugin's one write path ([`crate::cli::write`]: field manager `kubectl-slipway`, the read
+//! `resourceVersion` as a precondition), so no other spec field is touched and a record that
+//! changed in between is read and decided again.
 //!
 //! # Exit codes
 //! 0 on success (and for `status --watch`, when the rollout Succeeded); 1 on any error, a
@@ -17,26 +18,26 @@ mod request_tests;
 pub mod view;
 #[cfg(test)]
 mod view_tests;
-mod watch;
 
 use std::time::Duration;
 
-use anyhow::Context;
 use clap::{Args, Subcommand};
 use kube::Api;
-use kube::api::{ListParams, Patch, PatchParams};
+use kube::api::ListParams;
 use serde_json::json;
 
 use self::request::{ControlChange, PromoteRequest, RequestError, StopRequest};
-use super::cluster::{ClusterOptions, Connection, connect, explain};
+use super::cluster::{ClusterOptions, Connection, block_on, connect, explain};
+use super::watch::{View, parse_duration, watch_until};
+use super::write::{Change, Kind, PatchBody, get, not_served, read_decide_write};
 use crate::api::Deployment as Record;
-use crate::api::common::DurationString;
 
-/// The field manager of the commands' writes, so `managedFields` shows who asked.
-pub const FIELD_MANAGER: &str = "kubectl-slipway";
-
-/// Attempts at a request whose record keeps changing between read and write.
-const CONFLICT_ATTEMPTS: usize = 3;
+/// How messages name the records and where to list them.
+const RECORD: Kind = Kind {
+    label: "deployments.slipway.dev",
+    resource: "deployments.slipway.dev",
+    list_command: "kubectl slipway deploy list",
+};
 
 /// Options of `slipway deploy`.
 #[derive(Debug, Args)]
@@ -125,23 +126,13 @@ pub struct ListOptions {
     pub all_namespaces: bool,
 }
 
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    DurationString::new(text)
-        .to_duration()
-        .map_err(|error| format!("{error}; write e.g. 90s, 10m or 1h"))
-}
-
 /// Runs `slipway deploy …`.
 ///
 /// # Errors
 /// When the cluster cannot be reached, the record does not exist, a request is refused, or a
 /// watched rollout ends Failed or Stopped.
 pub fn run(command: &DeployCommand) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("failed to start the async runtime")?;
-    runtime.block_on(run_async(command))
+    block_on(run_async(command))
 }
 
 async fn run_async(command: &DeployCommand) -> anyhow::Result<()> {
@@ -177,90 +168,48 @@ async fn run_async(command: &DeployCommand) -> anyhow::Result<()> {
             })
             .await
         }
-        DeployAction::Status(options) if options.watch => {
-            watch::watch_status(&connection, &options.name, options.timeout).await
-        }
         DeployAction::Status(options) => {
-            let record = get_record(&connection, &options.name).await?;
-            print!("{}", view::render_status(&record));
-            Ok(())
+            let record: Record = get(&connection, &RECORD, &options.name).await?;
+            if !options.watch {
+                print!("{}", view::render_status(&record));
+                return Ok(());
+            }
+            let view = View {
+                render: view::render_status,
+                outcome: view::watch_outcome,
+            };
+            watch_until(
+                &connection,
+                &RECORD,
+                &options.name,
+                &record,
+                options.timeout,
+                &view,
+            )
+            .await
         }
         DeployAction::List(options) => list(&connection, options.all_namespaces).await,
     }
 }
 
-/// Reads the record, decides the request and merge-patches `spec.control`, deciding again when
-/// the record changed in between.
+/// Decides the request from the record as read and merge-patches `spec.control`.
 async fn request_control(
     connection: &Connection,
     name: &str,
     decide: impl Fn(&Record) -> Result<ControlChange, RequestError>,
 ) -> anyhow::Result<()> {
-    let api: Api<Record> = Api::namespaced(connection.client.clone(), &connection.namespace);
-    let parameters = PatchParams {
-        field_manager: Some(FIELD_MANAGER.to_owned()),
-        ..PatchParams::default()
-    };
-    let mut attempt = 1;
-    loop {
-        let record = get_record(connection, name).await?;
-        let (control, summary) = match decide(&record)? {
-            ControlChange::Unchanged(message) => {
-                println!("{message}");
-                return Ok(());
-            }
-            ControlChange::Patch { control, summary } => (control, summary),
-        };
-        let patch = json!({
-            "metadata": {"resourceVersion": record.metadata.resource_version},
-            "spec": {"control": control}
-        });
-        match api.patch(name, &parameters, &Patch::Merge(&patch)).await {
-            Ok(_) => {
-                println!("{summary}");
-                return Ok(());
-            }
-            Err(kube::Error::Api(status)) if status.code == 409 && attempt < CONFLICT_ATTEMPTS => {
-                attempt += 1;
-            }
-            Err(error) => return Err(api_error(error, connection, name)),
-        }
-    }
-}
-
-/// Reads one record, with errors that name it and its namespace.
-pub(super) async fn get_record(connection: &Connection, name: &str) -> anyhow::Result<Record> {
-    let api: Api<Record> = Api::namespaced(connection.client.clone(), &connection.namespace);
-    api.get(name)
-        .await
-        .map_err(|error| api_error(error, connection, name))
-}
-
-/// A kube error on record `name`: a missing record is named with its namespace, missing CRDs
-/// with the command that installs them.
-fn api_error(error: kube::Error, connection: &Connection, name: &str) -> anyhow::Error {
-    let namespace = &connection.namespace;
-    match &error {
-        kube::Error::Api(status) if status.code == 404 => {
-            let names_the_record = status
-                .details
-                .as_ref()
-                .is_some_and(|details| details.name == name);
-            if names_the_record {
-                anyhow::anyhow!(
-                    "deployments.slipway.dev {name:?} not found in namespace {namespace:?}: \
-                     check the name and namespace (-n) with `kubectl slipway deploy list -n {namespace}`"
-                )
-            } else {
-                anyhow::anyhow!(
-                    "the cluster at {} does not serve deployments.slipway.dev: install the CRDs \
-                     with `kubectl apply --server-side -f crds/`",
-                    connection.server
-                )
-            }
-        }
-        _ => explain(error, &connection.server),
-    }
+    let line = read_decide_write(connection, &RECORD, name, async |record: &Record| {
+        Ok(match decide(record)? {
+            ControlChange::Unchanged(message) => Change::Unchanged(message),
+            ControlChange::Patch { control, summary } => Change::Patch {
+                patch: PatchBody::Merge(json!({"spec": {"control": control}})),
+                summary,
+            },
+        })
+    })
+    .await?;
+    println!("{line}");
+    Ok(())
 }
 
 async fn list(connection: &Connection, all_namespaces: bool) -> anyhow::Result<()> {
@@ -271,11 +220,9 @@ async fn list(connection: &Connection, all_namespaces: bool) -> anyhow::Result<(
     };
     let records = match api.list(&ListParams::default()).await {
         Ok(list) => list.items,
-        Err(kube::Error::Api(status)) if status.code == 404 => anyhow::bail!(
-            "the cluster at {} does not serve deployments.slipway.dev: install the CRDs with \
-             `kubectl apply --server-side -f crds/`",
-            connection.server
-        ),
+        Err(kube::Error::Api(status)) if status.code == 404 => {
+            return Err(not_served(connection, &RECORD));
+        }
         Err(error) => return Err(explain(error, &connection.server)),
     };
     if records.is_empty() {

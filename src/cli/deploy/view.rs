@@ -11,6 +11,7 @@ use crate::api::Deployment as Record;
 use crate::api::deployment::{
     DeploymentPhase, DeploymentStrategy, HealthCheck, ReadyAction, RevisionStatus, RolloutStage,
 };
+use crate::cli::text::{age, table};
 use crate::rollout::strategy::{RolloutPlan, resolve_plan};
 
 /// The multi-line status view of one record.
@@ -320,36 +321,7 @@ pub fn render_list(records: &[Record], now: &Time, with_namespace: bool) -> Stri
             row
         })
         .collect();
-    let mut widths: Vec<usize> = header.iter().map(|cell| cell.len()).collect();
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
     let header: Vec<String> = header.into_iter().map(str::to_owned).collect();
-    let cells = std::iter::once(header).chain(rows);
-    for row in cells {
-        let mut text = String::new();
-        for (index, cell) in row.iter().enumerate() {
-            if index + 1 == row.len() {
-                text.push_str(cell);
-            } else {
-                let _ = write!(text, "{cell:<width$}   ", width = widths[index]);
-            }
-        }
-        let _ = writeln!(out, "{}", text.trim_end());
-    }
-    out
-}
-
-/// An age as kubectl prints it: `45s`, `12m`, `5h`, `3d`.
-pub fn age(since: &Time, now: &Time) -> String {
-    let seconds = crate::rollout::health::elapsed(since, now).as_secs();
-    match seconds {
-        0..120 => format!("{seconds}s"),
-        120..7200 => format!("{}m", seconds / 60),
-        7200..172_800 => format!("{}h", seconds / 3600),
-        _ => format!("{}d", seconds / 86_400),
-    }
+    let rows: Vec<Vec<String>> = std::iter::once(header).chain(rows).collect();
+    table(&rows, "")
 }
