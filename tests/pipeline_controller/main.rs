@@ -4,7 +4,10 @@
 //! rollbacks and restarts. Each scenario asserts what users see — the run's status and Events,
 //! the children it created (exactly one per action attempt), the Service the deploy switched.
 
+mod cli;
 mod flow;
+mod restart;
+mod rollback;
 #[path = "../support/mod.rs"]
 mod support;
 
@@ -36,13 +39,19 @@ pub struct Harness {
 
 impl Harness {
     pub async fn start() -> Self {
+        let mut harness = Self::without_controller().await;
+        harness.controller = Some(Controller::start(&harness.cluster));
+        harness
+    }
+
+    /// The cluster and the application, no controller (a test runs its own).
+    pub async fn without_controller() -> Self {
         let (cluster, simulation) = cluster_with_crds().await;
         application(&cluster.client(), NAMESPACE, 2).await;
-        let controller = Some(Controller::start(&cluster));
         Harness {
             cluster,
             simulation,
-            controller,
+            controller: None,
         }
     }
 
