@@ -3,6 +3,7 @@
 pub mod admission;
 pub mod children;
 pub mod controller;
+pub mod jenkins;
 pub mod plan;
 pub mod reasons;
 pub mod rules;

@@ -74,8 +74,25 @@ impl HttpRequest {
 pub struct HttpResponse {
     /// Status code.
     pub status: u16,
+    /// Response headers in the order received, names lowercase (as hyper keeps them); values
+    /// that are not visible ASCII are left out.
+    pub headers: Vec<(String, String)>,
     /// The body's first [`BODY_LIMIT`] bytes, as UTF-8 (invalid sequences replaced).
     pub body: String,
+    /// Bytes of the body read (at most [`BODY_LIMIT`]), before any UTF-8 replacement.
+    pub body_bytes: usize,
+    /// Whether the server sent more than [`BODY_LIMIT`] bytes (the rest was not read).
+    pub truncated: bool,
+}
+
+impl HttpResponse {
+    /// The first value of header `name` (matched without regard to case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
 }
 
 /// Why a call produced no response.
@@ -154,6 +171,13 @@ pub async fn send(request: &HttpRequest) -> Result<HttpResponse, HttpCallError> 
             .await
             .map_err(|error| transport(&request.url, &error))?;
         let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            })
+            .collect();
         let mut body = response.into_body();
         let mut bytes = Vec::new();
         while bytes.len() < BODY_LIMIT {
@@ -167,10 +191,15 @@ pub async fn send(request: &HttpRequest) -> Result<HttpResponse, HttpCallError> 
                 Some(Err(error)) => return Err(transport(&request.url, &error)),
             }
         }
+        let truncated = bytes.len() > BODY_LIMIT
+            || (bytes.len() == BODY_LIMIT && !hyper::body::Body::is_end_stream(&body));
         bytes.truncate(BODY_LIMIT);
         Ok(HttpResponse {
             status,
+            headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
+            body_bytes: bytes.len(),
+            truncated,
         })
     };
     tokio::time::timeout(request.timeout, call)

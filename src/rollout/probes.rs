@@ -154,11 +154,16 @@ pub fn http_probe_urls(
 
 /// Whether `status` is healthy for `check`.
 pub fn status_expected(check: &HttpCheck, status: u16) -> bool {
-    if check.expected_statuses.is_empty() {
+    status_in(&check.expected_statuses, status)
+}
+
+/// Whether `status` is one of `expected`, or any 2xx when `expected` is empty (HTTP checks and
+/// HTTP stage rules read `expectedStatuses` alike).
+pub fn status_in(expected: &[i32], status: u16) -> bool {
+    if expected.is_empty() {
         (200..300).contains(&status)
     } else {
-        check
-            .expected_statuses
+        expected
             .iter()
             .any(|expected| i64::from(*expected) == i64::from(status))
     }
@@ -303,8 +308,14 @@ pub fn evaluate_success_condition(condition: &str, values: &[f64]) -> Result<boo
     let Some(first) = values.first() else {
         return Err("the query returned no samples".into());
     };
-    let program = cel::Program::compile(condition)
-        .map_err(|error| format!("successCondition does not compile: {error}"))?;
+    let described = |error: ConditionError| match error {
+        ConditionError::Compile(error) => format!("successCondition does not compile: {error}"),
+        ConditionError::Evaluate(error) => format!("successCondition failed to evaluate: {error}"),
+        ConditionError::NotBoolean(value) => {
+            format!("successCondition gave {value}, not a boolean")
+        }
+    };
+    let program = compile_condition(condition).map_err(described)?;
     let mut context = cel::Context::default();
     context.add_variable_from_value("result", cel::Value::Float(*first));
     context.add_variable_from_value(
@@ -314,10 +325,41 @@ pub fn evaluate_success_condition(condition: &str, values: &[f64]) -> Result<boo
             .map(|v| cel::Value::Float(*v))
             .collect::<Vec<_>>(),
     );
-    match program.execute(&context) {
+    run_condition(&program, &context).map_err(described)
+}
+
+/// Why a CEL condition gave no boolean; each caller words it for the field it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConditionError {
+    /// The text is not CEL (the parser's errors).
+    Compile(String),
+    /// Evaluation failed: an unknown identifier or key, no matching overload, a division by zero.
+    Evaluate(String),
+    /// The result, written as `cel` debug-prints it, is not a boolean.
+    NotBoolean(String),
+}
+
+/// Compiles a CEL condition for the standard environment (the macros `has`, `all`, `exists`,
+/// `exists_one`, `map` and `filter` included).
+///
+/// # Errors
+/// [`ConditionError::Compile`] with the parser's errors.
+pub fn compile_condition(source: &str) -> Result<cel::Program, ConditionError> {
+    cel::Program::compile(source).map_err(|error| ConditionError::Compile(error.to_string()))
+}
+
+/// Runs a compiled condition over `context`; only a boolean is an answer.
+///
+/// # Errors
+/// [`ConditionError::Evaluate`] or [`ConditionError::NotBoolean`].
+pub fn run_condition(
+    program: &cel::Program,
+    context: &cel::Context,
+) -> Result<bool, ConditionError> {
+    match program.execute(context) {
         Ok(cel::Value::Bool(passed)) => Ok(passed),
-        Ok(other) => Err(format!("successCondition gave {other:?}, not a boolean")),
-        Err(error) => Err(format!("successCondition failed to evaluate: {error}")),
+        Ok(other) => Err(ConditionError::NotBoolean(format!("{other:?}"))),
+        Err(error) => Err(ConditionError::Evaluate(error.to_string())),
     }
 }
 

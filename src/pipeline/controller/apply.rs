@@ -210,11 +210,14 @@ pub async fn apply(
                 .await
             {
                 Ok(run) => fold_external_run(status, &trigger.stage, &trigger.action, run),
-                Err(message) => refuse_action(
+                Err(failure) if failure.permanent => refuse_action(
                     status,
                     |stage, action| stage == trigger.stage && action.name == trigger.action,
-                    &message,
+                    &failure.message,
                 ),
+                Err(failure) => {
+                    tracing::warn!(action = %trigger.action, "unable to trigger the Jenkins job; trying again: {}", failure.message)
+                }
             },
             Intent::EvaluateRules(evaluation) => {
                 let mut results = Vec::new();

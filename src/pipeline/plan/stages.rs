@@ -9,7 +9,9 @@ use crate::api::execution::{
 };
 use crate::api::pipeline::{ConditionResult, ExecutionMode, PipelineSpec, Stage};
 use crate::pipeline::reasons;
-use crate::pipeline::rules::{RuleContext, evaluate_local};
+use crate::pipeline::rules::{
+    ActionContext, ExecutionContext, RuleContext, StageContext, evaluate_local,
+};
 use crate::pipeline::variables::substitute_config;
 use crate::runtime::events::EventIntent;
 
@@ -615,9 +617,47 @@ impl Planner<'_> {
 
     /// What a rule of stage `index` sees.
     fn rule_context(&self, index: usize) -> RuleContext {
+        let entry = &self.status.stages[index];
+        let text = |value: Option<String>| value.unwrap_or_default();
+        let name_of = |value: serde_json::Value| value.as_str().map(str::to_owned);
         RuleContext {
             variables: self.status.variables.clone(),
-            stage: self.status.stages[index].name.clone(),
+            stage: StageContext {
+                name: entry.name.clone(),
+                status: text(
+                    entry
+                        .status
+                        .and_then(|s| name_of(serde_json::to_value(s).ok()?)),
+                ),
+                attempt: i64::from(entry.attempt),
+                actions: entry
+                    .actions
+                    .iter()
+                    .map(|action| ActionContext {
+                        name: action.name.clone(),
+                        status: text(
+                            action
+                                .status
+                                .and_then(|s| name_of(serde_json::to_value(s).ok()?)),
+                        ),
+                    })
+                    .collect(),
+            },
+            execution: ExecutionContext {
+                id: self.run.name.clone(),
+                pipeline: self.run.spec.pipeline_ref.name.clone(),
+                trigger: text(name_of(
+                    serde_json::to_value(self.run.spec.trigger.type_).unwrap_or_default(),
+                )),
+                namespace: self.run.namespace.clone(),
+                revision: text(self.status.source_revision.as_ref().and_then(|source| {
+                    source
+                        .commit_id
+                        .clone()
+                        .or(source.image_digest.clone())
+                        .or(source.object_version.clone())
+                })),
+            },
         }
     }
 

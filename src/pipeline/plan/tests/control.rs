@@ -441,3 +441,72 @@ fn a_manual_rollback_run_without_a_target_takes_the_success_before_the_latest() 
     sim.step("back");
     assert_eq!(sim.status("back").rollback_target.as_deref(), Some("one"));
 }
+
+#[test]
+fn a_cel_entry_rule_over_the_runs_variables_gates_the_stage_in_the_same_decision() {
+    let gate = "  - name: Deploy\n    beforeEntry:\n      result: Fail\n      rules: [{name: main-only, expression: \"variables.SourceVariables.BranchName == 'main' && stage.attempt == 1\"}]\n";
+    for (branch, entered) in [("main", true), ("feature", false)] {
+        let mut sim = Sim::new(&with_conditions(gate));
+        sim.add_run_with("r1", |spec| {
+            spec.source = Some(SourceRevision {
+                commit_id: Some("a".repeat(40)),
+                branch_name: Some(branch.into()),
+                ..Default::default()
+            });
+        });
+        sim.step("r1");
+        sim.build_succeeds("r1", 1, "sha256:1");
+        sim.step("r1");
+        sim.job_ends("r1", "Test", "Smoke", 1, JobOutcome::Succeeded, "RESULT=ok");
+        let decision = sim.step("r1");
+        assert!(
+            !intent_kinds(&decision).contains(&"rules"),
+            "CEL needs no I/O"
+        );
+        let expected = if entered {
+            StageExecutionStatus::InProgress
+        } else {
+            StageExecutionStatus::Failed
+        };
+        assert_eq!(sim.stage("r1", "Deploy"), Some(expected), "{branch}");
+        let result = &sim.status("r1").stages[2].rule_results[0];
+        assert_eq!(result.passed, entered, "{branch}: {result:?}");
+    }
+}
+
+#[test]
+fn a_deployment_window_rule_fails_the_stage_outside_the_window() {
+    // The simulation's clock: 2027-01-15T08:00:00Z, a Friday.
+    let window = |cron: &str| {
+        format!(
+            "  - name: Deploy\n    beforeEntry:\n      result: Fail\n      rules: [{{name: office, deploymentWindow: {{cron: \"{cron}\", duration: 8h, timeZone: UTC}}}}]\n"
+        )
+    };
+    for (cron, open) in [("0 7 * * FRI", true), ("0 9 * * MON-THU", false)] {
+        let mut sim = Sim::new(&with_conditions(&window(cron)));
+        sim.add_run("r1", &"a".repeat(40));
+        sim.step("r1");
+        sim.build_succeeds("r1", 1, "sha256:1");
+        sim.step("r1");
+        sim.job_ends("r1", "Test", "Smoke", 1, JobOutcome::Succeeded, "RESULT=ok");
+        sim.step("r1");
+        let deploy = sim.stage("r1", "Deploy");
+        assert_eq!(
+            deploy == Some(StageExecutionStatus::InProgress),
+            open,
+            "{cron}: {deploy:?} {:?}",
+            sim.status("r1").message
+        );
+        if !open {
+            assert!(
+                sim.status("r1")
+                    .message
+                    .as_deref()
+                    .unwrap()
+                    .contains("outside the window"),
+                "{:?}",
+                sim.status("r1").message
+            );
+        }
+    }
+}
