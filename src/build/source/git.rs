@@ -87,6 +87,7 @@ pub fn classify_failure(text: &str, not_found: bool, unauthenticated: bool) -> F
         "status 404",
         "404 not found",
         "does not appear to be a git repository",
+        "is a valid git directory",
         "not a git repository",
         "could not read from remote repository",
         "tcp connect error",
@@ -205,6 +206,11 @@ impl<'a> RemoteAccess<'a> {
             ],
             None => Vec::new(),
         }
+    }
+
+    /// Makes `connection` answer credential requests from [`GitCredentials`] only.
+    pub(super) fn configure(&self, connection: &mut Connection<'_, '_, '_>) {
+        self.answers.install(connection);
     }
 
     /// Makes every connection gix's clone opens answer credential requests from
@@ -649,6 +655,13 @@ mod tests {
                 false,
                 false,
                 FailureKind::Certificate,
+            ),
+            (
+                "Could not verify that \"file:///srv/nope.git\" is a valid git directory before \
+                 attempting to use it: Could not retrieve metadata of \"/srv/nope.git/.git\"",
+                false,
+                false,
+                FailureKind::Unreachable,
             ),
             ("pack checksum mismatch", false, false, FailureKind::Other),
         ];
