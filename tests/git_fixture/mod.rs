@@ -8,8 +8,8 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Method, Response, StatusCode, Uri};
@@ -156,6 +156,8 @@ pub struct GitHttpServer {
     pub address: SocketAddr,
     /// Requests answered so far.
     pub requests: Arc<AtomicUsize>,
+    /// The bodies of the requests answered so far, in order.
+    bodies: Arc<Mutex<Vec<Vec<u8>>>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -167,12 +169,14 @@ struct ServerConfig {
     /// The `Authorization` header value required, when basic auth is on.
     expected_authorization: Option<String>,
     requests: Arc<AtomicUsize>,
+    bodies: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
 impl GitHttpServer {
     /// Serves `project_root`; with `basic_auth`, only that user and password get in.
     pub fn start(project_root: &Path, basic_auth: Option<(&str, &str)>) -> Self {
         let requests = Arc::new(AtomicUsize::new(0));
+        let bodies = Arc::new(Mutex::new(Vec::new()));
         let config = ServerConfig {
             project_root: project_root.to_owned(),
             expected_authorization: basic_auth.map(|(user, password)| {
@@ -182,6 +186,7 @@ impl GitHttpServer {
                 )
             }),
             requests: requests.clone(),
+            bodies: bodies.clone(),
         };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -218,9 +223,20 @@ impl GitHttpServer {
         GitHttpServer {
             address,
             requests,
+            bodies,
             shutdown: Some(shutdown),
             thread: Some(thread),
         }
+    }
+
+    /// The bodies of the requests answered so far (the git protocol's commands), as text.
+    pub fn request_bodies(&self) -> Vec<String> {
+        self.bodies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|body| String::from_utf8_lossy(body).into_owned())
+            .collect()
     }
 
     /// The URL of `repository` (a path under the project root).
@@ -249,6 +265,7 @@ fn handle(
     body: &[u8],
 ) -> Response<Body> {
     config.requests.fetch_add(1, Ordering::SeqCst);
+    config.bodies.lock().unwrap().push(body.to_vec());
     let header = |name: &str| {
         headers
             .get(name)

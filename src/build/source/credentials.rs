@@ -2,6 +2,9 @@
 //! `<credentials dir>/git/` with the keys `username` + `password` (HTTPS basic auth; a token
 //! goes in `password`) or `ssh-privatekey` (SSH), optionally `known_hosts`.
 //!
+//! The controller, which reads the Secret through the API instead, builds the same credentials
+//! from the Secret's values with [`GitCredentials::from_secret_values`].
+//!
 //! Values are read once, kept in memory, never printed: [`GitCredentials`]'s `Debug` shows
 //! which kind is present, not the values.
 
@@ -54,16 +57,27 @@ pub enum CredentialsError {
     },
     /// Only one of `username` and `password` exists.
     #[error(
-        "the git credentials in {folder} have `{present}` but no `{missing}`: \
+        "the git credentials in {origin} have `{present}` but no `{missing}`: \
          the Secret needs both keys for HTTPS"
     )]
     Incomplete {
-        /// The folder.
-        folder: PathBuf,
+        /// Where the values come from (a folder, or a Secret's `namespace/name`).
+        origin: String,
         /// The key present.
         present: &'static str,
         /// The key missing.
         missing: &'static str,
+    },
+    /// A value is not UTF-8 text.
+    #[error(
+        "the git credentials in {origin} have a `{key}` that is not UTF-8 text: \
+         store the {key} as plain text in the Secret"
+    )]
+    NotText {
+        /// Where the values come from (a folder, or a Secret's `namespace/name`).
+        origin: String,
+        /// The key.
+        key: &'static str,
     },
 }
 
@@ -71,42 +85,68 @@ impl GitCredentials {
     /// Reads `<credentials_dir>/git/`; a missing folder or missing files mean no credentials.
     ///
     /// # Errors
-    /// A file that exists but cannot be read, or `username` without `password` (or the reverse).
+    /// A file that exists but cannot be read or is not UTF-8, or `username` without `password`
+    /// (or the reverse).
     pub fn load(credentials_dir: &Path) -> Result<Self, CredentialsError> {
         let folder = credentials_dir.join(GIT_CREDENTIALS_FOLDER);
         let username = read_optional(&folder.join("username"))?;
         let password = read_optional(&folder.join("password"))?;
-        let basic = match (username, password) {
+        let mut credentials = Self::from_secret_values(
+            &folder.display().to_string(),
+            username.as_deref(),
+            password.as_deref(),
+        )?;
+        let existing = |name: &str| Some(folder.join(name)).filter(|path| path.is_file());
+        credentials.ssh_private_key = existing("ssh-privatekey");
+        credentials.ssh_known_hosts = existing("known_hosts");
+        Ok(credentials)
+    }
+
+    /// HTTPS credentials from a Secret's `username` and `password` values (either absent means
+    /// none), trailing line breaks removed as for the mounted files; `origin` names the Secret
+    /// in errors.
+    ///
+    /// # Errors
+    /// `username` without `password` (or the reverse), or a value that is not UTF-8.
+    pub fn from_secret_values(
+        origin: &str,
+        username: Option<&[u8]>,
+        password: Option<&[u8]>,
+    ) -> Result<Self, CredentialsError> {
+        let text = |key, value: Option<&[u8]>| {
+            value
+                .map(|bytes| {
+                    std::str::from_utf8(bytes)
+                        .map(|text| text.trim_end_matches(['\r', '\n']).to_owned())
+                        .map_err(|_| CredentialsError::NotText {
+                            origin: origin.to_owned(),
+                            key,
+                        })
+                })
+                .transpose()
+        };
+        let incomplete = |present, missing| CredentialsError::Incomplete {
+            origin: origin.to_owned(),
+            present,
+            missing,
+        };
+        let basic = match (text("username", username)?, text("password", password)?) {
             (Some(username), Some(password)) => Some(BasicCredentials { username, password }),
             (None, None) => None,
-            (Some(_), None) => {
-                return Err(CredentialsError::Incomplete {
-                    folder,
-                    present: "username",
-                    missing: "password",
-                });
-            }
-            (None, Some(_)) => {
-                return Err(CredentialsError::Incomplete {
-                    folder,
-                    present: "password",
-                    missing: "username",
-                });
-            }
+            (Some(_), None) => return Err(incomplete("username", "password")),
+            (None, Some(_)) => return Err(incomplete("password", "username")),
         };
-        let existing = |name: &str| Some(folder.join(name)).filter(|path| path.is_file());
         Ok(GitCredentials {
             basic,
-            ssh_private_key: existing("ssh-privatekey"),
-            ssh_known_hosts: existing("known_hosts"),
+            ..GitCredentials::default()
         })
     }
 }
 
-/// The file's text without its trailing line break, or `None` when it does not exist.
-fn read_optional(path: &Path) -> Result<Option<String>, CredentialsError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text.trim_end_matches(['\r', '\n']).to_owned())),
+/// The file's bytes, or `None` when it does not exist.
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, CredentialsError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(CredentialsError::Read {
             path: path.to_owned(),
@@ -197,6 +237,66 @@ mod tests {
             Some(root.join("git/known_hosts"))
         );
         std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn secret_values_give_basic_credentials_without_line_breaks() {
+        let credentials =
+            GitCredentials::from_secret_values("ci/git", Some(b"builder"), Some(b"t0ken\n"))
+                .unwrap();
+        assert_eq!(
+            credentials.basic,
+            Some(BasicCredentials {
+                username: "builder".into(),
+                password: "t0ken".into()
+            })
+        );
+        assert_eq!(credentials.ssh_private_key, None);
+        assert_eq!(
+            GitCredentials::from_secret_values("ci/git", None, None).unwrap(),
+            GitCredentials::default()
+        );
+    }
+
+    #[test]
+    fn incomplete_or_binary_secret_values_name_the_secret_and_the_key() {
+        let cases = [
+            (
+                None,
+                Some(b"t0ken".as_slice()),
+                "have `password` but no `username`",
+            ),
+            (
+                Some(b"builder".as_slice()),
+                None,
+                "have `username` but no `password`",
+            ),
+            (
+                Some(b"builder".as_slice()),
+                Some(b"\xff\xfe".as_slice()),
+                "a `password` that is not UTF-8",
+            ),
+        ];
+        for (username, password, expected) in cases {
+            let message = GitCredentials::from_secret_values("ci/git", username, password)
+                .unwrap_err()
+                .to_string();
+            assert!(message.contains("in ci/git"), "{message}");
+            assert!(message.contains(expected), "{message}");
+            assert!(!message.contains("t0ken"), "{message}");
+        }
+    }
+
+    #[test]
+    fn debug_output_of_credentials_from_secret_values_never_shows_them() {
+        let credentials =
+            GitCredentials::from_secret_values("ci/git", Some(b"builder"), Some(b"s3cret"))
+                .unwrap();
+        let text = format!("{credentials:?}");
+        assert!(
+            !text.contains("s3cret") && !text.contains("builder"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -4,13 +4,21 @@
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use gix::bstr::ByteSlice;
 
 use super::credentials::{BasicCredentials, GitCredentials, ssh_command};
 use super::revision::{Revision, Transport, allows_credentials, redact_urls, transport_of};
 use super::{FetchedSource, FetchedSubmodule, GitFetchError, GitFetchRequest};
+
+/// A blocking connection to a remote, as gix's `connect` opens it.
+pub(super) type Connection<'remote, 'auth, 'repo> = gix::remote::Connection<
+    'remote,
+    'auth,
+    'repo,
+    Box<dyn gix::protocol::transport::client::blocking_io::Transport + Send>,
+>;
 
 /// What went wrong in gix, sorted by what the user has to fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +87,7 @@ pub fn classify_failure(text: &str, not_found: bool, unauthenticated: bool) -> F
         "status 404",
         "404 not found",
         "does not appear to be a git repository",
+        "is a valid git directory",
         "not a git repository",
         "could not read from remote repository",
         "tcp connect error",
@@ -104,68 +113,144 @@ fn describe(error: &gix::Error) -> String {
     redact_urls(&parts.join(": "))
 }
 
-/// The error for a failed gix step, named after what the user has to fix.
-fn failure(request: &GitFetchRequest, error: &gix::Error) -> GitFetchError {
+/// The error for a failed gix step on `url`, named after what the user has to fix; failures that
+/// depend on the operation (an unknown revision, anything unrecognised) go to `otherwise`, which
+/// gets the kind, the redacted URL and gix's message.
+fn failure(
+    url: &str,
+    credentials: &GitCredentials,
+    error: &gix::Error,
+    otherwise: impl FnOnce(FailureKind, String, String) -> GitFetchError,
+) -> GitFetchError {
     let detail = describe(error);
     let not_found = error.classify().is_not_found();
     let unauthenticated = error.classify().is_unauthenticated();
-    let url = redact_urls(&request.url);
-    let revision = request.revision.to_string();
-    let has_credentials = match transport_of(&request.url) {
-        Some(Transport::Ssh) => request.credentials.ssh_private_key.is_some(),
-        _ => request.credentials.basic.is_some() || url != request.url,
+    let redacted = redact_urls(url);
+    let has_credentials = match transport_of(url) {
+        Some(Transport::Ssh) => credentials.ssh_private_key.is_some(),
+        _ => credentials.basic.is_some() || redacted != url,
     };
     match classify_failure(&detail, not_found, unauthenticated) {
-        FailureKind::UnknownRevision => GitFetchError::UnknownRevision {
-            url,
-            revision,
-            detail,
-        },
         FailureKind::Authentication => GitFetchError::Authentication {
-            url,
+            url: redacted,
             has_credentials,
             detail,
         },
-        FailureKind::Unreachable => GitFetchError::Unreachable { url, detail },
-        FailureKind::Certificate => GitFetchError::Certificate { url, detail },
-        FailureKind::Other => GitFetchError::Fetch {
-            url,
-            revision,
+        FailureKind::Unreachable => GitFetchError::Unreachable {
+            url: redacted,
             detail,
         },
+        FailureKind::Certificate => GitFetchError::Certificate {
+            url: redacted,
+            detail,
+        },
+        kind @ (FailureKind::UnknownRevision | FailureKind::Other) => {
+            otherwise(kind, redacted, detail)
+        }
+    }
+}
+
+/// What every connection to a remote shares, whether it clones or only lists refs: the checked
+/// URL, the credential answers, the SSH setup, and how gix's failures become errors.
+pub(super) struct RemoteAccess<'a> {
+    url: &'a str,
+    credentials: &'a GitCredentials,
+    answers: CredentialAnswers,
+    ssh: Option<SshSetup>,
+}
+
+impl<'a> RemoteAccess<'a> {
+    /// Checks `url` without touching the network (scheme, syntax, no credentials in clear
+    /// text) and prepares SSH when the URL needs it.
+    pub(super) fn open(
+        url: &'a str,
+        credentials: &'a GitCredentials,
+    ) -> Result<Self, GitFetchError> {
+        let redacted = redact_urls(url);
+        let transport = transport_of(url).ok_or_else(|| GitFetchError::UnsupportedUrl {
+            url: redacted.clone(),
+        })?;
+        gix::url::parse(url.as_bytes().as_bstr()).map_err(|error| GitFetchError::InvalidUrl {
+            url: redacted.clone(),
+            detail: redact_urls(&error.to_string()),
+        })?;
+        let credentials_allowed = allows_credentials(url);
+        if !credentials_allowed && redacted != url {
+            return Err(GitFetchError::InsecureCredentials { url: redacted });
+        }
+        let ssh = match transport {
+            Transport::Ssh => Some(prepare_ssh(url, credentials)?),
+            _ => None,
+        };
+        Ok(RemoteAccess {
+            url,
+            credentials,
+            answers: CredentialAnswers {
+                basic: credentials.basic.clone(),
+                transport,
+                credentials_allowed,
+                refused_clear_text: Arc::new(AtomicBool::new(false)),
+            },
+            ssh,
+        })
+    }
+
+    /// The in-memory configuration the repository needs for this remote (the `ssh` command).
+    pub(super) fn config_overrides(&self) -> Vec<String> {
+        match &self.ssh {
+            // The variant tells gix the command is OpenSSH (for `-p` and `SendEnv=GIT_PROTOCOL`)
+            // without a probing `ssh -G` run.
+            Some(ssh) => vec![
+                format!("core.sshCommand={}", ssh.command),
+                "ssh.variant=ssh".to_owned(),
+            ],
+            None => Vec::new(),
+        }
+    }
+
+    /// Makes `connection` answer credential requests from [`GitCredentials`] only.
+    pub(super) fn configure(&self, connection: &mut Connection<'_, '_, '_>) {
+        self.answers.install(connection);
+    }
+
+    /// Makes every connection gix's clone opens answer credential requests from
+    /// [`GitCredentials`] only.
+    fn configure_connection(
+        &self,
+    ) -> impl FnMut(&mut Connection<'_, '_, '_>) -> gix::Result<()> + 'static {
+        let answers = self.answers.clone();
+        move |connection| {
+            answers.install(connection);
+            Ok(())
+        }
+    }
+
+    /// The error for a failed gix step; see [`failure`] for `otherwise`.
+    pub(super) fn error(
+        &self,
+        error: &gix::Error,
+        otherwise: impl FnOnce(FailureKind, String, String) -> GitFetchError,
+    ) -> GitFetchError {
+        if self.answers.refused_clear_text.load(Ordering::SeqCst) {
+            return GitFetchError::InsecureCredentials {
+                url: redact_urls(self.url),
+            };
+        }
+        failure(self.url, self.credentials, error, otherwise)
     }
 }
 
 /// Clones `request.url` at `request.revision` into `request.destination`.
 pub(super) fn clone_at_revision(request: &GitFetchRequest) -> Result<FetchedSource, GitFetchError> {
     let url = redact_urls(&request.url);
-    let transport = transport_of(&request.url)
-        .ok_or_else(|| GitFetchError::UnsupportedUrl { url: url.clone() })?;
-    gix::url::parse(request.url.as_bytes().as_bstr()).map_err(|error| {
-        GitFetchError::InvalidUrl {
-            url: url.clone(),
-            detail: redact_urls(&error.to_string()),
-        }
-    })?;
-    let credentials_allowed = allows_credentials(&request.url);
-    if !credentials_allowed && url != request.url {
-        return Err(GitFetchError::InsecureCredentials { url });
-    }
+    let access = RemoteAccess::open(&request.url, &request.credentials)?;
     ensure_empty_destination(&request.destination)?;
     std::fs::create_dir_all(&request.destination).map_err(|error| GitFetchError::Destination {
         path: request.destination.clone(),
         reason: error.to_string(),
     })?;
-    let ssh_key = match transport {
-        Transport::Ssh => Some(prepare_ssh(request)?),
-        _ => None,
-    };
-    let outcome = fetch_and_checkout(
-        request,
-        ssh_key.as_ref().map(|key| key.command.as_str()),
-        credentials_allowed,
-    );
-    drop(ssh_key);
+    let outcome = fetch_and_checkout(request, &access);
+    drop(access); // removes the SSH key copy before the submodules make their own
     let repository = outcome?;
     let commit = repository
         .head_commit()
@@ -187,20 +272,23 @@ pub(super) fn clone_at_revision(request: &GitFetchRequest) -> Result<FetchedSour
 /// The fetch and the checkout, through gix.
 fn fetch_and_checkout(
     request: &GitFetchRequest,
-    ssh_command: Option<&str>,
-    credentials_allowed: bool,
+    access: &RemoteAccess<'_>,
 ) -> Result<gix::Repository, GitFetchError> {
-    let transport = transport_of(&request.url).unwrap_or(Transport::Http);
     let interrupt = AtomicBool::new(false);
-    let refused_clear_text = Arc::new(AtomicBool::new(false));
+    let revision = request.revision.to_string();
     let fail = |error: gix::Error| {
-        if refused_clear_text.load(Ordering::SeqCst) {
-            GitFetchError::InsecureCredentials {
-                url: redact_urls(&request.url),
-            }
-        } else {
-            failure(request, &error)
-        }
+        access.error(&error, |kind, url, detail| match kind {
+            FailureKind::UnknownRevision => GitFetchError::UnknownRevision {
+                url,
+                revision: revision.clone(),
+                detail,
+            },
+            _ => GitFetchError::Fetch {
+                url,
+                revision: revision.clone(),
+                detail,
+            },
+        })
     };
     let mut prepare =
         gix::prepare_clone(request.url.as_str(), &request.destination).map_err(|error| {
@@ -218,31 +306,11 @@ fn fetch_and_checkout(
         }
         Revision::Name(name) => prepare.with_ref_name(Some(name.as_str())).map_err(fail)?,
     };
-    if let Some(command) = ssh_command {
-        // The variant tells gix the command is OpenSSH (for `-p` and `SendEnv=GIT_PROTOCOL`)
-        // without a probing `ssh -G` run.
-        prepare = prepare.with_in_memory_config_overrides([
-            format!("core.sshCommand={command}"),
-            "ssh.variant=ssh".to_owned(),
-        ]);
+    let overrides = access.config_overrides();
+    if !overrides.is_empty() {
+        prepare = prepare.with_in_memory_config_overrides(overrides);
     }
-    let basic = request.credentials.basic.clone();
-    let refused = refused_clear_text.clone();
-    prepare = prepare.configure_connection(move |connection| {
-        let basic = basic.clone();
-        let refused = refused.clone();
-        connection.set_credentials(move |action| {
-            if !credentials_allowed && basic.is_some() {
-                refused.store(true, Ordering::SeqCst);
-                return Err(
-                    gix::error::message("refusing to send git credentials in clear text")
-                        .unauthenticated_error(),
-                );
-            }
-            provide_credentials(basic.as_ref(), transport, action)
-        });
-        Ok(())
-    });
+    prepare = prepare.configure_connection(access.configure_connection());
     let (mut checkout, _) = prepare
         .fetch_then_checkout(gix::progress::Discard, &interrupt)
         .map_err(fail)?;
@@ -256,8 +324,41 @@ fn fetch_and_checkout(
     Ok(repository)
 }
 
-/// Answers gix's credential requests from the mounted files only: never a prompt, never a
-/// helper program, never the machine's git configuration.
+/// Answers gix's credential requests for one remote from [`GitCredentials`] only: never a
+/// prompt, never a helper program, never the machine's git configuration. Cloned into every
+/// connection gix opens; a refusal to send credentials in clear text is shared by the clones.
+#[derive(Clone)]
+struct CredentialAnswers {
+    basic: Option<BasicCredentials>,
+    transport: Transport,
+    credentials_allowed: bool,
+    refused_clear_text: Arc<AtomicBool>,
+}
+
+impl CredentialAnswers {
+    /// Makes `connection` ask these answers, and nothing else, for credentials.
+    fn install(&self, connection: &mut Connection<'_, '_, '_>) {
+        let answers = self.clone();
+        connection.set_credentials(move |action| answers.answer(action));
+    }
+
+    /// The answer to one request: the basic credentials, or an authentication error.
+    fn answer(
+        &self,
+        action: gix::credentials::helper::Action,
+    ) -> gix::Result<Option<gix::credentials::protocol::Outcome>> {
+        if !self.credentials_allowed && self.basic.is_some() {
+            self.refused_clear_text.store(true, Ordering::SeqCst);
+            return Err(
+                gix::error::message("refusing to send git credentials in clear text")
+                    .unauthenticated_error(),
+            );
+        }
+        provide_credentials(self.basic.as_ref(), self.transport, action)
+    }
+}
+
+/// The credentials for one request, or why there are none.
 fn provide_credentials(
     basic: Option<&BasicCredentials>,
     transport: Transport,
@@ -320,17 +421,17 @@ impl Drop for SshSetup {
 }
 
 /// Checks that `ssh` exists and prepares the key; gix runs the `ssh` program for SSH URLs.
-fn prepare_ssh(request: &GitFetchRequest) -> Result<SshSetup, GitFetchError> {
+fn prepare_ssh(url: &str, credentials: &GitCredentials) -> Result<SshSetup, GitFetchError> {
     if !program_on_path("ssh") {
         return Err(GitFetchError::SshUnavailable {
-            url: redact_urls(&request.url),
+            url: redact_urls(url),
         });
     }
     let GitCredentials {
         ssh_private_key,
         ssh_known_hosts,
         ..
-    } = &request.credentials;
+    } = credentials;
     let key_copy = match ssh_private_key {
         Some(key) => Some(private_copy(key)?),
         None => None,
@@ -355,7 +456,13 @@ fn private_copy(key: &Path) -> Result<PathBuf, GitFetchError> {
     if !text.ends_with(b"\n") {
         text.push(b'\n');
     }
-    let copy = std::env::temp_dir().join(format!("slipway-ssh-key-{}", std::process::id()));
+    // One name per copy: the controller lists refs of several repositories at once.
+    static COPIES: AtomicUsize = AtomicUsize::new(0);
+    let copy = std::env::temp_dir().join(format!(
+        "slipway-ssh-key-{}-{}",
+        std::process::id(),
+        COPIES.fetch_add(1, Ordering::SeqCst)
+    ));
     let _ = std::fs::remove_file(&copy);
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -459,6 +566,43 @@ fn fetch_submodules(
 mod tests {
     use super::*;
 
+    fn answers(credentials_allowed: bool) -> CredentialAnswers {
+        CredentialAnswers {
+            basic: Some(BasicCredentials {
+                username: "builder".into(),
+                password: "s3cret".into(),
+            }),
+            transport: Transport::Http,
+            credentials_allowed,
+            refused_clear_text: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    #[test]
+    fn credentials_are_refused_when_a_clear_text_server_asks_and_the_refusal_is_remembered() {
+        let answers = answers(false);
+        let copy = answers.clone();
+        let action =
+            gix::credentials::helper::Action::get_for_url("http://git.example.invalid/repo.git");
+        let error = copy.answer(action).unwrap_err();
+        assert!(error.classify().is_unauthenticated(), "{error}");
+        assert!(!error.to_string().contains("s3cret"), "{error}");
+        assert!(
+            answers.refused_clear_text.load(Ordering::SeqCst),
+            "the refusal is seen by every clone, so the error can say why"
+        );
+    }
+
+    #[test]
+    fn credentials_are_given_when_the_url_allows_them() {
+        let answers = answers(true);
+        let action = gix::credentials::helper::Action::get_for_url("https://example.test/repo.git");
+        let outcome = answers.answer(action).unwrap().unwrap();
+        assert_eq!(outcome.identity.username, "builder");
+        assert_eq!(outcome.identity.password, "s3cret");
+        assert!(!answers.refused_clear_text.load(Ordering::SeqCst));
+    }
+
     #[test]
     fn failures_are_sorted_by_what_the_user_must_fix() {
         let cases = [
@@ -511,6 +655,13 @@ mod tests {
                 false,
                 false,
                 FailureKind::Certificate,
+            ),
+            (
+                "Could not verify that \"file:///srv/nope.git\" is a valid git directory before \
+                 attempting to use it: Could not retrieve metadata of \"/srv/nope.git/.git\"",
+                false,
+                false,
+                FailureKind::Unreachable,
             ),
             ("pack checksum mismatch", false, false, FailureKind::Other),
         ];

@@ -35,10 +35,17 @@
 //! `username` + `password` for HTTP(S), answered whenever the server asks (HTTP basic auth);
 //! `ssh-privatekey` (and optionally `known_hosts`, which pins host keys; without it host keys are
 //! accepted on first use) for SSH. Credentials written into the URL (`https://user:token@host/…`)
-//! also work. The machine's git configuration, credential helpers and prompts are never used for
-//! credentials. Values are never logged; URLs in messages have their userinfo replaced by `***`.
-//! Credentials are never sent over plain `http://` except to loopback hosts (tests, port
-//! forwards): such a fetch fails with [`GitFetchError::InsecureCredentials`].
+//! also work. The controller, which reads the Secret through the API, builds the same
+//! credentials with [`GitCredentials::from_secret_values`]. The machine's git configuration,
+//! credential helpers and prompts are never used for credentials. Values are never logged; URLs
+//! in messages have their userinfo replaced by `***`. Credentials are never sent over plain
+//! `http://` except to loopback hosts (tests, port forwards): such a fetch fails with
+//! [`GitFetchError::InsecureCredentials`].
+//!
+//! # Listing refs
+//! [`ls_remote`] and [`resolve_head`] (see [`remote`]) read what a remote's branches and tags
+//! point at without cloning, over the same URLs, with the same credentials and errors as the
+//! fetch: the pipeline controller resolves a source's branch to a commit before a run starts.
 //!
 //! # Submodules
 //! With `submodules`, every submodule recorded in the checked-out tree is cloned (by gix) at the
@@ -52,12 +59,14 @@
 //! what to fix: unknown revision, authentication failure, unreachable host, unsupported URL.
 pub mod credentials;
 mod git;
+pub mod remote;
 pub mod revision;
 
 use std::path::{Path, PathBuf};
 
 pub use credentials::{BasicCredentials, CredentialsError, GitCredentials};
 pub use git::{FailureKind, classify_failure};
+pub use remote::{RemoteRef, find_head, ls_remote, resolve_head};
 pub use revision::{
     Revision, RevisionError, Transport, allows_credentials, redact_urls, transport_of,
 };
@@ -185,6 +194,30 @@ pub enum GitFetchError {
         url: String,
         /// Whether credentials were mounted.
         has_credentials: bool,
+        /// gix's message.
+        detail: String,
+    },
+    /// The remote has no branch, tag or reference of that name.
+    #[error(
+        "failed to resolve `{reference}` on {url}: the repository has no such branch or tag ({}); \
+         check the branch or tag name of the source",
+        remote::existing_refs_hint(existing, *more)
+    )]
+    UnknownReference {
+        /// The URL, redacted.
+        url: String,
+        /// The name asked for.
+        reference: String,
+        /// The first few refs that exist, branches first.
+        existing: Vec<String>,
+        /// How many more exist.
+        more: usize,
+    },
+    /// Listing the remote's refs failed for a reason not covered by the other variants.
+    #[error("failed to list the refs of {url}: {detail}")]
+    ListRefs {
+        /// The URL, redacted.
+        url: String,
         /// gix's message.
         detail: String,
     },

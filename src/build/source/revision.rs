@@ -75,6 +75,23 @@ pub enum RevisionError {
          (a branch or tag made only of hex digits can be written as refs/heads/… or refs/tags/…)"
     )]
     AbbreviatedCommit(String),
+    /// A name git does not allow for a reference.
+    #[error(
+        "the reference `{name}` is not a valid git reference name ({detail}): give a branch, a \
+         tag or a full reference name such as refs/heads/main"
+    )]
+    InvalidReferenceName {
+        /// The name as given.
+        name: String,
+        /// What git's rules say is wrong.
+        detail: String,
+    },
+    /// A commit SHA where a reference is needed.
+    #[error(
+        "`{0}` is a commit SHA, not a reference: a remote lists its branches and tags only; give \
+         a branch, a tag or a full reference name"
+    )]
+    CommitIsNoReference(String),
 }
 
 /// How a repository URL is reached.
