@@ -6,8 +6,11 @@
 
 mod cli;
 mod flow;
+#[path = "../git_fixture/mod.rs"]
+mod git_fixture;
 mod restart;
 mod rollback;
+mod source;
 #[path = "../support/mod.rs"]
 mod support;
 

@@ -161,17 +161,17 @@ pub async fn apply(
                     Child::Build(build) => (
                         ChildKind::Build,
                         build.name_any(),
-                        create(context.client, &namespace, build).await,
+                        create(context.client, &namespace, build.as_ref()).await,
                     ),
                     Child::Deploy(record) => (
                         ChildKind::Deploy,
                         record.name_any(),
-                        create(context.client, &namespace, record).await,
+                        create(context.client, &namespace, record.as_ref()).await,
                     ),
                     Child::Job(job) => (
                         ChildKind::Job,
                         job.name_any(),
-                        create(context.client, &namespace, job).await,
+                        create(context.client, &namespace, job.as_ref()).await,
                     ),
                 };
                 match created {

@@ -299,7 +299,7 @@ async fn read_children(
                         .map(move |message| (created, message))
                 })
                 .collect();
-            messages.sort_by(|a, b| b.0.cmp(&a.0));
+            messages.sort_by_key(|(created, _)| std::cmp::Reverse(*created));
             children.insert(
                 job.name_any(),
                 ChildFacts::Job(JobFacts {

@@ -11,6 +11,7 @@ use kube::{Api, Client};
 
 use crate::api::execution::SourceRevision;
 use crate::api::pipeline::PipelineSpec;
+use crate::build::source::{GitCredentials, resolve_head};
 
 /// Resolves source revisions (the git and registry clients it needs are made per call).
 #[derive(Clone, Default)]
@@ -76,35 +77,41 @@ impl SourceResolver {
     }
 }
 
-/// The string keys of Secret `name` (values are used, never shown).
-async fn read_secret(
-    client: &Client,
-    namespace: &str,
-    name: &str,
-) -> Result<BTreeMap<String, String>, String> {
+/// The raw data of Secret `name` (values are used, never shown).
+async fn read_secret(client: &Client, namespace: &str, name: &str) -> Result<SecretData, String> {
     let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
     let secret = api
         .get_opt(name)
         .await
         .map_err(|error| format!("unable to read the source's credentials Secret {name}: {error}"))?
         .ok_or_else(|| format!("the source's credentials Secret {name} does not exist (spec.source.git.credentialsSecret)"))?;
-    Ok(secret
-        .data
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(key, value)| String::from_utf8(value.0).ok().map(|value| (key, value)))
-        .collect())
+    Ok(SecretData {
+        name: name.to_owned(),
+        values: secret
+            .data
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(key, value)| (key, value.0))
+            .collect(),
+    })
+}
+
+/// A Secret's name and raw values.
+struct SecretData {
+    name: String,
+    values: BTreeMap<String, Vec<u8>>,
 }
 
 /// The commit `reference` (a branch, tag or `refs/…` name) of `url` points at.
-fn git_head(
-    url: &str,
-    reference: &str,
-    secret: Option<&BTreeMap<String, String>>,
-) -> Result<String, String> {
-    let _ = (url, reference, secret);
-    Err(format!(
-        "unable to resolve {reference} of {}: resolving a branch head is not available yet; start the run with --revision <commit>",
-        crate::build::source::redact_urls(url)
-    ))
+fn git_head(url: &str, reference: &str, secret: Option<&SecretData>) -> Result<String, String> {
+    let credentials = match secret {
+        Some(secret) => GitCredentials::from_secret_values(
+            &format!("Secret {}", secret.name),
+            secret.values.get("username").map(Vec::as_slice),
+            secret.values.get("password").map(Vec::as_slice),
+        )
+        .map_err(|error| error.to_string())?,
+        None => GitCredentials::default(),
+    };
+    resolve_head(url, reference, &credentials).map_err(|error| error.to_string())
 }

@@ -232,7 +232,7 @@ impl Planner<'_> {
                     .and_then(|spec| spec.artifact_store.as_ref());
                 let build = render_build_run(&owner, name, config, input.as_ref(), store);
                 Ok(Started::Child(
-                    Box::new(Child::Build(build)),
+                    Box::new(Child::Build(Box::new(build))),
                     ChildKind::Build,
                 ))
             }
@@ -240,7 +240,9 @@ impl Planner<'_> {
                 let template = substitute_config(action.deploy.as_ref().ok_or("no deploy")?, table)
                     .map_err(label)?;
                 Ok(Started::Child(
-                    Box::new(Child::Deploy(render_deployment(&owner, name, template))),
+                    Box::new(Child::Deploy(Box::new(render_deployment(
+                        &owner, name, template,
+                    )))),
                     ChildKind::Deploy,
                 ))
             }
@@ -275,7 +277,10 @@ impl Planner<'_> {
                     .collect::<Result<Vec<_>, String>>()
                     .map_err(label)?;
                 let job = render_job(&owner, name, template, &inputs, &self.settings.job);
-                Ok(Started::Child(Box::new(Child::Job(job)), ChildKind::Job))
+                Ok(Started::Child(
+                    Box::new(Child::Job(Box::new(job))),
+                    ChildKind::Job,
+                ))
             }
             "approval" => {
                 let approval = action.approval.as_ref().ok_or("no approval")?;

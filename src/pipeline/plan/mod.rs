@@ -85,11 +85,11 @@ pub enum Intent {
 #[derive(Clone, Debug)]
 pub enum Child {
     /// For a build action.
-    Build(BuildRun),
+    Build(Box<BuildRun>),
     /// For a deploy action.
-    Deploy(Deployment),
+    Deploy(Box<Deployment>),
     /// For a job action.
-    Job(Job),
+    Job(Box<Job>),
 }
 
 /// The kinds of children.

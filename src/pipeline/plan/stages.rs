@@ -562,7 +562,7 @@ impl Planner<'_> {
                 Some(result) => result,
                 None => {
                     let outcome = match substitute_config(rule, &self.status.variables) {
-                        Err(error) => Some((false, format!("{error}"))),
+                        Err(error) => Some((false, error)),
                         Ok(rule) => match evaluate_local(&rule, &context, self.observed.now) {
                             Some(outcome) => Some((outcome.passed, outcome.message)),
                             None => {
