@@ -5,6 +5,7 @@
 //! the children it created (exactly one per action attempt), the Service the deploy switched.
 
 mod cli;
+mod control;
 mod flow;
 #[path = "../git_fixture/mod.rs"]
 mod git_fixture;
