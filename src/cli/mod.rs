@@ -38,7 +38,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run all controllers, the webhook receiver and the health/metrics server.
+    /// Run all controllers (pipelines, builds, rollouts) and the health/metrics server.
     Controller(ControllerOptions),
     /// Print the CustomResourceDefinitions, or write them into the repository's CRD folders.
     Crd(crd::CrdOptions),

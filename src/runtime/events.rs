@@ -79,7 +79,7 @@ impl EventPublisher {
                     },
                     reason: event.reason.to_owned(),
                     note: Some(truncate_note(&event.note)),
-                    action: "Reconcile".to_owned(),
+                    action: action_of(&event.note),
                     secondary: None,
                 },
                 &object.object_ref(&()),
@@ -101,6 +101,17 @@ impl EventPublisher {
     }
 }
 
+/// The Event's `action`: `Reconcile/<hash of the note>`. kube's `Recorder` folds Events with the
+/// same type, reason and action on one object into a series of the *first* Event (later notes
+/// are dropped), so a run's second `StageStarted` would read as its first. Keying the action by
+/// the note keeps every distinct message while exact repeats still become a series.
+fn action_of(note: &str) -> String {
+    format!(
+        "Reconcile/{}",
+        &super::names::short_hash(note.as_bytes())[..8]
+    )
+}
+
 /// `note` cut to [`NOTE_LIMIT`] bytes at a character boundary, ending in `…` when cut.
 pub fn truncate_note(note: &str) -> String {
     if note.len() <= NOTE_LIMIT {
@@ -116,6 +127,19 @@ pub fn truncate_note(note: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn distinct_notes_get_distinct_actions_and_repeats_the_same() {
+        assert_ne!(
+            action_of("stage Build started"),
+            action_of("stage Test started")
+        );
+        assert_eq!(
+            action_of("stage Build started"),
+            action_of("stage Build started")
+        );
+        assert!(action_of("x").len() <= 128);
+    }
 
     #[test]
     fn short_notes_are_kept_and_long_ones_cut_at_a_character() {

@@ -87,7 +87,7 @@ async fn a_run_builds_waits_for_approval_and_rolls_out_the_built_image() {
     for reason in [
         "Started",
         "StageStarted",
-        "ActionSucceeded",
+        "StageSucceeded",
         "ApprovalAnswered",
         "Succeeded",
     ] {

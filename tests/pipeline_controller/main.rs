@@ -6,9 +6,12 @@
 
 mod cli;
 mod control;
+#[path = "../support/jenkins.rs"]
+mod fake_jenkins;
 mod flow;
 #[path = "../git_fixture/mod.rs"]
 mod git_fixture;
+mod jenkins;
 mod restart;
 mod rollback;
 mod source;

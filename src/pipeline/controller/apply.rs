@@ -26,7 +26,7 @@ use crate::api::execution::{
     ActionExecutionStatus, PipelineExecution, PipelineExecutionStatus, RuleResult,
 };
 use crate::api::pipeline::Pipeline;
-use crate::pipeline::admission::{LockHolder, StageLocks, lock_patch};
+use crate::pipeline::admission::{LockHolder, StageLocks, lock_patch, read_locks};
 use crate::pipeline::children::deploy::abandon_stop;
 use crate::pipeline::plan::{
     Child, ChildKind, ChildStop, Intent, fold_external_run, fold_rule_results,
@@ -101,37 +101,11 @@ pub async fn apply(
     for intent in intents {
         match intent {
             Intent::Lock(change) => {
-                let pipeline = &execution.spec.pipeline_ref.name;
                 let Some((locks, version)) = context.locks else {
                     continue;
                 };
-                let holder = LockHolder {
-                    execution: name.clone(),
-                    uid: execution.uid().unwrap_or_default(),
-                };
-                let next = change.applied_to(locks, &holder);
-                let api: Api<Pipeline> = Api::namespaced(context.client.clone(), &namespace);
-                match api
-                    .patch(
-                        pipeline,
-                        &patch_params(),
-                        &Patch::Merge(&lock_patch(version, &next)),
-                    )
-                    .await
-                {
-                    Ok(_) => writes += 1,
-                    Err(kube::Error::Api(answer)) if answer.code == 409 => {
-                        return Err(ApplyError::LockConflict {
-                            pipeline: pipeline.clone(),
-                            run: name.clone(),
-                        });
-                    }
-                    Err(error) => {
-                        return Err(write_error(format!(
-                            "write the stage locks of Pipeline {pipeline}"
-                        ))(error));
-                    }
-                }
+                write_locks(context, change, locks, version).await?;
+                writes += 1;
             }
             Intent::AdoptByPipeline {
                 name: pipeline,
@@ -175,7 +149,13 @@ pub async fn apply(
                     ),
                 };
                 match created {
-                    Ok(wrote) => writes += usize::from(wrote),
+                    Ok(uid) => {
+                        writes += usize::from(uid.is_some());
+                        // The UID from the create's answer, so the next reconcile needs no write for it.
+                        if let Some(uid) = uid {
+                            record_child_uid(status, &child_name, uid);
+                        }
+                    }
                     Err(kube::Error::Api(answer)) if matches!(answer.code, 400 | 403 | 422) => {
                         refuse_action(
                             status,
@@ -243,15 +223,70 @@ pub async fn apply(
                         "create the rollback run {}",
                         rollback.name_any()
                     )))?;
-                writes += usize::from(wrote);
+                writes += usize::from(wrote.is_some());
             }
         }
     }
     Ok(writes)
 }
 
-/// Creates `object` unless it exists; whether it wrote.
-async fn create<K>(client: &Client, namespace: &str, object: &K) -> Result<bool, kube::Error>
+/// Writes the stage locks `change` asks for over `locks` read at `version`. A conflict caused
+/// by anything but the locks (the Pipeline's status, a label) is retried over a fresh read, since
+/// the decision depended only on the locks; a conflict over changed locks is the caller's.
+async fn write_locks(
+    context: &ApplyContext<'_>,
+    change: &crate::pipeline::admission::LockChange,
+    locks: &StageLocks,
+    version: &str,
+) -> Result<(), ApplyError> {
+    let execution = context.execution;
+    let namespace = execution.namespace().unwrap_or_default();
+    let pipeline = execution.spec.pipeline_ref.name.clone();
+    let holder = LockHolder {
+        execution: execution.name_any(),
+        uid: execution.uid().unwrap_or_default(),
+    };
+    let next = change.applied_to(locks, &holder);
+    let api: Api<Pipeline> = Api::namespaced(context.client.clone(), &namespace);
+    let write_error = |source| ApplyError::Write {
+        action: format!("write the stage locks of Pipeline {pipeline}"),
+        namespace: namespace.clone(),
+        run: execution.name_any(),
+        source,
+    };
+    let mut version = version.to_owned();
+    for _ in 0..3 {
+        match api
+            .patch(
+                &pipeline,
+                &patch_params(),
+                &Patch::Merge(&lock_patch(&version, &next)),
+            )
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(kube::Error::Api(answer)) if answer.code == 409 => {
+                let fresh = api.get(&pipeline).await.map_err(write_error)?;
+                if read_locks(fresh.metadata.annotations.as_ref()) != *locks {
+                    break;
+                }
+                version = fresh.resource_version().unwrap_or_default();
+            }
+            Err(error) => return Err(write_error(error)),
+        }
+    }
+    Err(ApplyError::LockConflict {
+        pipeline,
+        run: execution.name_any(),
+    })
+}
+
+/// Creates `object` unless it exists; the created object's UID (`None`: it existed).
+async fn create<K>(
+    client: &Client,
+    namespace: &str,
+    object: &K,
+) -> Result<Option<String>, kube::Error>
 where
     K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
         + Clone
@@ -265,9 +300,22 @@ where
         ..PostParams::default()
     };
     match api.create(&params, object).await {
-        Ok(_) => Ok(true),
-        Err(kube::Error::Api(answer)) if answer.code == 409 => Ok(false),
+        Ok(created) => Ok(Some(created.uid().unwrap_or_default())),
+        Err(kube::Error::Api(answer)) if answer.code == 409 => Ok(None),
         Err(error) => Err(error),
+    }
+}
+
+/// Records `uid` as the UID of the child named `child` in the action that asked for it.
+fn record_child_uid(status: &mut PipelineExecutionStatus, child: &str, uid: String) {
+    let reference = status
+        .stages
+        .iter_mut()
+        .flat_map(|stage| stage.actions.iter_mut())
+        .filter_map(|action| action.child.as_mut())
+        .find(|reference| reference.name == child);
+    if let Some(reference) = reference {
+        reference.uid = Some(uid);
     }
 }
 

@@ -189,6 +189,24 @@ fn kinds_used(run: &Run, pipeline: Option<&LivePipeline>) -> BTreeSet<&'static s
     kinds
 }
 
+/// Whether any job action of the run's spec lists output variables.
+fn wants_output_variables(run: &Run, pipeline: Option<&LivePipeline>) -> bool {
+    let spec = run
+        .status
+        .pipeline_spec
+        .as_deref()
+        .or(pipeline.map(|p| &p.spec));
+    spec.into_iter()
+        .flat_map(|spec| spec.stages.iter())
+        .flat_map(|stage| stage.actions.iter())
+        .any(|action| {
+            action
+                .job
+                .as_ref()
+                .is_some_and(|job| !job.output_variables.is_empty())
+        })
+}
+
 fn controlled_by<K: Resource>(object: &K, uid: &str) -> bool {
     object
         .meta()
@@ -268,7 +286,8 @@ async fn read_children(
             .iter()
             .filter(|job| job_outcome(job) != JobOutcome::Running)
             .collect();
-        let pods = if ended.is_empty() {
+        // Termination messages matter only for output variables; skip the pod list otherwise.
+        let pods = if ended.is_empty() || !wants_output_variables(run, pipeline) {
             Vec::new()
         } else {
             let api: Api<Pod> = Api::namespaced(client.clone(), &run.namespace);

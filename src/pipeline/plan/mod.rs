@@ -205,6 +205,12 @@ pub(crate) struct Planner<'a> {
     blocked: Option<&'static str>,
     /// Why the run failed, when it failed this reconcile or before starting.
     failure_reason: Option<&'static str>,
+    /// This reconcile's `StageStarted` Event of a stage (by index): the actions started with the
+    /// stage join its note instead of an Event each.
+    stage_started_event: Option<(usize, usize)>,
+    /// This reconcile's `ActionSucceeded` Events (stage index, event index): when the stage
+    /// succeeds in the same reconcile they fold into its `StageSucceeded` Event.
+    action_succeeded_events: Vec<(usize, usize)>,
 }
 
 impl<'a> Planner<'a> {
@@ -220,6 +226,8 @@ impl<'a> Planner<'a> {
             hold: None,
             blocked: None,
             failure_reason: None,
+            stage_started_event: None,
+            action_succeeded_events: Vec::new(),
         }
     }
 

@@ -623,3 +623,33 @@ fn a_jenkins_action_is_triggered_once_and_follows_the_build() {
         Some("http://jenkins.test/job/team/job/suite/7/")
     );
 }
+
+#[test]
+fn each_stage_transition_is_told_by_one_event_naming_its_actions() {
+    let mut sim = Sim::new(PIPELINE);
+    sim.add_run("r1", &"a".repeat(40));
+    sim.run_through("r1", "sha256:1");
+    assert_eq!(
+        sim.event_reasons("r1"),
+        [
+            "Started",
+            "StageStarted",
+            "StageSucceeded",
+            "StageStarted",
+            "StageSucceeded",
+            "StageStarted",
+            "StageSucceeded",
+            "Succeeded"
+        ]
+    );
+    let notes: Vec<&str> = sim
+        .events
+        .iter()
+        .map(|(_, event)| event.note.as_str())
+        .collect();
+    assert!(
+        notes[1].starts_with("stage Build started; action Build/Image started: created BuildRun"),
+        "{notes:?}"
+    );
+    assert!(notes[2].starts_with("stage Build succeeded (action Build/Image succeeded: pushed 127.0.0.1:5000/web@sha256:1)"), "{notes:?}");
+}
