@@ -203,15 +203,10 @@ impl Planner<'_> {
                 return;
             }
         };
-        let note = format!("action {}/{} started: {started}", stage.name, action.name);
-        match self.stage_started_event {
-            // Started with its stage in this reconcile: the stage's Event says so.
-            Some((stage_index, position)) if stage_index == index => {
-                let event = &mut self.events[position];
-                event.note = format!("{}; {note}", event.note);
-            }
-            _ => self.event(EventIntent::normal(reasons::ACTION_STARTED, note)),
-        }
+        self.event(EventIntent::normal(
+            reasons::ACTION_STARTED,
+            format!("action {}/{} started: {started}", stage.name, action.name),
+        ));
     }
 
     fn render_action(
@@ -417,8 +412,6 @@ impl Planner<'_> {
         entry.completion_time = Some(now);
         entry.output_variables = outputs;
         entry.message = (!note.is_empty()).then(|| note.clone());
-        self.action_succeeded_events
-            .push((index, self.events.len()));
         self.event(EventIntent::normal(
             reasons::ACTION_SUCCEEDED,
             format!(

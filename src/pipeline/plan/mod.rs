@@ -205,12 +205,6 @@ pub(crate) struct Planner<'a> {
     blocked: Option<&'static str>,
     /// Why the run failed, when it failed this reconcile or before starting.
     failure_reason: Option<&'static str>,
-    /// This reconcile's `StageStarted` Event of a stage (by index): the actions started with the
-    /// stage join its note instead of an Event each.
-    stage_started_event: Option<(usize, usize)>,
-    /// This reconcile's `ActionSucceeded` Events (stage index, event index): when the stage
-    /// succeeds in the same reconcile they fold into its `StageSucceeded` Event.
-    action_succeeded_events: Vec<(usize, usize)>,
 }
 
 impl<'a> Planner<'a> {
@@ -226,8 +220,6 @@ impl<'a> Planner<'a> {
             hold: None,
             blocked: None,
             failure_reason: None,
-            stage_started_event: None,
-            action_succeeded_events: Vec::new(),
         }
     }
 
@@ -250,7 +242,7 @@ impl<'a> Planner<'a> {
         Decision {
             status: self.status,
             intents: self.intents,
-            events: self.events,
+            events: fold_progress(self.events),
             requeue_after: self.requeue_after,
         }
     }
@@ -308,6 +300,44 @@ impl<'a> Planner<'a> {
             self.intents.insert(0, Intent::Lock(change));
         }
     }
+}
+
+/// Reasons that only say a run moved forward, least telling first: a folded Event takes the
+/// most telling reason of its stretch (the run succeeded, a stage started, …).
+const PROGRESS: &[&str] = &[
+    crate::pipeline::reasons::ACTION_STARTED,
+    crate::pipeline::reasons::ACTION_SUCCEEDED,
+    crate::pipeline::reasons::STARTED,
+    crate::pipeline::reasons::STAGE_SUCCEEDED,
+    crate::pipeline::reasons::STAGE_STARTED,
+    crate::pipeline::reasons::SUCCEEDED,
+];
+
+fn rank(reason: &str) -> Option<usize> {
+    PROGRESS.iter().position(|known| *known == reason)
+}
+
+/// One Event for each stretch of progress a decision made (an action and its stage succeeded,
+/// the next stage and its actions started): the stretch's most telling reason, every note in
+/// order. Warnings and other reasons stay Events of their own. Every state change is still told;
+/// a stage transition costs one Event write instead of four.
+fn fold_progress(events: Vec<EventIntent>) -> Vec<EventIntent> {
+    let mut folded: Vec<EventIntent> = Vec::with_capacity(events.len());
+    let mut open = false;
+    for event in events {
+        let progress = !event.warning && rank(event.reason).is_some();
+        match folded.last_mut() {
+            Some(last) if progress && open => {
+                if rank(event.reason) > rank(last.reason) {
+                    last.reason = event.reason;
+                }
+                last.note = format!("{}; {}", last.note, event.note);
+            }
+            _ => folded.push(event),
+        }
+        open = progress;
+    }
+    folded
 }
 
 #[cfg(test)]

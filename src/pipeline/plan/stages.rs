@@ -244,7 +244,6 @@ impl Planner<'_> {
         } else {
             format!("stage {} started", stage.name)
         };
-        self.stage_started_event = Some((index, self.events.len()));
         self.event(EventIntent::normal(reasons::STAGE_STARTED, note));
     }
 
@@ -287,9 +286,10 @@ impl Planner<'_> {
                 Check::Pending => StageRun::Running,
                 Check::Passed => {
                     self.end_stage(index, StageExecutionStatus::Succeeded, String::new());
-                    let note = self
-                        .fold_action_successes(index, format!("stage {} succeeded", stage.name));
-                    self.event(EventIntent::normal(reasons::STAGE_SUCCEEDED, note));
+                    self.event(EventIntent::normal(
+                        reasons::STAGE_SUCCEEDED,
+                        format!("stage {} succeeded", stage.name),
+                    ));
                     StageRun::Continue
                 }
                 Check::Result(result, why) => {
@@ -404,41 +404,6 @@ impl Planner<'_> {
                 entry.message.clone().unwrap_or_default()
             );
             self.event(EventIntent::warning(reasons::STAGE_FAILED, note));
-        }
-    }
-
-    /// `note` with this reconcile's `ActionSucceeded` Events of stage `index` folded in (and
-    /// those Events removed): one Event says the stage and its last actions succeeded.
-    fn fold_action_successes(&mut self, index: usize, note: String) -> String {
-        let mut folded = Vec::new();
-        let mut positions: Vec<usize> = self
-            .action_succeeded_events
-            .iter()
-            .filter(|(stage, _)| *stage == index)
-            .map(|(_, position)| *position)
-            .collect();
-        positions.sort_unstable();
-        for position in positions.iter().rev() {
-            let event = self.events.remove(*position);
-            folded.push(event.note);
-            if let Some((_, started)) = self.stage_started_event.as_mut()
-                && *started > *position
-            {
-                *started -= 1;
-            }
-            for (_, other) in &mut self.action_succeeded_events {
-                if *other > *position {
-                    *other -= 1;
-                }
-            }
-        }
-        self.action_succeeded_events
-            .retain(|(stage, _)| *stage != index);
-        folded.reverse();
-        if folded.is_empty() {
-            note
-        } else {
-            format!("{note} ({})", folded.join("; "))
         }
     }
 

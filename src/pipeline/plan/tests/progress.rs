@@ -625,31 +625,49 @@ fn a_jenkins_action_is_triggered_once_and_follows_the_build() {
 }
 
 #[test]
-fn each_stage_transition_is_told_by_one_event_naming_its_actions() {
+fn each_stage_transition_is_told_by_one_event_naming_what_moved() {
     let mut sim = Sim::new(PIPELINE);
     sim.add_run("r1", &"a".repeat(40));
     sim.run_through("r1", "sha256:1");
     assert_eq!(
         sim.event_reasons("r1"),
-        [
-            "Started",
-            "StageStarted",
-            "StageSucceeded",
-            "StageStarted",
-            "StageSucceeded",
-            "StageStarted",
-            "StageSucceeded",
-            "Succeeded"
-        ]
+        ["StageStarted", "StageStarted", "StageStarted", "Succeeded"]
     );
     let notes: Vec<&str> = sim
         .events
         .iter()
         .map(|(_, event)| event.note.as_str())
         .collect();
+    assert!(notes[0].starts_with("run started for commit aaaaaaaaaaaa on main; stage Build started; action Build/Image started: created BuildRun"), "{notes:?}");
+    assert!(notes[1].starts_with("action Build/Image succeeded: pushed 127.0.0.1:5000/web@sha256:1; stage Build succeeded; stage Test started; action Test/Smoke started"), "{notes:?}");
     assert!(
-        notes[1].starts_with("stage Build started; action Build/Image started: created BuildRun"),
+        notes[3].ends_with("every stage succeeded for commit aaaaaaaaaaaa on main"),
         "{notes:?}"
     );
-    assert!(notes[2].starts_with("stage Build succeeded (action Build/Image succeeded: pushed 127.0.0.1:5000/web@sha256:1)"), "{notes:?}");
+}
+
+#[test]
+fn warnings_are_never_folded_into_progress() {
+    let events = vec![
+        crate::runtime::events::EventIntent::normal(crate::pipeline::reasons::STAGE_SUCCEEDED, "a"),
+        crate::runtime::events::EventIntent::warning(crate::pipeline::reasons::ACTION_FAILED, "b"),
+        crate::runtime::events::EventIntent::normal(
+            crate::pipeline::reasons::APPROVAL_ANSWERED,
+            "c",
+        ),
+        crate::runtime::events::EventIntent::normal(crate::pipeline::reasons::STAGE_STARTED, "d"),
+        crate::runtime::events::EventIntent::normal(crate::pipeline::reasons::ACTION_STARTED, "e"),
+    ];
+    let folded = super::super::fold_progress(events);
+    let reasons: Vec<&str> = folded.iter().map(|event| event.reason).collect();
+    assert_eq!(
+        reasons,
+        [
+            "StageSucceeded",
+            "ActionFailed",
+            "ApprovalAnswered",
+            "StageStarted"
+        ]
+    );
+    assert_eq!(folded[3].note, "d; e");
 }
