@@ -150,6 +150,49 @@ impl Upstream {
     }
 }
 
+/// A bare repository with one commit on `main` holding given files (text or binary), read
+/// through `file://`: the source of a build that really runs.
+pub struct Repository {
+    /// Holds the working repository and the bare one.
+    pub folder: TempFolder,
+    /// The bare repository (`<folder>/repo.git`).
+    pub bare: PathBuf,
+    /// The commit.
+    pub commit: String,
+}
+
+impl Repository {
+    /// Commits `files` (`(path, content)`, folders created) as the only commit of `main`.
+    pub fn with_files(label: &str, files: &[(&str, &[u8])]) -> Self {
+        let folder = TempFolder::new(label);
+        let work = folder.join("work");
+        std::fs::create_dir_all(&work).unwrap();
+        git(&work, &["init", "-q"]);
+        for (path, content) in files {
+            let file = work.join(path);
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(&file, content).unwrap();
+            git(&work, &["add", path]);
+        }
+        git(&work, &["commit", "-q", "-m", "the build's source"]);
+        let commit = git(&work, &["rev-parse", "HEAD"]);
+        git(
+            &folder.0,
+            &["clone", "-q", "--bare", work.to_str().unwrap(), "repo.git"],
+        );
+        Repository {
+            bare: folder.join("repo.git"),
+            folder,
+            commit,
+        }
+    }
+
+    /// The `file://` URL of the bare repository.
+    pub fn file_url(&self) -> String {
+        format!("file://{}", self.bare.display())
+    }
+}
+
 /// `git http-backend` behind axum on a loopback port, in its own thread and runtime.
 pub struct GitHttpServer {
     /// The address it listens on.

@@ -4,6 +4,7 @@
 //! rollbacks and restarts. Each scenario asserts what users see — the run's status and Events,
 //! the children it created (exactly one per action attempt), the Service the deploy switched.
 
+mod build_push;
 mod cli;
 mod control;
 #[path = "../support/jenkins.rs"]

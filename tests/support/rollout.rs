@@ -30,6 +30,12 @@ pub struct Controller {
 impl Controller {
     /// Starts every controller against `cluster`, on free loopback ports.
     pub fn start(cluster: &TestCluster) -> Self {
+        Self::start_with_build(cluster, BuildOptions::default())
+    }
+
+    /// [`Controller::start`] with `build` as the build options (e.g. the executor's path, for
+    /// build pods that really run).
+    pub fn start_with_build(cluster: &TestCluster, build: BuildOptions) -> Self {
         let options = ControllerOptions {
             http_addr: free_address(),
             webhook_addr: free_address(),
@@ -38,7 +44,7 @@ impl Controller {
             leader_election_namespace: None,
             log_level: "info".into(),
             log_format: LogFormat::Text,
-            build: BuildOptions::default(),
+            build,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(run_with_client(cluster.client(), options, async {

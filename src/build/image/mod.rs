@@ -54,8 +54,10 @@
 //! # Daemon
 //! `DOCKER_HOST` as the build's shell has it at that point (so a buildspec that starts its own
 //! daemon works), else the executor's, else `unix:///var/run/docker.sock`; the API version is
-//! negotiated. `DOCKER_HOST` stays visible to buildspec commands, so `docker build` and
-//! `docker push` in a buildspec reach the same daemon.
+//! negotiated. In a build pod it is `unix:///var/run/slipway-docker/docker.sock`: the `docker`
+//! sidecar's dockerd listens on that socket in a volume shared with the build container, on no
+//! TCP port ([`crate::build::job`]). `DOCKER_HOST` stays visible to buildspec commands, so
+//! `docker build` and `docker push` in a buildspec reach the same daemon.
 
 //!
 //! # Caveats

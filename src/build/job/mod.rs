@@ -9,7 +9,8 @@
 //!    ├─ init fetch-source    slipway image: `/slipway executor fetch git|artifact … --to /workspace/src`
 //!    │                       (only with a source)
 //!    ├─ init docker          native sidecar (restartPolicy Always), privileged dockerd on
-//!    │                       tcp://127.0.0.1:2375 (only when privileged or with image outputs)
+//!    │                       unix:///var/run/slipway-docker/docker.sock (only when privileged
+//!    │                       or with image outputs)
 //!    └─ build                the user's image: `/slipway-tools/slipway executor run`,
 //!                            SLIPWAY_EXECUTOR_* settings, the user's env/envFrom, credentials and
 //!                            parameter mounts; the result in its termination message
@@ -19,6 +20,15 @@
 //! Kubernetes ≥ 1.29): an ordinary second container would keep the pod running after the build
 //! ends, so the Job would never finish. Its startup probe (`docker version` against the daemon)
 //! holds the build container until dockerd answers.
+//!
+//! # Docker socket
+//! dockerd listens only on a unix socket in the `docker-socket` emptyDir, mounted at
+//! [`DOCKER_SOCKET_DIR`] in the sidecar and the build container, and the build container gets
+//! `DOCKER_HOST=unix://…/docker.sock` ([`DOCKER_HOST`]). A privileged daemon on a TCP port
+//! (even on 127.0.0.1) would answer, without credentials, any process sharing the pod's network
+//! namespace (a sidecar injected by a mutating webhook, say); a socket is reachable only from
+//! containers that mount its volume. The args start with `dockerd`, so the
+//! `docker:dind` entrypoint adds none of its default TCP listeners.
 //!
 //! # Names
 //! The Job is `<buildrun>-build`. Job names end up in the pods' `job-name` label, so they must
@@ -35,6 +45,10 @@
 //! executor masks them in the log. The pod gets no service-account token unless the spec names a
 //! service account (`automountServiceAccountToken: false` otherwise): a build has no business
 //! with the cluster's API by default.
+//!
+//! # Caveats
+//! dockerd creates the socket for root with mode 0660, so a build image that runs as a
+//! non-root user cannot reach it (over TCP any user could).
 
 use std::collections::BTreeMap;
 
@@ -88,8 +102,14 @@ pub const CREDENTIALS_DIR: &str = "/slipway/credentials";
 pub const PARAMETER_STORE_DIR: &str = "/slipway/parameters/parameter-store";
 /// Where the secrets-manager Secret is mounted.
 pub const SECRETS_MANAGER_DIR: &str = "/slipway/parameters/secrets-manager";
-/// The Docker daemon's address inside the pod.
-pub const DOCKER_HOST: &str = "tcp://127.0.0.1:2375";
+/// Where the Docker daemon's socket directory (a shared emptyDir) is mounted.
+pub const DOCKER_SOCKET_DIR: &str = "/var/run/slipway-docker";
+/// The Docker daemon's socket inside the pod.
+pub const DOCKER_SOCKET: &str = "/var/run/slipway-docker/docker.sock";
+/// The Docker daemon's address inside the pod (`DOCKER_HOST` of the build container).
+pub const DOCKER_HOST: &str = "unix:///var/run/slipway-docker/docker.sock";
+/// The volume holding the Docker daemon's socket.
+const DOCKER_SOCKET_VOLUME: &str = "docker-socket";
 
 /// Longest Job name (it becomes the pods' `job-name` label value).
 const MAX_JOB_NAME: usize = 63;
@@ -378,6 +398,7 @@ pub fn render_job(
     let docker = environment.privileged || !spec.config.images.is_empty();
     if docker {
         env.push(plain("DOCKER_HOST", DOCKER_HOST));
+        build_mounts.push(mount(DOCKER_SOCKET_VOLUME, DOCKER_SOCKET_DIR, false));
     }
     // The user's variables come last so `$(VAR)` references to ours resolve.
     env.extend(environment.env.iter().cloned());
@@ -413,17 +434,15 @@ pub fn render_job(
     }
     if docker {
         volumes.push(empty_dir("docker-data"));
+        volumes.push(empty_dir(DOCKER_SOCKET_VOLUME));
         init_containers.push(Container {
             name: DOCKER_CONTAINER.into(),
             image: Some(options.docker_image.clone()),
             image_pull_policy: Some("IfNotPresent".into()),
             // A native sidecar: runs beside the build and stops when it ends.
             restart_policy: Some("Always".into()),
-            args: Some(vec![
-                "dockerd".into(),
-                "--host=tcp://127.0.0.1:2375".into(),
-                "--tls=false".into(),
-            ]),
+            // Only the socket in the shared volume: no TCP listener (see "Docker socket").
+            args: Some(vec!["dockerd".into(), format!("--host={DOCKER_HOST}")]),
             security_context: Some(SecurityContext {
                 privileged: Some(true),
                 ..Default::default()
@@ -442,7 +461,10 @@ pub fn render_job(
                 failure_threshold: Some(120),
                 ..Default::default()
             }),
-            volume_mounts: Some(vec![mount("docker-data", "/var/lib/docker", false)]),
+            volume_mounts: Some(vec![
+                mount("docker-data", "/var/lib/docker", false),
+                mount(DOCKER_SOCKET_VOLUME, DOCKER_SOCKET_DIR, false),
+            ]),
             ..Default::default()
         });
     }

@@ -331,19 +331,52 @@ fn image_outputs_get_a_docker_sidecar_their_credentials_and_the_images_json() {
     );
     assert_eq!(
         docker.args.as_ref().unwrap(),
-        &["dockerd", "--host=tcp://127.0.0.1:2375", "--tls=false"]
+        &[
+            "dockerd",
+            "--host=unix:///var/run/slipway-docker/docker.sock"
+        ],
+        "the daemon listens on the shared socket only, on no TCP port"
     );
-    assert!(mounts(docker).contains(&("docker-data".into(), "/var/lib/docker".into(), false)));
+    assert_eq!(
+        mounts(docker),
+        vec![
+            ("docker-data".into(), "/var/lib/docker".into(), false),
+            (
+                "docker-socket".into(),
+                "/var/run/slipway-docker".into(),
+                false
+            )
+        ]
+    );
     let probe = docker
         .startup_probe
         .as_ref()
         .expect("the build waits for the daemon");
     assert_eq!(
         probe.exec.as_ref().unwrap().command.as_ref().unwrap(),
-        &["docker", "--host=tcp://127.0.0.1:2375", "version"]
+        &[
+            "docker",
+            "--host=unix:///var/run/slipway-docker/docker.sock",
+            "version"
+        ]
     );
     let build = build(&job);
-    assert_eq!(env(build, "DOCKER_HOST"), Some("tcp://127.0.0.1:2375"));
+    assert_eq!(
+        env(build, "DOCKER_HOST"),
+        Some("unix:///var/run/slipway-docker/docker.sock")
+    );
+    assert!(mounts(build).contains(&(
+        "docker-socket".into(),
+        "/var/run/slipway-docker".into(),
+        false
+    )));
+    let socket_volume = pod(&job)
+        .volumes
+        .iter()
+        .flatten()
+        .find(|volume| volume.name == "docker-socket")
+        .expect("a volume for the socket");
+    assert!(socket_volume.empty_dir.is_some(), "{socket_volume:?}");
     assert!(mounts(build).contains(&(
         "credentials-image-0".into(),
         "/slipway/credentials/image-web".into(),
@@ -361,9 +394,20 @@ fn privileged_mode_alone_starts_the_docker_sidecar() {
     spec["environment"]["privileged"] = json!(true);
     let job = render(spec);
     assert_eq!(init_names(&job), vec!["slipway-tools", "docker"]);
+    assert_eq!(env(build(&job), "DOCKER_HOST"), Some(DOCKER_HOST));
+    assert!(mounts(build(&job)).contains(&(
+        "docker-socket".into(),
+        DOCKER_SOCKET_DIR.into(),
+        false
+    )));
+}
+
+#[test]
+fn the_docker_address_names_the_socket_in_the_shared_directory() {
+    assert_eq!(DOCKER_HOST, format!("unix://{DOCKER_SOCKET}"));
     assert_eq!(
-        env(build(&job), "DOCKER_HOST"),
-        Some("tcp://127.0.0.1:2375")
+        std::path::Path::new(DOCKER_SOCKET).parent(),
+        Some(std::path::Path::new(DOCKER_SOCKET_DIR))
     );
 }
 

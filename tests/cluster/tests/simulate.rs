@@ -13,7 +13,7 @@ use kube::runtime::wait::await_condition;
 use serde_json::json;
 use slipway_testcluster::TestCluster;
 use slipway_testcluster::simulate::test_images::busybox_image;
-use slipway_testcluster::simulate::{PodScript, Simulation, SimulationConfig, start};
+use slipway_testcluster::simulate::{PodScript, RunMode, Simulation, SimulationConfig, start};
 
 async fn cluster() -> (TestCluster, Simulation) {
     let test_cluster = TestCluster::start().await;
@@ -430,6 +430,44 @@ async fn a_local_job_runs_its_init_containers_first_and_fails_when_one_fails() {
             .as_deref(),
         Some("PodInitializing"),
         "the container never started"
+    );
+    simulation.stop().await;
+}
+
+#[tokio::test]
+async fn a_replaced_command_runs_instead_of_the_containers_own_with_its_paths_mapped() {
+    let (test_cluster, simulation) = cluster().await;
+    let client = test_cluster.client();
+    // The daemon's own command cannot run here; the test's stand-in prepares what it would.
+    simulation.script(
+        "default",
+        "daemon",
+        PodScript::default()
+            .run(RunMode::Local)
+            .replace_command("daemon", ["sh", "-c", "echo up > /var/run/daemon/ready"]),
+    );
+    let job: Job = serde_json::from_value(json!({
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "daemon"},
+        "spec": {"backoffLimit": 0, "template": {"spec": {
+            "restartPolicy": "Never",
+            "volumes": [{"name": "socket", "emptyDir": {}}],
+            "initContainers": [{"name": "daemon", "image": "docker:dind", "restartPolicy": "Always",
+                                "args": ["dockerd", "--host=unix:///var/run/daemon/docker.sock"],
+                                "volumeMounts": [{"name": "socket", "mountPath": "/var/run/daemon"}]}],
+            "containers": [{"name": "main", "image": "ignored",
+                            "command": ["sh", "-c", "cat /var/run/daemon/ready > /dev/termination-log"],
+                            "volumeMounts": [{"name": "socket", "mountPath": "/var/run/daemon"}]}]}}}
+    }))
+    .unwrap();
+    let jobs: Api<Job> = Api::default_namespaced(client.clone());
+    jobs.create(&PostParams::default(), &job).await.unwrap();
+    wait(jobs, "daemon", job_condition("Complete")).await;
+    let pod = job_pod(&client, "daemon").await;
+    assert_eq!(
+        terminated_message(&pod),
+        (0, "Completed".into(), Some("up\n".into())),
+        "the stand-in ran in the daemon's place, on the shared volume"
     );
     simulation.stop().await;
 }

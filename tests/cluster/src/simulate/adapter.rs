@@ -367,7 +367,7 @@ impl Simulator {
         let mut intents = decide_pod(pod, &behaviour, &runtime, now);
         if intents.contains(&Intent::StartRun) {
             intents.retain(|i| *i != Intent::StartRun);
-            self.start_run(pod, &uid, behaviour.run);
+            self.start_run(pod, &uid, &behaviour);
             // Decide again with the runner's first state (e.g. a configuration error).
             let runtime = self.pods[&uid].runtime.clone();
             intents = decide_pod(pod, &behaviour, &runtime, now);
@@ -442,7 +442,7 @@ impl Simulator {
         PodBehaviour::resolve(&layers, &defaults)
     }
 
-    fn start_run(&mut self, pod: &Value, uid: &str, mode: RunMode) {
+    fn start_run(&mut self, pod: &Value, uid: &str, behaviour: &PodBehaviour) {
         let Some(state) = self.pods.get_mut(uid) else {
             return;
         };
@@ -451,7 +451,7 @@ impl Simulator {
         resolved["status"]["podIP"] = state.runtime.pod_ip.clone().into();
         resolved["status"]["hostIP"] = state.runtime.host_ip.clone().into();
         let containers: Vec<String> = state.runtime_container_names(pod);
-        let plan = match plan_run(&resolved, &ClusterObjects(&self.cluster)) {
+        let mut plan = match plan_run(&resolved, &ClusterObjects(&self.cluster)) {
             Ok(plan) => plan,
             Err(error) => {
                 for container in containers
@@ -469,6 +469,15 @@ impl Simulator {
                 return;
             }
         };
+        let unknown = plan.replace_commands(&behaviour.commands);
+        if !unknown.is_empty() {
+            eprintln!(
+                "testcluster simulation: {}/{}: no container named {} to replace the command of",
+                plan.namespace,
+                plan.pod,
+                unknown.join(", ")
+            );
+        }
         let workspace = match PodWorkspace::create(&self.config.workspace_root, &plan) {
             Ok(workspace) => Arc::new(workspace),
             Err(error) => {
@@ -497,7 +506,7 @@ impl Simulator {
             events: self.run_tx.clone(),
             cancel: cancelled,
         };
-        let task = match mode {
+        let task = match behaviour.run {
             RunMode::Docker => tokio::spawn(async move {
                 let docker = runner_docker::connect().await;
                 runner_docker::run_docker(context, docker).await;

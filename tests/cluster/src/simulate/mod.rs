@@ -27,6 +27,11 @@
 //! "Run-to-completion" means `restartPolicy` Never or OnFailure (Job pods). Malformed values are
 //! reported on stderr and ignored.
 //!
+//! From Rust only, [`PodScript::replace_command`] runs a test's argv instead of one container's
+//! `command` and `args` when the pod really runs — a stand-in for what cannot run on this
+//! machine, such as a second Docker daemon (see [`script`]); a name matching no container is
+//! reported on stderr.
+//!
 //! # Divergences from a real cluster
 //! * One node, no scheduler: pods go straight from `Pending` to `Running`; `spec.nodeName` is
 //!   never set; pod IPs come from `127.244.0.0/16` and the host IP is `127.0.0.1` (loopback, so

@@ -90,6 +90,32 @@ pub enum VolumePlan {
     Host { name: String, path: String },
 }
 
+impl RunPlan {
+    /// Replaces the `command` of each container named in `commands` (init containers
+    /// included) with the given argv and drops its `args`; returns the names that match no
+    /// container, so a misspelt replacement is reported rather than silently ignored.
+    pub fn replace_commands(&mut self, commands: &BTreeMap<String, Vec<String>>) -> Vec<String> {
+        let mut unknown = Vec::new();
+        for (name, argv) in commands {
+            let mut found = false;
+            for container in self
+                .init_containers
+                .iter_mut()
+                .chain(self.containers.iter_mut())
+                .filter(|container| container.name == *name)
+            {
+                container.command = argv.clone();
+                container.args.clear();
+                found = true;
+            }
+            if !found {
+                unknown.push(name.clone());
+            }
+        }
+        unknown
+    }
+}
+
 impl VolumePlan {
     /// The volume's name.
     pub fn name(&self) -> &str {

@@ -142,3 +142,29 @@ fn expansion_matches_kubernetes_rules() {
     assert_eq!(expand("$(A)-$(B)-$$(A)-$A-$", &vars), "1-$(B)-$(A)-$A-$");
     assert_eq!(expand("$(A", &vars), "$(A");
 }
+
+#[test]
+fn a_replaced_command_drops_the_args_and_unknown_containers_are_reported() {
+    let pod = json!({
+        "metadata": {"name": "build-x", "namespace": "ci", "uid": "u1"},
+        "spec": {
+            "initContainers": [{"name": "docker", "image": "docker:dind", "args": ["dockerd", "--host=unix:///run/d.sock"]}],
+            "containers": [{"name": "build", "image": "alpine", "command": ["/tools/run"], "args": ["--fast"]}]
+        }
+    });
+    let mut plan = plan_run(&pod, &objects()).unwrap();
+    let commands = BTreeMap::from([
+        ("docker".to_owned(), vec!["ln".to_owned(), "-s".to_owned()]),
+        ("sidecar".to_owned(), vec!["true".to_owned()]),
+    ]);
+    assert_eq!(plan.replace_commands(&commands), vec!["sidecar".to_owned()]);
+    let docker = &plan.init_containers[0];
+    assert_eq!(docker.command, vec!["ln", "-s"]);
+    assert!(docker.args.is_empty(), "{:?}", docker.args);
+    let build = &plan.containers[0];
+    assert_eq!(
+        (build.command.clone(), build.args.clone()),
+        (vec!["/tools/run".to_owned()], vec!["--fast".to_owned()]),
+        "containers not named keep their command"
+    );
+}

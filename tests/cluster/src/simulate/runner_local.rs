@@ -5,9 +5,17 @@
 //! pod's workspace: each volume mount path → the volume's temp dir (`subPath` included), and a
 //! `terminationMessagePath` outside every mount (by default `/dev/termination-log`) → a
 //! per-container temp file. The mapping is applied to `workingDir` and, wherever a mapped path
-//! appears as a whole path (at a word boundary), inside `command`, `args` and env values — so
-//! `sh -c 'echo done > /dev/termination-log'` writes the stand-in file, never `/dev`. Paths
-//! outside every mount are used as they are on this machine.
+//! appears as a whole path (at a word boundary, or right after a URL's `://`), inside `command`,
+//! `args` and env values — so `sh -c 'echo done > /dev/termination-log'` writes the stand-in
+//! file, never `/dev`, and `DOCKER_HOST=unix:///var/run/d/docker.sock` names the socket in the
+//! volume mounted at `/var/run/d`. Paths outside every mount are used as they are on this
+//! machine.
+//!
+//! A directory above mounts that this machine lacks (`/slipway/credentials` above a mount at
+//! `/slipway/credentials/image-web`) maps to a private directory of the container with a link
+//! per mount below it, so a program handed the parent finds the mounts in it (in a container
+//! the runtime creates those directories). Directories this machine has stay the machine's: a
+//! mount at `/var/run/x` does not hide `/var/run/docker.sock`.
 //!
 //! # Caveats
 //! The image is ignored: `command` must name a program on this machine (`PATH` is the host's).
@@ -49,6 +57,7 @@ impl PathMap {
             .into_iter()
             .map(|(path, host, _)| (path, host))
             .collect();
+        entries.extend(workspace.mount_parents(container)?);
         entries.push((
             container.termination_message_path.clone(),
             workspace.termination_host_path(container)?,
@@ -80,7 +89,9 @@ impl PathMap {
         let mut out = String::with_capacity(text.len());
         let mut index = 0;
         'scan: while index < text.len() {
-            let at_boundary = index == 0 || text[..index].ends_with(PATH_DELIMITERS);
+            let at_boundary = index == 0
+                || text[..index].ends_with(PATH_DELIMITERS)
+                || text[..index].ends_with("://");
             if at_boundary {
                 for (from, to) in &self.entries {
                     if let Some(after) = text[index..].strip_prefix(from.as_str())

@@ -249,6 +249,54 @@ fn paths_are_rewritten_only_as_whole_paths() {
     assert_eq!(map.map("/datax"), None);
 }
 
+#[test]
+fn a_path_right_after_a_url_scheme_is_rewritten() {
+    let map = PathMap::new(vec![(
+        "/var/run/d".into(),
+        PathBuf::from("/tmp/ws/volumes/socket"),
+    )]);
+    assert_eq!(
+        map.rewrite("unix:///var/run/d/docker.sock"),
+        "unix:///tmp/ws/volumes/socket/docker.sock"
+    );
+    assert_eq!(
+        map.rewrite("http://var/run/d/x"),
+        "http://var/run/d/x",
+        "a host name is not a path"
+    );
+    assert_eq!(
+        map.rewrite("unix:///var/run/docker.sock"),
+        "unix:///var/run/docker.sock"
+    );
+}
+
+#[tokio::test]
+async fn a_directory_above_mounts_that_this_machine_lacks_holds_the_mounts() {
+    let parent = format!("/testcluster-absent-{}", std::process::id());
+    assert!(!std::path::Path::new(&parent).exists());
+    let mount = format!("{parent}/credentials/image-web");
+    let harness = harness_with_init(
+        "parents",
+        json!([{"name": "writer", "command": ["sh", "-c", format!("printf token > {mount}/secret")],
+                "volumeMounts": [{"name": "creds", "mountPath": mount}]}]),
+        json!([{"name": "main", "command": ["sh", "-c", "cat \"$CREDENTIALS/image-web/secret\" > /dev/termination-log; test -d /var/run"],
+                "env": [{"name": "CREDENTIALS", "value": format!("{parent}/credentials")}],
+                "volumeMounts": [{"name": "creds", "mountPath": mount, "readOnly": true},
+                                 {"name": "socket", "mountPath": "/var/run/testcluster-socket"}]}]),
+        json!([{"name": "creds", "emptyDir": {}}, {"name": "socket", "emptyDir": {}}]),
+    );
+    let (events, _) = harness.run().await;
+    assert_eq!(
+        terminated(&events, "main"),
+        (0, "Completed".into(), "token".into()),
+        "the parent lists the mount, and the machine's /var/run stays visible"
+    );
+    assert!(
+        !std::path::Path::new(&parent).exists(),
+        "nothing written outside the pod"
+    );
+}
+
 #[tokio::test]
 async fn init_containers_run_in_order_to_completion_before_the_containers() {
     let harness = harness_with_init(

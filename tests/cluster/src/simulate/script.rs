@@ -3,6 +3,14 @@
 //! Layers are resolved most specific first: Rust overrides (pod, then owners) beat annotations
 //! (pod, then owners), which beat the simulation's defaults. Owners are the pod's ReplicaSet and
 //! Deployment or its Job, so a test can annotate the Deployment it creates.
+//!
+//! # Replaced commands
+//! [`PodScript::replace_command`] swaps one container's `command` and `args` for a test's own
+//! argv when the pod really runs (local or Docker), e.g. a stand-in for a daemon that cannot run
+//! on the test machine. It is Rust-only (no annotation): the replacement is the test's, not the
+//! workload's. Layers merge per container (a more specific layer's replacement of a container
+//! wins). The argv is used as written (no `$(VAR)` expansion); the local runner still maps
+//! container paths in it, so a replacement may name paths inside the pod's volumes.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -71,6 +79,8 @@ pub struct PodScript {
     pub run: Option<RunMode>,
     /// Log text of a simulated pod.
     pub log: Option<String>,
+    /// Replacement `command` (and no `args`) per container name, for really-run pods.
+    pub commands: BTreeMap<String, Vec<String>>,
 }
 
 impl PodScript {
@@ -117,6 +127,16 @@ impl PodScript {
     /// Sets the log text of a simulated pod.
     pub fn log(mut self, text: impl Into<String>) -> Self {
         self.log = Some(text.into());
+        self
+    }
+    /// Runs `argv` instead of container `container`'s `command` and `args` (really-run pods).
+    pub fn replace_command<S: Into<String>>(
+        mut self,
+        container: impl Into<String>,
+        argv: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.commands
+            .insert(container.into(), argv.into_iter().map(Into::into).collect());
         self
     }
 
@@ -186,6 +206,12 @@ impl PodScript {
             complete_after: self.complete_after.or(lower.complete_after),
             run: self.run.or(lower.run),
             log: self.log.or_else(|| lower.log.clone()),
+            commands: lower
+                .commands
+                .iter()
+                .map(|(container, argv)| (container.clone(), argv.clone()))
+                .chain(self.commands)
+                .collect(),
         }
     }
 }
@@ -230,6 +256,8 @@ pub struct PodBehaviour {
     pub run: RunMode,
     /// Log text of a simulated pod.
     pub log: String,
+    /// Replacement `command` per container name, for really-run pods.
+    pub commands: BTreeMap<String, Vec<String>>,
 }
 
 impl PodBehaviour {
@@ -257,6 +285,7 @@ impl PodBehaviour {
             complete_after: merged.complete_after.unwrap_or(defaults.complete_after),
             run: merged.run.unwrap_or(defaults.run),
             log: merged.log.unwrap_or_default(),
+            commands: merged.commands,
         }
     }
 }
@@ -336,6 +365,31 @@ mod tests {
             &BehaviourDefaults::default(),
         );
         assert_eq!(behaviour.ready_after, None);
+    }
+
+    #[test]
+    fn replaced_commands_merge_per_container_and_the_more_specific_layer_wins() {
+        let pod = PodScript::default().replace_command("docker", ["ln", "-s", "/a", "/b"]);
+        let job = PodScript::default()
+            .replace_command("docker", ["sleep", "1"])
+            .replace_command("fetch", ["true"]);
+        let behaviour = PodBehaviour::resolve(&[pod, job], &BehaviourDefaults::default());
+        assert_eq!(
+            behaviour.commands,
+            BTreeMap::from([
+                (
+                    "docker".to_owned(),
+                    vec!["ln".into(), "-s".into(), "/a".into(), "/b".into()]
+                ),
+                ("fetch".to_owned(), vec!["true".to_owned()]),
+            ])
+        );
+        assert!(
+            PodBehaviour::resolve(&[], &BehaviourDefaults::default())
+                .commands
+                .is_empty(),
+            "no layer, no replacement"
+        );
     }
 
     #[test]
