@@ -123,7 +123,7 @@ async fn run() {
         cluster.requests().clear();
         let started = Instant::now();
         let run: PipelineExecution = serde_json::from_value(json!({
-            "apiVersion": "slipway.dev/v1alpha1", "kind": "PipelineExecution", "metadata": {"name": name},
+            "apiVersion": "slipway.dev/v1alpha1", "kind": "PipelineExecution", "metadata": {"name": name, "ownerReferences": owner},
             "spec": {"pipelineRef": {"name": "bench"}, "source": {"commitId": format!("{index:040x}")}}
         }))
         .unwrap();
