@@ -3,6 +3,7 @@
 
 pub mod pipeline;
 pub mod plugin;
+pub mod readme;
 pub mod registry;
 pub mod rollout;
 

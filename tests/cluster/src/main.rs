@@ -1,11 +1,14 @@
 //! `slipway-testcluster serve`: the test cluster as a standalone server, for running
-//! `slipway controller` and kubectl against it by hand or from scripts.
+//! `slipway controller` and kubectl against it by hand or from scripts. With `--simulate` pods
+//! live as the simulation's defaults say, as their `testcluster.slipway.dev/*` annotations say,
+//! or as `--pod-scripts FILE` says (see `simulate::script_file`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use slipway_testcluster::simulate::{PodScriptFile, SimulationConfig};
 use slipway_testcluster::{Cluster, ClusterConfig, TestCluster};
 
 #[derive(Parser)]
@@ -41,6 +44,21 @@ enum Command {
         /// Changes retained for watch resumption (older resourceVersions answer 410).
         #[arg(long, default_value_t = 100_000)]
         history_window: usize,
+        /// With --simulate: a YAML file scripting pods by name glob per namespace.
+        ///
+        /// Maps namespace globs to name globs to fields: readyAfter, unreadyAfter, completeAfter
+        /// (Go durations such as "2s"), neverReady (true|false), outcome (succeed|fail), exitCode,
+        /// terminationMessage, log, run (simulated|local|docker). A rule applies to the pods
+        /// whose own name, or whose ReplicaSet's, Deployment's or Job's, the name glob matches
+        /// (`*` any characters, `?` one). Annotations (testcluster.slipway.dev/…) beat the file.
+        /// Example:
+        ///
+        ///   shop:
+        ///     "*-build":
+        ///       terminationMessage: '{"status": "ok"}'
+        ///       completeAfter: 2s
+        #[arg(long, value_name = "FILE", requires = "simulate", verbatim_doc_comment)]
+        pod_scripts: Option<PathBuf>,
     },
 }
 
@@ -53,7 +71,13 @@ async fn main() -> anyhow::Result<()> {
         httproute,
         simulate,
         history_window,
+        pod_scripts,
     } = Arguments::parse().command;
+    // Read before anything listens, so a typo in the file stops the server at once.
+    let pod_scripts = match &pod_scripts {
+        Some(path) => PodScriptFile::read(path)?,
+        None => PodScriptFile::default(),
+    };
     let cluster = Cluster::new(ClusterConfig {
         history_window,
         ..ClusterConfig::default()
@@ -73,7 +97,10 @@ async fn main() -> anyhow::Result<()> {
     let simulation = simulate.then(|| {
         slipway_testcluster::simulate::start(
             server.cluster().clone(),
-            slipway_testcluster::simulate::SimulationConfig::default(),
+            SimulationConfig {
+                pod_scripts,
+                ..SimulationConfig::default()
+            },
         )
     });
     server

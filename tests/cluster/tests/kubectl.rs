@@ -561,3 +561,32 @@ async fn the_binary_serves_until_sigterm() {
         .unwrap();
     assert!(exit.success(), "{exit:?}");
 }
+
+#[tokio::test]
+async fn a_malformed_pod_scripts_file_stops_the_binary_before_it_serves() {
+    let directory = tempfile::tempdir().unwrap();
+    let kubeconfig = directory.path().join("kubeconfig");
+    let scripts = directory.path().join("pod-scripts.yaml");
+    std::fs::write(&scripts, "shop:\n  \"*-build\":\n    completeAfter: soon\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_slipway-testcluster"))
+        .args(["serve", "--simulate", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .arg("--pod-scripts")
+        .arg(&scripts)
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(20), output)
+        .await
+        .expect("exits at once")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(r#"shop → "*-build" → completeAfter: invalid duration "soon""#),
+        "{stderr}"
+    );
+    assert!(
+        !kubeconfig.exists(),
+        "no kubeconfig for a server that never ran"
+    );
+}

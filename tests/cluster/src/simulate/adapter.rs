@@ -377,7 +377,7 @@ impl Simulator {
     }
 
     /// Resolves a pod's behaviour: Rust scripts (pod, then owners), then annotations (pod,
-    /// then owners), then the defaults.
+    /// then owners), then the pod scripts file's rules, then the defaults.
     fn behaviour(&mut self, pod: &Value) -> PodBehaviour {
         let namespace = object::namespace(pod);
         let mut chain = vec![pod.clone()];
@@ -432,6 +432,8 @@ impl Simulator {
             }
             layers.push(script);
         }
+        let names: Vec<&str> = chain.iter().map(object::name).collect();
+        layers.extend(self.config.pod_scripts.layers(namespace, &names));
         let defaults = self
             .shared
             .defaults

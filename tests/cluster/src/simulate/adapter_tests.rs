@@ -133,6 +133,61 @@ async fn a_simulated_job_fails_with_the_scripted_message() {
 }
 
 #[tokio::test]
+async fn a_pod_scripts_file_scripts_jobs_by_glob_below_their_annotations() {
+    let file = crate::simulate::PodScriptFile::parse(
+        "default:\n  \"*-build\":\n    outcome: fail\n    exitCode: 3\n    terminationMessage: from the file\n",
+        "pod-scripts.yaml",
+    )
+    .unwrap();
+    let cluster = Cluster::new(ClusterConfig::default());
+    let simulation = start(
+        cluster.clone(),
+        SimulationConfig {
+            pod_scripts: file,
+            ..SimulationConfig::default()
+        },
+    );
+    let annotated = json!({"testcluster.slipway.dev/termination-message": "from the annotation"});
+    for (name, annotations) in [
+        ("web-1-build", json!({})),
+        ("web-2-build", annotated),
+        ("web-1-test", json!({})),
+    ] {
+        cluster
+            .create(
+                &gvr(Kind::Job),
+                job(name, annotations, json!(["true"])),
+                "test",
+            )
+            .unwrap();
+    }
+    let ended = |name: &'static str, condition: &'static str| {
+        let cluster = cluster.clone();
+        move || {
+            let job = cluster.get(&gvr(Kind::Job), Some("default"), name)?;
+            condition_is_true(&job, condition).then_some(job)
+        }
+    };
+    eventually("web-1-build Failed", ended("web-1-build", "Failed")).await;
+    eventually("web-2-build Failed", ended("web-2-build", "Failed")).await;
+    eventually("web-1-test Complete", ended("web-1-test", "Complete")).await;
+    let terminated = |job: &str| {
+        let pods = cluster.list(&gvr(Kind::Pod), Some("default"));
+        let pod = pods
+            .iter()
+            .find(|pod| pod["metadata"]["labels"]["job-name"] == job)
+            .unwrap();
+        pod["status"]["containerStatuses"][0]["state"]["terminated"].clone()
+    };
+    assert_eq!(terminated("web-1-build")["message"], "from the file");
+    assert_eq!(terminated("web-1-build")["exitCode"], 3);
+    assert_eq!(terminated("web-2-build")["message"], "from the annotation");
+    assert_eq!(terminated("web-2-build")["exitCode"], 3);
+    assert_eq!(terminated("web-1-test")["exitCode"], 0);
+    simulation.stop().await;
+}
+
+#[tokio::test]
 async fn a_local_job_really_runs_and_completes_with_its_message_and_log() {
     let cluster = Cluster::new(ClusterConfig::default());
     let simulation = start(cluster.clone(), SimulationConfig::default());

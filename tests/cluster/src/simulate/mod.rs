@@ -8,24 +8,25 @@
 //! [`Simulation`] handle scripts it.
 //!
 //! # Scripting
-//! Per object with annotations (on a Pod or its ReplicaSet, Deployment or Job) or from Rust with
-//! [`Simulation::script`] (by namespace and name of the same objects; Rust beats annotations,
-//! a pod beats its owners):
+//! Per object with annotations (on a Pod or its ReplicaSet, Deployment or Job), from Rust with
+//! [`Simulation::script`] (by namespace and name of the same objects), or from a file of name
+//! globs per namespace ([`script_file`]: `slipway-testcluster serve --pod-scripts FILE`).
+//! Rust beats annotations, which beat the file; a pod beats its owners:
 //!
-//! | annotation (`testcluster.slipway.dev/…`) | meaning | default |
-//! | --- | --- | --- |
-//! | `ready-after: 2s` | start → Ready (Go duration) | 200ms |
-//! | `never-ready: "true"` | never Ready | |
-//! | `unready-after: 5s` | Ready → unready for good | |
-//! | `job-outcome: succeed\|fail` | end of a simulated run-to-completion pod | succeed |
-//! | `termination-message: …` | its containers' termination message | empty |
-//! | `exit-code: "3"` | exit code of a simulated failure | 1 |
-//! | `complete-after: 1s` | how long a simulated run-to-completion pod runs | 300ms |
-//! | `run: simulated\|local\|docker` | really run the pod's containers | simulated |
-//! | `log: …` | log text of a simulated pod | empty |
+//! | annotation (`testcluster.slipway.dev/…`) | file field | meaning | default |
+//! | --- | --- | --- | --- |
+//! | `ready-after: 2s` | `readyAfter` | start → Ready (Go duration) | 200ms |
+//! | `never-ready: "true"` | `neverReady` | never Ready | |
+//! | `unready-after: 5s` | `unreadyAfter` | Ready → unready for good | |
+//! | `job-outcome: succeed\|fail` | `outcome` | end of a simulated run-to-completion pod | succeed |
+//! | `termination-message: …` | `terminationMessage` | its containers' termination message | empty |
+//! | `exit-code: "3"` | `exitCode` | exit code of a simulated failure | 1 |
+//! | `complete-after: 1s` | `completeAfter` | how long a simulated run-to-completion pod runs | 300ms |
+//! | `run: simulated\|local\|docker` | `run` | really run the pod's containers | simulated |
+//! | `log: …` | `log` | log text of a simulated pod | empty |
 //!
-//! "Run-to-completion" means `restartPolicy` Never or OnFailure (Job pods). Malformed values are
-//! reported on stderr and ignored.
+//! "Run-to-completion" means `restartPolicy` Never or OnFailure (Job pods). Malformed
+//! annotation values are reported on stderr and ignored; a malformed file stops `serve` at start.
 //!
 //! From Rust only, [`PodScript::replace_command`] runs a test's argv instead of one container's
 //! `command` and `args` when the pod really runs — a stand-in for what cannot run on this
@@ -75,6 +76,7 @@ pub mod runner;
 pub mod runner_docker;
 pub mod runner_local;
 pub mod script;
+pub mod script_file;
 pub mod simulation;
 pub mod test_images;
 #[cfg(test)]
@@ -85,4 +87,5 @@ pub mod workspace;
 pub use intent::{Intent, Kind};
 pub use logs::PodLogs;
 pub use script::{BehaviourDefaults, PodBehaviour, PodOutcome, PodScript, RunMode};
+pub use script_file::{PodScriptFile, PodScriptFileError};
 pub use simulation::{Simulation, SimulationConfig, start};

@@ -13,6 +13,7 @@ use super::adapter;
 use super::job::JobTiming;
 use super::logs::PodLogs;
 use super::script::{BehaviourDefaults, PodOutcome, PodScript};
+use super::script_file::PodScriptFile;
 use crate::Cluster;
 
 /// Settings of a simulation.
@@ -26,6 +27,8 @@ pub struct SimulationConfig {
     pub workspace_root: PathBuf,
     /// The node IP reported in pod status.
     pub host_ip: String,
+    /// Scripts by name glob (`serve --pod-scripts`), below Rust scripts and annotations.
+    pub pod_scripts: PodScriptFile,
 }
 
 impl Default for SimulationConfig {
@@ -38,6 +41,7 @@ impl Default for SimulationConfig {
             // Loopback addresses: nothing a controller dials can leave the machine, and a
             // connection to a pod IP fails at once instead of timing out.
             host_ip: "127.0.0.1".into(),
+            pod_scripts: PodScriptFile::default(),
         }
     }
 }
