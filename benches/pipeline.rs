@@ -93,10 +93,14 @@ async fn run() {
         "spec": {"source": {"git": {"url": "https://git.test/bench.git", "pollInterval": "0s"}}, "executionMode": "Queued", "stages": stages}
     }))
     .unwrap();
-    pipelines
+    let pipeline = pipelines
         .create(&PostParams::default(), &pipeline)
         .await
         .expect("the Pipeline");
+    // Owned by the Pipeline from the start, as `kubectl slipway start` creates runs, so no
+    // adoption write is counted.
+    let owner = json!([{"apiVersion": "slipway.dev/v1alpha1", "kind": "Pipeline", "name": "bench",
+        "uid": pipeline.metadata.uid.clone().unwrap_or_default(), "controller": true, "blockOwnerDeletion": false}]);
 
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let options = ControllerOptions {

@@ -350,22 +350,7 @@ pub fn stage_status<'a>(execution: &'a PipelineExecution, stage: &str) -> Option
         .find(|status| status.name == stage)
 }
 
-/// What an action does, in one word.
-pub fn action_kind(action: &Action) -> &'static str {
-    if action.build.is_some() {
-        "build"
-    } else if action.deploy.is_some() {
-        "deploy"
-    } else if action.approval.is_some() {
-        "approval"
-    } else if action.job.is_some() {
-        "job"
-    } else if action.jenkins.is_some() {
-        "jenkins"
-    } else {
-        "unknown"
-    }
-}
+pub use crate::pipeline::validate::action_kind;
 
 pub(super) fn find_stage<'a>(
     spec: &'a PipelineSpec,

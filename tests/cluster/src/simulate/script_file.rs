@@ -250,6 +250,8 @@ impl RawScript {
                 RawRunMode::Docker => RunMode::Docker,
             }),
             log: self.log,
+            // Replacing commands stays a Rust-only script: a file states behaviour, not programs.
+            commands: Default::default(),
         })
     }
 }
