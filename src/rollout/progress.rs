@@ -371,7 +371,6 @@ impl Run<'_> {
             ),
         };
         let identity = self.input.identity;
-        let child_name = hooks::hook_child_name(&identity.name, &identity.uid, event, 1);
         let hook = hooks::hook_for_event(self.template, &self.new_revision().appspec_hooks, event);
         let entry = self
             .status
@@ -379,6 +378,15 @@ impl Run<'_> {
             .iter()
             .find(|entry| entry.name == event)
             .cloned();
+        // The child a started hook recorded keeps its name, even if the naming rule changed
+        // since (an upgrade never starts a hook a second time).
+        let child_name = entry
+            .as_ref()
+            .and_then(|entry| entry.child.as_ref())
+            .map_or_else(
+                || hooks::hook_child_name(&identity.name, &identity.uid, event, 1),
+                |child| child.name.clone(),
+            );
         match hooks::hook_progress(
             hook,
             entry.as_ref(),

@@ -70,15 +70,14 @@ use crate::api::Deployment as DeploymentRecord;
 use crate::api::deployment::{DeploymentStatus, RolloutStage};
 use crate::rollout::hooks::{HookObservation, HookOutcome};
 use crate::rollout::job_run::DEPLOYMENT_LABEL;
-use crate::rollout::revision::{
-    MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_LABEL, target_label_value,
-};
+use crate::rollout::revision::{MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_LABEL};
 use crate::rollout::state::{
     DecideInput, DeploymentIdentity, EventType, Intent, ObservedWorld, RevisionWorkload,
     ServiceRole, set_condition,
 };
 use crate::rollout::traffic_apply::FIELD_MANAGER;
 use crate::runtime::kind_watch::{ObjectCounts, readiness_part, report_ready_when_synced, scoped};
+use crate::runtime::names::label_value;
 use crate::runtime::{ControllerContext, Leadership};
 use apply::{ApplyContext, Trigger};
 use memory::Memory;
@@ -307,7 +306,7 @@ fn records_targeting(
         .filter_map(|guard| {
             let record = guard.0.as_ref().ok()?;
             (record.namespace().as_deref() == Some(namespace.as_str())
-                && target_label_value(&record.spec.template.target.workload) == *target)
+                && label_value(&record.spec.template.target.workload) == *target)
                 .then(|| ObjectRef::new(&record.name_any()).within(&namespace))
         })
         .collect()
@@ -470,7 +469,7 @@ async fn reconcile_record(
         context.memory.forget(&uid);
         if stored.stage != Some(RolloutStage::Done) {
             // The target is free: wake the rollouts queued on it now, not at their next look.
-            let target = target_label_value(&record.spec.template.target.workload);
+            let target = label_value(&record.spec.template.target.workload);
             for queued in records_targeting(&context.records, record.namespace(), Some(&target)) {
                 if queued.name != record.name_any() {
                     let _ = context.trigger.unbounded_send(queued);

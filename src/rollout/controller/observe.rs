@@ -41,7 +41,7 @@ use crate::rollout::job_run::{DEPLOYMENT_LABEL, JobOwner, PURPOSE_LABEL, job_nam
 use crate::rollout::probes::{CHECK_PURPOSE, check_job_outcome};
 use crate::rollout::revision::{
     MANAGED_BY_LABEL, MANAGED_BY_VALUE, REVISION_LABEL, TARGET_LABEL, render_revision,
-    revision_hash, revision_images, target_label_value,
+    revision_hash, revision_images,
 };
 use crate::rollout::state::{
     NewRevision, ObservedWorld, OtherRollout, OtherRolloutState, RevisionWorkload, UserWorkload,
@@ -51,6 +51,7 @@ use crate::rollout::traffic_apply::{
     HttpRouteSpec, KnownSelector, Selector, TrafficApplyError, read_route, route_weights,
 };
 use crate::rollout::{appspec, job_run};
+use crate::runtime::names::label_value;
 
 /// Why the world could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -119,7 +120,7 @@ pub async fn observe(
     let template = &record.spec.template;
     let target_spec = &template.target;
     let status = record.status.clone().unwrap_or_default();
-    let target = target_label_value(&target_spec.workload);
+    let target = label_value(&target_spec.workload);
 
     let deployments: Api<AppsDeployment> = Api::namespaced(client.clone(), namespace);
     let workload = deployments
@@ -241,10 +242,10 @@ pub async fn observe(
 
     let jobs: Api<Job> = Api::namespaced(client.clone(), namespace);
     let owned_jobs: Vec<Job> = jobs
-        .list(&ListParams::default().labels(&format!(
-            "{DEPLOYMENT_LABEL}={}",
-            crate::rollout::revision::label_value(&owner.name)
-        )))
+        .list(
+            &ListParams::default()
+                .labels(&format!("{DEPLOYMENT_LABEL}={}", label_value(&owner.name))),
+        )
         .await
         .map_err(api_error(format!(
             "list Jobs of deployments.slipway.dev {namespace}/{}",

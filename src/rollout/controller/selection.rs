@@ -1,7 +1,7 @@
 //! The pure core's [`Selection`] and the Service selectors [`traffic_apply`] writes, reconciled.
 //!
 //! Both sides agree with [`crate::rollout::revision`]: a revision's pods carry the target's own
-//! labels plus `slipway.dev/target: <target_label_value(workload)>` and `slipway.dev/revision:
+//! labels plus `slipway.dev/target: <label_value(workload)>` and `slipway.dev/revision:
 //! <hash>`. So:
 //! - [`Selection::Revision`] is [`SelectorTarget::Revision`]: base + target + revision;
 //! - [`Selection::AllRevisions`] is [`SelectorTarget::Spanning`]: base + target (the pairs the
