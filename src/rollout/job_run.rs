@@ -36,13 +36,8 @@ use kube::api::{Api, PostParams};
 
 use crate::api::Deployment as DeploymentRecord;
 use crate::api::common::{GROUP, VERSION};
-use crate::rollout::revision::{MANAGED_BY_LABEL, MANAGED_BY_VALUE};
+use crate::runtime::labels::{DEPLOYMENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, PURPOSE_LABEL};
 use crate::runtime::names::{LABEL_VALUE_MAX, fit_name, label_value, short_hash};
-
-/// Label naming the `deployments.slipway.dev` record on its Jobs.
-pub const DEPLOYMENT_LABEL: &str = "slipway.dev/deployment";
-/// Label saying what a Job is for (`hook` or `health-check`).
-pub const PURPOSE_LABEL: &str = "slipway.dev/purpose";
 
 /// The record that owns a Job.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -58,18 +58,10 @@ use serde_json::Value;
 
 use crate::api::deployment::{ContainerImage, DeploymentTemplate};
 use crate::rollout::appspec::{self, RevisionError};
+use crate::runtime::labels::{
+    MANAGED_BY_LABEL, MANAGED_BY_VALUE, REVISION_LABEL, TARGET_LABEL, WORKLOAD_ANNOTATION,
+};
 use crate::runtime::names::{NAME_MAX, fit_name, label_value, short_hash};
-
-/// Label naming the revision (its hash) on a revision's Deployment, selector and pods.
-pub const REVISION_LABEL: &str = "slipway.dev/revision";
-/// Label naming the target (the workload's name) on a revision's Deployment, selector and pods.
-pub const TARGET_LABEL: &str = "slipway.dev/target";
-/// The well-known label saying which tool manages a revision's Deployment.
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
-/// The value of [`MANAGED_BY_LABEL`] on revisions.
-pub const MANAGED_BY_VALUE: &str = "slipway";
-/// Annotation on a revision's Deployment naming the workload it was derived from.
-pub const WORKLOAD_ANNOTATION: &str = "slipway.dev/workload";
 
 /// Longest revision Deployment name: pods are named `<deployment>-<10>-<5>` and must stay within
 /// a DNS subdomain.

@@ -24,11 +24,6 @@
 use crate::api::deployment::TrafficSplit;
 use crate::runtime::names::{LABEL_VALUE_MAX, fit_name};
 
-/// Label on every revision workload and its pods: the revision's hash.
-pub const REVISION_LABEL: &str = "slipway.dev/revision";
-/// Label on every revision workload and its pods: the target workload's name.
-pub const TARGET_LABEL: &str = "slipway.dev/target";
-
 /// How traffic is split between the stable and the new revision.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TrafficMode {
@@ -48,7 +43,8 @@ pub enum TrafficMode {
 }
 
 /// Which pods a Service selects. The apply step writes the target workload's own selector plus
-/// [`TARGET_LABEL`], plus [`REVISION_LABEL`] for [`Selection::Revision`].
+/// [`TARGET_LABEL`](crate::runtime::labels::TARGET_LABEL), plus
+/// [`REVISION_LABEL`](crate::runtime::labels::REVISION_LABEL) for [`Selection::Revision`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Selection {
     /// Only the pods of the revision with this hash.

@@ -66,7 +66,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::api::deployment::{HttpRouteReference, TrafficSplit};
-use crate::rollout::revision::{REVISION_LABEL, TARGET_LABEL};
+use crate::runtime::labels::{REVISION_LABEL, TARGET_LABEL};
 
 pub use crate::runtime::FIELD_MANAGER;
 

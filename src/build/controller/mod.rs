@@ -58,8 +58,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::api::BuildRun;
-use crate::build::job::{BUILDRUN_ANNOTATION, BUILDRUN_LABEL, BUILDRUN_UID_LABEL, JobOptions};
+use crate::build::job::JobOptions;
 use crate::runtime::kind_watch::{ObjectCounts, readiness_part, report_ready_when_synced, scoped};
+use crate::runtime::labels::{BUILDRUN_ANNOTATION, BUILDRUN_LABEL, BUILDRUN_UID_LABEL};
 use crate::runtime::{ControllerContext, Leadership};
 use decide::{Action, JobState, decide, is_terminal};
 

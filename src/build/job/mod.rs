@@ -48,19 +48,14 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 
 use crate::api::buildrun::{BuildRun, PullPolicy};
 use crate::api::common::SecretReference;
+use crate::runtime::labels::{
+    BUILDRUN_ANNOTATION, BUILDRUN_LABEL, BUILDRUN_UID_LABEL, COMPONENT_LABEL, INSTANCE_LABEL,
+    MANAGED_BY_LABEL, MANAGED_BY_VALUE, NAME_LABEL, PART_OF_LABEL, PROJECT_LABEL,
+};
 use crate::runtime::names::{LABEL_VALUE_MAX, fit_name, label_value};
 
 #[cfg(test)]
 mod tests;
-
-/// Label on the Job and its pod: the BuildRun's name (shortened past 63 characters).
-pub const BUILDRUN_LABEL: &str = "slipway.dev/buildrun";
-/// Label on the Job and its pod: the BuildRun's UID (how the controller selects them).
-pub const BUILDRUN_UID_LABEL: &str = "slipway.dev/buildrun-uid";
-/// Annotation on the Job and its pod: the BuildRun's full name.
-pub const BUILDRUN_ANNOTATION: &str = "slipway.dev/buildrun";
-/// Label grouping builds of one project (a pipeline action); copied from the BuildRun.
-pub const PROJECT_LABEL: &str = "slipway.dev/project";
 
 /// The build container's name (`kubectl logs … -c build`).
 pub const BUILD_CONTAINER: &str = "build";
@@ -173,17 +168,11 @@ pub fn render_job(
     let mut labels = BTreeMap::from([
         (BUILDRUN_LABEL.to_owned(), label_value(&name)),
         (BUILDRUN_UID_LABEL.to_owned(), uid.clone()),
-        (
-            "app.kubernetes.io/name".to_owned(),
-            "slipway-build".to_owned(),
-        ),
-        ("app.kubernetes.io/instance".to_owned(), label_value(&name)),
-        ("app.kubernetes.io/component".to_owned(), "build".to_owned()),
-        ("app.kubernetes.io/part-of".to_owned(), "slipway".to_owned()),
-        (
-            "app.kubernetes.io/managed-by".to_owned(),
-            "slipway".to_owned(),
-        ),
+        (NAME_LABEL.to_owned(), "slipway-build".to_owned()),
+        (INSTANCE_LABEL.to_owned(), label_value(&name)),
+        (COMPONENT_LABEL.to_owned(), "build".to_owned()),
+        (PART_OF_LABEL.to_owned(), MANAGED_BY_VALUE.to_owned()),
+        (MANAGED_BY_LABEL.to_owned(), MANAGED_BY_VALUE.to_owned()),
     ]);
     if let Some(project) = meta.labels.as_ref().and_then(|l| l.get(PROJECT_LABEL)) {
         labels.insert(PROJECT_LABEL.to_owned(), project.clone());

@@ -41,10 +41,7 @@ use crate::rollout::hook_runner::{self, HookRun};
 use crate::rollout::hooks::HookOutcome;
 use crate::rollout::job_run::{self, JobRunError};
 use crate::rollout::probes::{self, CheckRun};
-use crate::rollout::revision::{
-    MANAGED_BY_LABEL, MANAGED_BY_VALUE, REVISION_LABEL, TARGET_LABEL, render_revision,
-    revision_name,
-};
+use crate::rollout::revision::{render_revision, revision_name};
 use crate::rollout::state::{EventType, Intent, ServiceRole};
 use crate::rollout::traffic::{Selection, canary_service_name};
 use crate::rollout::traffic_apply::{
@@ -52,6 +49,7 @@ use crate::rollout::traffic_apply::{
     set_route_weights, set_route_weights_from, switch_service_selector,
     switch_service_selector_from,
 };
+use crate::runtime::labels::{MANAGED_BY_LABEL, MANAGED_BY_VALUE, REVISION_LABEL, TARGET_LABEL};
 
 /// Wakes the controller for a record (an HTTP hook answered).
 pub type Trigger = UnboundedSender<ObjectRef<DeserializeGuard<DeploymentRecord>>>;

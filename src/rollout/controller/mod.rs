@@ -69,14 +69,13 @@ use tokio::task::JoinHandle;
 use crate::api::Deployment as DeploymentRecord;
 use crate::api::deployment::{DeploymentStatus, RolloutStage};
 use crate::rollout::hooks::{HookObservation, HookOutcome};
-use crate::rollout::job_run::DEPLOYMENT_LABEL;
-use crate::rollout::revision::{MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_LABEL};
 use crate::rollout::state::{
     DecideInput, DeploymentIdentity, EventType, Intent, ObservedWorld, RevisionWorkload,
     ServiceRole, set_condition,
 };
 use crate::rollout::traffic_apply::FIELD_MANAGER;
 use crate::runtime::kind_watch::{ObjectCounts, readiness_part, report_ready_when_synced, scoped};
+use crate::runtime::labels::{DEPLOYMENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_LABEL};
 use crate::runtime::names::label_value;
 use crate::runtime::{ControllerContext, Leadership};
 use apply::{ApplyContext, Trigger};

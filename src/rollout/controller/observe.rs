@@ -37,12 +37,9 @@ use crate::api::deployment::{DeploymentStatus, RolloutStage};
 use crate::rollout::health::ProbeResult;
 use crate::rollout::hook_runner::{self, HOOK_PURPOSE};
 use crate::rollout::hooks::{HookObservation, HookOutcome};
-use crate::rollout::job_run::{DEPLOYMENT_LABEL, JobOwner, PURPOSE_LABEL, job_name};
+use crate::rollout::job_run::{JobOwner, job_name};
 use crate::rollout::probes::{CHECK_PURPOSE, check_job_outcome};
-use crate::rollout::revision::{
-    MANAGED_BY_LABEL, MANAGED_BY_VALUE, REVISION_LABEL, TARGET_LABEL, render_revision,
-    revision_hash, revision_images,
-};
+use crate::rollout::revision::{render_revision, revision_hash, revision_images};
 use crate::rollout::state::{
     NewRevision, ObservedWorld, OtherRollout, OtherRolloutState, RevisionWorkload, UserWorkload,
 };
@@ -51,6 +48,10 @@ use crate::rollout::traffic_apply::{
     HttpRouteSpec, KnownSelector, Selector, TrafficApplyError, read_route, route_weights,
 };
 use crate::rollout::{appspec, job_run};
+use crate::runtime::labels::{
+    DEPLOYMENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, PURPOSE_LABEL, REVISION_LABEL,
+    TARGET_LABEL,
+};
 use crate::runtime::names::label_value;
 
 /// Why the world could not be read.

@@ -12,8 +12,9 @@
 //! selector without it (the user's own, before the first takeover) or naming another target is
 //! `None`.
 
-use super::super::traffic::{REVISION_LABEL, Selection, TARGET_LABEL};
+use super::super::traffic::Selection;
 use super::super::traffic_apply::{Selector, SelectorTarget};
+use crate::runtime::labels::{REVISION_LABEL, TARGET_LABEL};
 
 /// The selector target that realises `selection` for a rollout from `stable` to `canary`.
 pub fn selector_target(selection: &Selection, stable: &str, canary: &str) -> SelectorTarget {
