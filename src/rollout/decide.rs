@@ -19,9 +19,10 @@ use std::time::Duration;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::health::{self, HealthVerdict};
+use super::reasons;
 use super::state::{
     DecideInput, Decision, EventType, Intent, NewRevision, ObservedWorld, RevisionWorkload,
-    phase_of, reasons, set_condition,
+    phase_of,
 };
 use super::strategy::{RolloutPlan, resolve_plan};
 use super::traffic::{Selection, TrafficMode};
@@ -29,6 +30,7 @@ use crate::api::deployment::{
     AutoRollbackEvent, DeploymentControl, DeploymentPhase, DeploymentStatus, DeploymentTemplate,
     RollbackInfo, RolloutStage,
 };
+use crate::runtime::conditions::{READY, RECONCILING, STALLED, set_condition};
 
 /// The longest a waiting rollout goes without being looked at again.
 pub const MAX_REQUEUE: Duration = Duration::from_secs(60);
@@ -487,19 +489,20 @@ impl<'a> Run<'a> {
                 phase,
                 Some(DeploymentPhase::Failed | DeploymentPhase::Stopped)
             );
+        let now = self.now.0;
         let conditions = &mut self.status.conditions;
         set_condition(
             conditions,
-            "Ready",
+            READY,
             ready,
             ready_reason,
             &message,
             generation,
-            self.now,
+            now,
         );
         set_condition(
             conditions,
-            "Reconciling",
+            RECONCILING,
             !ended && !invalid,
             if ended {
                 ready_reason
@@ -508,16 +511,16 @@ impl<'a> Run<'a> {
             },
             &message,
             generation,
-            self.now,
+            now,
         );
         set_condition(
             conditions,
-            "Stalled",
+            STALLED,
             stalled,
             ready_reason,
             &message,
             generation,
-            self.now,
+            now,
         );
     }
 }

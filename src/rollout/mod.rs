@@ -17,7 +17,8 @@
 //! - [`probes`] / [`hook_runner`] — health-check probes (HTTP, Prometheus, readiness, Job) and
 //!   lifecycle hooks (Job, HTTP), with [`job_run`] and [`http_call`] beneath them.
 //! - [`state`] — the plain-data input and output of the decision; [`decide()`] — the state
-//!   machine, one pure function (with its stages in `progress`, `shift` and `rollback`).
+//!   machine, one pure function (with its stages in `progress`, `shift` and `rollback`);
+//!   [`reasons`] — the kind's condition and Event reasons.
 //!
 //! - [`controller`] — the driver around them (observe → decide → apply → status), the only part
 //!   holding the kube client with the I/O blocks; `strategy`, `traffic`, `health`, `hooks`,
@@ -102,6 +103,7 @@ pub mod http_call;
 pub mod job_run;
 pub mod probes;
 mod progress;
+pub mod reasons;
 pub mod revision;
 mod rollback;
 mod shift;

@@ -18,7 +18,8 @@
 
 use super::decide::{Flow, Run, SHORT_REQUEUE};
 use super::hooks::{self, HookProgress};
-use super::state::{EventType, Intent, OtherRolloutState, RevisionRole, ServiceRole, reasons};
+use super::reasons;
+use super::state::{EventType, Intent, OtherRolloutState, RevisionRole, ServiceRole};
 use super::strategy::{PlanStep, RolloutPlan};
 use super::traffic::{self, Selection, TrafficMode, canary_service_name};
 use crate::api::common::ChildReference;

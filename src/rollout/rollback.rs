@@ -24,18 +24,18 @@
 //! restored, only the new revision is scaled down.
 
 use super::decide::{Flow, Run, SHORT_REQUEUE, final_phase};
-use super::state::{EventType, Intent, ServiceRole, reasons};
+use super::reasons;
+use super::state::{EventType, Intent, ServiceRole};
 use super::traffic::{self, Selection, TrafficMode, canary_service_name, may_route};
 use crate::api::deployment::{AutoRollbackEvent, RolloutStage};
+use crate::runtime::conditions::{self, STALLED};
 
 impl Run<'_> {
     /// Marks the rollback stalled with `message`, with one Warning Event when it becomes so.
     fn stall_rollback(&mut self, message: String) {
-        let already = self.status.conditions.iter().any(|condition| {
-            condition.type_ == "Stalled"
-                && condition.status == "True"
-                && condition.reason == reasons::ROLLBACK_STALLED
-        });
+        let already = conditions::is_true(&self.status.conditions, STALLED)
+            && conditions::find(&self.status.conditions, STALLED)
+                .is_some_and(|condition| condition.reason == reasons::ROLLBACK_STALLED);
         if !already {
             self.event(
                 EventType::Warning,

@@ -4,8 +4,9 @@
 use serde_json::json;
 
 use super::decide_tests::{assert_safe, job_hook, phase, spec};
+use super::reasons;
 use super::simulation::{HookScript, Sim};
-use super::state::{EventType, Intent, ServiceRole, reasons};
+use super::state::{EventType, Intent, ServiceRole};
 use super::traffic::Selection;
 use crate::api::deployment::{
     AutoRollbackEvent, DeploymentPhase, DeploymentStop, LifecycleEvent, RolloutStage,

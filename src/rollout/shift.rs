@@ -17,7 +17,8 @@
 
 use super::decide::{Flow, Run, SHORT_REQUEUE};
 use super::health::{HealthVerdict, elapsed};
-use super::state::{EventType, Intent, RevisionRole, ServiceRole, reasons};
+use super::reasons;
+use super::state::{EventType, Intent, RevisionRole, ServiceRole};
 use super::strategy::{Bake, RollingPlan, RolloutPlan, TrafficPlan};
 use super::traffic::{
     self, Selection, TrafficMode, canary_service_name, may_route, production_selection,

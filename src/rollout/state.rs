@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::health::ProbeResult;
 use super::hooks::HookObservation;
@@ -240,45 +240,11 @@ pub enum Intent {
     Event {
         /// Normal or Warning.
         event_type: EventType,
-        /// One CamelCase word (see [`reasons`]).
+        /// One CamelCase word (see [`super::reasons`]).
         reason: &'static str,
         /// Human text.
         message: String,
     },
-}
-
-/// Event and condition reasons of the Deployment kind.
-pub mod reasons {
-    /// The rollout started.
-    pub const STARTED: &str = "Started";
-    /// Another rollout on the target is active.
-    pub const QUEUED: &str = "Queued";
-    /// The production Service now selects a Slipway revision.
-    pub const TOOK_OVER: &str = "TookOver";
-    /// Traffic moved to a step's weight.
-    pub const SHIFTED: &str = "TrafficShifted";
-    /// A hook ended.
-    pub const HOOK: &str = "Hook";
-    /// A rollback started.
-    pub const ROLLING_BACK: &str = "RollingBack";
-    /// A rollback ended with all traffic on the stable revision.
-    pub const ROLLED_BACK: &str = "RolledBack";
-    /// A rollback cannot finish: the stable revision is gone or not Ready past the deadline.
-    pub const ROLLBACK_STALLED: &str = "RollbackStalled";
-    /// The rollout succeeded.
-    pub const SUCCEEDED: &str = "Succeeded";
-    /// The rollout failed.
-    pub const FAILED: &str = "Failed";
-    /// The rollout was stopped.
-    pub const STOPPED: &str = "Stopped";
-    /// The spec cannot be rolled out.
-    pub const INVALID_SPEC: &str = "InvalidSpec";
-    /// The target workload does not exist.
-    pub const WORKLOAD_NOT_FOUND: &str = "WorkloadNotFound";
-    /// Waiting for a promote.
-    pub const WAITING_FOR_PROMOTE: &str = "WaitingForPromote";
-    /// Work in flight.
-    pub const PROGRESSING: &str = "Progressing";
 }
 
 /// The phase a stage shows.
@@ -291,34 +257,4 @@ pub fn phase_of(stage: RolloutStage, waiting_in_queue: bool) -> Option<Deploymen
         RolloutStage::Done => return None,
         _ => DeploymentPhase::InProgress,
     })
-}
-
-/// Sets a condition, keeping `lastTransitionTime` when its status did not change.
-pub fn set_condition(
-    conditions: &mut Vec<Condition>,
-    type_: &str,
-    status: bool,
-    reason: &str,
-    message: &str,
-    generation: Option<i64>,
-    now: &Time,
-) {
-    let status_text = if status { "True" } else { "False" };
-    let transition = conditions
-        .iter()
-        .find(|condition| condition.type_ == type_ && condition.status == status_text)
-        .map_or_else(
-            || now.clone(),
-            |condition| condition.last_transition_time.clone(),
-        );
-    conditions.retain(|condition| condition.type_ != type_);
-    conditions.push(Condition {
-        type_: type_.to_owned(),
-        status: status_text.to_owned(),
-        reason: reason.to_owned(),
-        message: message.to_owned(),
-        observed_generation: generation,
-        last_transition_time: transition,
-    });
-    conditions.sort_by(|left, right| left.type_.cmp(&right.type_));
 }

@@ -42,7 +42,6 @@
 pub mod apply;
 pub mod memory;
 pub mod observe;
-pub mod reasons;
 pub mod selection;
 
 use std::sync::Arc;
@@ -69,11 +68,13 @@ use tokio::task::JoinHandle;
 use crate::api::Deployment as DeploymentRecord;
 use crate::api::deployment::{DeploymentStatus, RolloutStage};
 use crate::rollout::hooks::{HookObservation, HookOutcome};
+use crate::rollout::reasons;
 use crate::rollout::state::{
     DecideInput, DeploymentIdentity, EventType, Intent, ObservedWorld, RevisionWorkload,
-    ServiceRole, set_condition,
+    ServiceRole,
 };
 use crate::rollout::traffic_apply::FIELD_MANAGER;
+use crate::runtime::conditions::{ConditionStatus, READY, Summary, set_summary};
 use crate::runtime::kind_watch::{ObjectCounts, readiness_part, report_ready_when_synced, scoped};
 use crate::runtime::labels::{DEPLOYMENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_LABEL};
 use crate::runtime::names::label_value;
@@ -562,33 +563,18 @@ async fn report_reference(
     status.observed_generation = generation;
     let first = status.message.as_deref() != Some(message);
     status.message = Some(message.to_owned());
-    let conditions = &mut status.conditions;
-    set_condition(
-        conditions,
-        reasons::READY,
-        false,
-        reasons::INVALID_REFERENCE,
-        message,
+    set_summary(
+        &mut status.conditions,
+        &Summary {
+            primary: READY,
+            status: ConditionStatus::False,
+            reconciling: false,
+            stalled: true,
+            reason: reasons::INVALID_REFERENCE,
+            message,
+        },
         generation,
-        &now,
-    );
-    set_condition(
-        conditions,
-        reasons::RECONCILING,
-        false,
-        reasons::INVALID_REFERENCE,
-        message,
-        generation,
-        &now,
-    );
-    set_condition(
-        conditions,
-        reasons::STALLED,
-        true,
-        reasons::INVALID_REFERENCE,
-        message,
-        generation,
-        &now,
+        now.0,
     );
     if first {
         apply::publish(
