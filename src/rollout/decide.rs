@@ -21,8 +21,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use super::health::{self, HealthVerdict};
 use super::reasons;
 use super::state::{
-    DecideInput, Decision, EventType, Intent, NewRevision, ObservedWorld, RevisionWorkload,
-    phase_of,
+    DecideInput, Decision, Intent, NewRevision, ObservedWorld, RevisionWorkload, phase_of,
 };
 use super::strategy::{RolloutPlan, resolve_plan};
 use super::traffic::{Selection, TrafficMode};
@@ -31,6 +30,7 @@ use crate::api::deployment::{
     RollbackInfo, RolloutStage,
 };
 use crate::runtime::conditions::{READY, RECONCILING, STALLED, set_condition};
+use crate::runtime::events::EventIntent;
 
 /// The longest a waiting rollout goes without being looked at again.
 pub const MAX_REQUEUE: Duration = Duration::from_secs(60);
@@ -194,12 +194,16 @@ impl<'a> Run<'a> {
         }
     }
 
-    pub(super) fn event(&mut self, event_type: EventType, reason: &'static str, message: String) {
-        self.intents.push(Intent::Event {
-            event_type,
-            reason,
-            message,
-        });
+    /// Asks for a `Normal` Event.
+    pub(super) fn normal(&mut self, reason: &'static str, note: String) {
+        self.intents
+            .push(Intent::Event(EventIntent::normal(reason, note)));
+    }
+
+    /// Asks for a `Warning` Event.
+    pub(super) fn warning(&mut self, reason: &'static str, note: String) {
+        self.intents
+            .push(Intent::Event(EventIntent::warning(reason, note)));
     }
 
     pub(super) fn message(&mut self, message: impl Into<String>) {
@@ -319,11 +323,7 @@ impl<'a> Run<'a> {
 
     /// Starts a rollback; the rollback stage runs in the same decision.
     pub(super) fn start_rollback(&mut self, reason: AutoRollbackEvent, message: String) -> Flow {
-        self.event(
-            EventType::Warning,
-            reasons::ROLLING_BACK,
-            format!("rolling back: {message}"),
-        );
+        self.warning(reasons::ROLLING_BACK, format!("rolling back: {message}"));
         self.status.rollback = Some(RollbackInfo {
             reason,
             message: Some(message.clone()),
@@ -345,7 +345,7 @@ impl<'a> Run<'a> {
             DeploymentPhase::Stopped => (reasons::STOPPED, format!("stopped: {message}")),
             _ => (reasons::FAILED, format!("failed: {message}")),
         };
-        self.event(EventType::Warning, event_reason, text.clone());
+        self.warning(event_reason, text.clone());
         self.end(phase, text)
     }
 
@@ -362,7 +362,7 @@ impl<'a> Run<'a> {
     fn invalid_spec(&mut self, message: &str) {
         let text = format!("unable to roll out: {message}");
         if self.status.message.as_deref() != Some(text.as_str()) {
-            self.event(EventType::Warning, reasons::INVALID_SPEC, text.clone());
+            self.warning(reasons::INVALID_SPEC, text.clone());
         }
         self.message(text);
         if self.status.stage.is_none() {

@@ -9,6 +9,7 @@ use super::traffic::Selection;
 use crate::api::deployment::{
     DeploymentPhase, DeploymentSpec, LifecycleEvent, LifecycleEventState, Promote, RolloutStage,
 };
+use crate::runtime::events::EventIntent;
 
 /// A Deployment spec from the JSON of its `spec` fields beyond target and revision.
 pub(super) fn spec(extra: serde_json::Value) -> DeploymentSpec {
@@ -518,11 +519,11 @@ fn every_step_event_names_its_weight_once() {
         .all_intents()
         .into_iter()
         .filter_map(|intent| match intent {
-            Intent::Event {
+            Intent::Event(EventIntent {
                 reason: "TrafficShifted",
-                message,
+                note,
                 ..
-            } => Some(message),
+            }) => Some(note),
             _ => None,
         })
         .collect();

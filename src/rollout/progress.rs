@@ -19,7 +19,7 @@
 use super::decide::{Flow, Run, SHORT_REQUEUE};
 use super::hooks::{self, HookProgress};
 use super::reasons;
-use super::state::{EventType, Intent, OtherRolloutState, RevisionRole, ServiceRole};
+use super::state::{Intent, OtherRolloutState, RevisionRole, ServiceRole};
 use super::strategy::{PlanStep, RolloutPlan};
 use super::traffic::{self, Selection, TrafficMode, canary_service_name};
 use crate::api::common::ChildReference;
@@ -58,8 +58,7 @@ impl Run<'_> {
         if let Some(other) = ahead {
             let name = other.name.clone();
             if self.status.waiting_for.as_deref() != Some(name.as_str()) {
-                self.event(
-                    EventType::Normal,
+                self.normal(
                     reasons::QUEUED,
                     format!("waiting for {name}, another rollout on the same target"),
                 );
@@ -119,11 +118,7 @@ impl Run<'_> {
                     self.template.target.workload
                 );
                 if self.status.message.as_deref() != Some(text.as_str()) {
-                    self.event(
-                        EventType::Warning,
-                        reasons::WORKLOAD_NOT_FOUND,
-                        text.clone(),
-                    );
+                    self.warning(reasons::WORKLOAD_NOT_FOUND, text.clone());
                 }
                 self.message(text);
                 return Flow::Wait(Some(super::decide::MAX_REQUEUE));
@@ -153,8 +148,7 @@ impl Run<'_> {
                 format!("revision {stable_hash} already serves the target"),
             );
         }
-        self.event(
-            EventType::Normal,
+        self.normal(
             reasons::STARTED,
             format!("rolling out revision {} over {stable_hash}", revision.hash),
         );
@@ -214,8 +208,7 @@ impl Run<'_> {
             ));
             return Flow::Wait(Some(SHORT_REQUEUE));
         }
-        self.event(
-            EventType::Normal,
+        self.normal(
             reasons::TOOK_OVER,
             format!("production Service now selects stable revision {stable}"),
         );
@@ -402,11 +395,7 @@ impl Run<'_> {
             HookProgress::Succeeded => {
                 if entry.as_ref().map(|entry| entry.status) != Some(LifecycleEventState::Succeeded)
                 {
-                    self.event(
-                        EventType::Normal,
-                        reasons::HOOK,
-                        format!("{event:?} hook succeeded"),
-                    );
+                    self.normal(reasons::HOOK, format!("{event:?} hook succeeded"));
                 }
                 self.record_event(event, LifecycleEventState::Succeeded, None, None);
                 self.enter_hook_next(next)

@@ -25,7 +25,7 @@
 
 use super::decide::{Flow, Run, SHORT_REQUEUE, final_phase};
 use super::reasons;
-use super::state::{EventType, Intent, ServiceRole};
+use super::state::{Intent, ServiceRole};
 use super::traffic::{self, Selection, TrafficMode, canary_service_name, may_route};
 use crate::api::deployment::{AutoRollbackEvent, RolloutStage};
 use crate::runtime::conditions::{self, STALLED};
@@ -37,11 +37,7 @@ impl Run<'_> {
             && conditions::find(&self.status.conditions, STALLED)
                 .is_some_and(|condition| condition.reason == reasons::ROLLBACK_STALLED);
         if !already {
-            self.event(
-                EventType::Warning,
-                reasons::ROLLBACK_STALLED,
-                message.clone(),
-            );
+            self.warning(reasons::ROLLBACK_STALLED, message.clone());
         }
         self.rollback_stalled = true;
         self.message(message);
@@ -139,7 +135,7 @@ impl Run<'_> {
             None => (AutoRollbackEvent::DeploymentFailure, String::new()),
         };
         let message = format!("rolled back to revision {stable}: {why}");
-        self.event(EventType::Warning, reasons::ROLLED_BACK, message.clone());
+        self.warning(reasons::ROLLED_BACK, message.clone());
         debug_assert_ne!(self.stage(), RolloutStage::Done);
         self.end(final_phase(reason), message)
     }

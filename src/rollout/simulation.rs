@@ -309,7 +309,7 @@ impl Sim {
                 Intent::RunHealthCheck { check, sequence } => {
                     self.pending_probes.insert((check.clone(), *sequence));
                 }
-                Intent::RequeueAfter(_) | Intent::Event { .. } => {}
+                Intent::RequeueAfter(_) | Intent::Event(_) => {}
             }
         }
     }

@@ -17,6 +17,7 @@ use crate::api::deployment::{
     ContainerImage, DeploymentPhase, DeploymentSpec, DeploymentStatus, Hook, LifecycleEvent,
     RolloutStage,
 };
+use crate::runtime::events::EventIntent;
 
 /// The Deployment record's identity.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -155,15 +156,6 @@ pub enum ServiceRole {
     Canary,
 }
 
-/// An Event's type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventType {
-    /// Progress.
-    Normal,
-    /// Failure, rollback, invalid spec.
-    Warning,
-}
-
 /// One thing the apply step does.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Intent {
@@ -236,15 +228,8 @@ pub enum Intent {
     },
     /// Reconcile again after this long at the latest.
     RequeueAfter(Duration),
-    /// Record an Event on the Deployment.
-    Event {
-        /// Normal or Warning.
-        event_type: EventType,
-        /// One CamelCase word (see [`super::reasons`]).
-        reason: &'static str,
-        /// Human text.
-        message: String,
-    },
+    /// Record an Event on the Deployment (reasons from [`super::reasons`]).
+    Event(EventIntent),
 }
 
 /// The phase a stage shows.

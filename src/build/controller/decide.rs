@@ -41,6 +41,7 @@ use crate::build::job::{BUILD_CONTAINER, FETCH_CONTAINER, TOOLS_CONTAINER};
 use crate::runtime::conditions::{
     ConditionStatus, RECONCILING, STALLED, SUCCEEDED, Summary, find, set_condition, set_summary,
 };
+use crate::runtime::events::EventIntent;
 
 /// How often a build blocked on something the controller does not watch is looked at again.
 pub const BLOCKED_RECHECK: Duration = Duration::from_secs(15);
@@ -68,17 +69,6 @@ pub enum Action {
         /// Its UID (the delete's precondition).
         uid: String,
     },
-}
-
-/// An Event to publish on the BuildRun.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EventIntent {
-    /// Warning rather than Normal.
-    pub warning: bool,
-    /// The reason (a constant of [`reasons`]).
-    pub reason: &'static str,
-    /// The human text.
-    pub note: String,
 }
 
 /// The outcome of `decide`.

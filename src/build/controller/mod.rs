@@ -6,10 +6,11 @@
 //!    referenced Secrets/ConfigMaps (before the Job exists), the build number.
 //! 2. **decide** ([`decide`], pure): one [`decide::Action`] (create the Job, delete it, nothing),
 //!    the new status, the Events of the transition, when to look again.
-//! 3. **apply** ([`apply`]): create or delete the Job, publish the Events, prune the history when
+//! 3. **apply** ([`apply`]): create or delete the Job, prune the history when
 //!    the build ended. After a create, decide runs once more over the created Job, so the status
 //!    written already names it and its timestamps.
-//! 4. **status** ([`crate::runtime::write_status`]): one server-side apply of the status, only when it changed.
+//! 4. **status** ([`crate::runtime::write_status`]): one server-side apply of the status, only
+//!    when it changed; then the decided Events ([`crate::runtime::events::EventPublisher`]).
 //!
 //! Watches: BuildRuns; Jobs and pods labelled `slipway.dev/buildrun-uid` (Jobs map to their
 //! owner, pods through the `slipway.dev/buildrun` annotation). Every watched type is read through
@@ -47,7 +48,6 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use kube::core::DeserializeGuard;
 use kube::runtime::controller::{Action as Requeue, Controller};
-use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
@@ -59,6 +59,7 @@ use tokio::task::JoinHandle;
 
 use crate::api::BuildRun;
 use crate::build::job::JobOptions;
+use crate::runtime::events::EventPublisher;
 use crate::runtime::kind_watch::{ObjectCounts, readiness_part, report_ready_when_synced, scoped};
 use crate::runtime::labels::{BUILDRUN_ANNOTATION, BUILDRUN_LABEL, BUILDRUN_UID_LABEL};
 use crate::runtime::{ControllerContext, Leadership};
@@ -114,7 +115,7 @@ struct ErrorLabels {
 struct Context {
     client: Client,
     settings: BuildSettings,
-    recorder: Recorder,
+    events: EventPublisher,
     leadership: Leadership,
     /// Held from the build-number list to the status write (see [`history`]).
     numbering: tokio::sync::Mutex<()>,
@@ -137,15 +138,7 @@ pub fn start(
     let shared = Arc::new(Context {
         client: context.client.clone(),
         settings,
-        recorder: Recorder::new(
-            context.client.clone(),
-            Reporter {
-                controller: crate::runtime::FIELD_MANAGER.to_owned(),
-                instance: std::env::var("POD_NAME")
-                    .ok()
-                    .filter(|name| !name.is_empty()),
-            },
-        ),
+        events: EventPublisher::new(context.client.clone()),
         leadership: context.leadership.clone(),
         numbering: tokio::sync::Mutex::new(()),
         errors,
@@ -259,7 +252,10 @@ async fn reconcile(
         &decision.status,
     )
     .await?;
-    apply::publish_events(&context.recorder, build_run, &decision.events).await;
+    context
+        .events
+        .publish_all(build_run, &decision.events)
+        .await;
     if ended {
         match apply::prune_history(&context.client, build_run, context.settings.history_limit).await
         {

@@ -10,7 +10,7 @@
 //! | `StartHook` | a Job named `child_name` (create-if-absent) or one HTTP call in its own task |
 //! | `StopHook` | delete that Job (background propagation; 404 is success) |
 //! | `RunHealthCheck` | HTTP/Prometheus/readiness: probe now, return the result; Job: create the probe's Job |
-//! | `Event` | publish through kube's `Recorder` after every other intent (failures are logged) |
+//! | `Event` | publish through [`EventPublisher`] after every other intent (failures are logged) |
 //!
 //! # Errors
 //! The first failing write stops the list ([`ApplyError`]); the status is not written, so the
@@ -26,9 +26,8 @@ use k8s_openapi::api::core::v1::{Pod, Service, ServicePort, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams, PropagationPolicy};
 use kube::core::DeserializeGuard;
-use kube::runtime::events::{Event, EventType as KubeEventType, Recorder};
 use kube::runtime::reflector::ObjectRef;
-use kube::{Api, Client, Resource, ResourceExt};
+use kube::{Api, Client};
 use serde_json::json;
 
 use super::memory::Memory;
@@ -42,13 +41,14 @@ use crate::rollout::hooks::HookOutcome;
 use crate::rollout::job_run::{self, JobRunError};
 use crate::rollout::probes::{self, CheckRun};
 use crate::rollout::revision::{render_revision, revision_name};
-use crate::rollout::state::{EventType, Intent, ServiceRole};
+use crate::rollout::state::{Intent, ServiceRole};
 use crate::rollout::traffic::{Selection, canary_service_name};
 use crate::rollout::traffic_apply::{
     BackendWeight, FIELD_MANAGER, TrafficApplyError, base_selector, revision_selector,
     set_route_weights, set_route_weights_from, switch_service_selector,
     switch_service_selector_from,
 };
+use crate::runtime::events::EventPublisher;
 use crate::runtime::labels::{MANAGED_BY_LABEL, MANAGED_BY_VALUE, REVISION_LABEL, TARGET_LABEL};
 
 /// Wakes the controller for a record (an HTTP hook answered).
@@ -90,7 +90,7 @@ pub struct ApplyContext<'a> {
     /// What observe read.
     pub observation: &'a Observation,
     /// Publishes Events.
-    pub recorder: &'a Recorder,
+    pub events: &'a EventPublisher,
     /// HTTP hook answers and probe results.
     pub memory: &'a Arc<Memory>,
     /// Wakes the controller when an HTTP hook answers.
@@ -366,20 +366,7 @@ async fn apply_one(
                     .map_or(*after, |current| current.min(*after)),
             );
         }
-        Intent::Event {
-            event_type,
-            reason,
-            message,
-        } => {
-            publish(
-                context.recorder,
-                context.record,
-                *event_type,
-                reason,
-                message,
-            )
-            .await
-        }
+        Intent::Event(event) => context.events.publish(context.record, event).await,
     }
     Ok(())
 }
@@ -566,33 +553,4 @@ async fn canary_pods(context: &ApplyContext<'_>) -> Result<Vec<Pod>, ApplyError>
             context.canary
         )))?
         .items)
-}
-
-/// Publishes one Event on the record (a failure is logged).
-pub async fn publish(
-    recorder: &Recorder,
-    record: &DeploymentRecord,
-    event_type: EventType,
-    reason: &str,
-    message: &str,
-) {
-    let note: String = message.chars().take(1000).collect();
-    let published = recorder
-        .publish(
-            &Event {
-                type_: match event_type {
-                    EventType::Normal => KubeEventType::Normal,
-                    EventType::Warning => KubeEventType::Warning,
-                },
-                reason: reason.to_owned(),
-                note: Some(note),
-                action: "Reconcile".to_owned(),
-                secondary: None,
-            },
-            &record.object_ref(&()),
-        )
-        .await;
-    if let Err(error) = published {
-        tracing::warn!(%error, reason, name = %record.name_any(), "unable to publish an Event");
-    }
 }

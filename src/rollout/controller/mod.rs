@@ -55,7 +55,6 @@ use k8s_openapi::jiff::Timestamp;
 use kube::core::DeserializeGuard;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::controller::{Action as Requeue, Controller};
-use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
@@ -70,11 +69,10 @@ use crate::api::deployment::{DeploymentStatus, RolloutStage};
 use crate::rollout::hooks::{HookObservation, HookOutcome};
 use crate::rollout::reasons;
 use crate::rollout::state::{
-    DecideInput, DeploymentIdentity, EventType, Intent, ObservedWorld, RevisionWorkload,
-    ServiceRole,
+    DecideInput, DeploymentIdentity, Intent, ObservedWorld, RevisionWorkload, ServiceRole,
 };
-use crate::rollout::traffic_apply::FIELD_MANAGER;
 use crate::runtime::conditions::{ConditionStatus, READY, Summary, set_summary};
+use crate::runtime::events::{EventIntent, EventPublisher};
 use crate::runtime::kind_watch::{ObjectCounts, readiness_part, report_ready_when_synced, scoped};
 use crate::runtime::labels::{DEPLOYMENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_LABEL};
 use crate::runtime::names::label_value;
@@ -124,7 +122,7 @@ struct ErrorLabels {
 /// What every reconcile shares.
 struct Context {
     client: Client,
-    recorder: Recorder,
+    events: EventPublisher,
     leadership: Leadership,
     memory: Arc<Memory>,
     trigger: Trigger,
@@ -142,15 +140,7 @@ pub fn start(context: &ControllerContext, stop: &watch::Receiver<bool>) -> Vec<J
         "deployments.slipway.dev reconciles that failed, by error category",
         errors.clone(),
     );
-    let recorder = Recorder::new(
-        context.client.clone(),
-        Reporter {
-            controller: FIELD_MANAGER.to_owned(),
-            instance: std::env::var("POD_NAME")
-                .ok()
-                .filter(|name| !name.is_empty()),
-        },
-    );
+    let events = EventPublisher::new(context.client.clone());
     let memory = Arc::new(Memory::default());
     let counts = ObjectCounts::new(context, "Deployment");
     let scopes = context.scopes();
@@ -174,7 +164,7 @@ pub fn start(context: &ControllerContext, stop: &watch::Receiver<bool>) -> Vec<J
         let controller = Controller::for_stream(record_events, store.clone());
         let shared = Arc::new(Context {
             client: client.clone(),
-            recorder: recorder.clone(),
+            events: events.clone(),
             leadership: context.leadership.clone(),
             memory: memory.clone(),
             trigger,
@@ -406,7 +396,7 @@ async fn reconcile_record(
             client: &context.client,
             record,
             observation: &observation,
-            recorder: &context.recorder,
+            events: &context.events,
             memory: &context.memory,
             trigger: &context.trigger,
             stable: &stable,
@@ -443,7 +433,7 @@ async fn reconcile_record(
                 client: &context.client,
                 record,
                 observation: &observation,
-                recorder: &context.recorder,
+                events: &context.events,
                 memory: &context.memory,
                 trigger: &context.trigger,
                 stable: &stable,
@@ -544,7 +534,7 @@ fn world_after(world: &ObservedWorld, intents: &[Intent]) -> ObservedWorld {
             Intent::StopHook { child_name } => {
                 world.hooks.retain(|hook| &hook.child_name != child_name);
             }
-            Intent::RunHealthCheck { .. } | Intent::RequeueAfter(_) | Intent::Event { .. } => {}
+            Intent::RunHealthCheck { .. } | Intent::RequeueAfter(_) | Intent::Event(_) => {}
         }
     }
     world
@@ -577,14 +567,13 @@ async fn report_reference(
         now.0,
     );
     if first {
-        apply::publish(
-            &context.recorder,
-            record,
-            EventType::Warning,
-            reasons::INVALID_REFERENCE,
-            message,
-        )
-        .await;
+        context
+            .events
+            .publish(
+                record,
+                &EventIntent::warning(reasons::INVALID_REFERENCE, message),
+            )
+            .await;
     }
     crate::runtime::write_status(&context.client, record, record.status.as_ref(), &status).await?;
     Ok(())
