@@ -36,6 +36,7 @@ use kube::api::{Api, PostParams};
 
 use crate::api::Deployment as DeploymentRecord;
 use crate::api::common::{GROUP, VERSION};
+use crate::runtime::error_policy::{ErrorClass, classify_kube, remedy_for_kube};
 use crate::runtime::labels::{DEPLOYMENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, PURPOSE_LABEL};
 use crate::runtime::names::{LABEL_VALUE_MAX, fit_name, label_value, short_hash};
 
@@ -126,6 +127,32 @@ pub enum JobRunError {
         /// The record's name.
         owner: String,
     },
+}
+
+impl JobRunError {
+    /// Whether retrying can help: API failures by their code; a record without identity or a
+    /// Job name taken by something else waits for a user.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            JobRunError::Api { source, .. } => classify_kube(source),
+            JobRunError::OwnerWithoutIdentity | JobRunError::NameTaken { .. } => {
+                ErrorClass::Permanent
+            }
+        }
+    }
+
+    /// What a user can do about it when it is permanent.
+    pub fn remedy(&self) -> &'static str {
+        match self {
+            JobRunError::Api { source, .. } => remedy_for_kube(source),
+            JobRunError::OwnerWithoutIdentity => {
+                "create the record through the API (it needs a name, namespace and uid)"
+            }
+            JobRunError::NameTaken { .. } => {
+                "delete or rename the Job that holds the name, then change the record to retry"
+            }
+        }
+    }
 }
 
 /// A Job's outcome.

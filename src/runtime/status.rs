@@ -29,6 +29,18 @@ pub struct StatusError {
     source: kube::Error,
 }
 
+impl StatusError {
+    /// Whether retrying can help (see [`super::error_policy::classify_kube`]).
+    pub fn class(&self) -> super::error_policy::ErrorClass {
+        super::error_policy::classify_kube(&self.source)
+    }
+
+    /// What a user can do about it when it is permanent.
+    pub fn remedy(&self) -> &'static str {
+        super::error_policy::remedy_for_kube(&self.source)
+    }
+}
+
 /// Writes `status` on `object` when it differs from `stored`; returns whether it wrote.
 ///
 /// # Errors

@@ -2,6 +2,7 @@
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 pub mod registry;
+pub mod requests;
 pub mod rollout;
 
 use std::path::{Path, PathBuf};

@@ -18,11 +18,14 @@
 //! standby requeues without reading or writing.
 //!
 //! # Errors
-//! Each step has its own error enum; [`Error::category`] names it for logs and the
-//! `slipway_build_reconcile_errors_total` metric. Invalid input never reaches `error_policy`: an
-//! invalid inline buildspec or a missing Secret is a status (FAILED, or `Stalled=True` naming the
-//! object) with a Warning Event, decided like any other state. `error_policy` sees transient API
-//! errors (short back-off requeue) and a BuildRun that cannot be rendered (await a change).
+//! Each step has its own error enum; [`Error`]'s [`ReconcileError::category`] names it for logs,
+//! Events and the `slipway_build_reconcile_errors_total` metric. Invalid input the decision
+//! knows never reaches the error path: an invalid inline buildspec or a missing Secret is a
+//! status (FAILED, or `Stalled=True` naming the object) with a Warning Event, decided like any
+//! other state. What reaches it goes through [`ErrorPolicy`]: transient API errors are retried
+//! with exponential back-off and jitter; permanent ones (403, 400, 422, a BuildRun that cannot
+//! be rendered) are reported on the BuildRun ([`report_permanent`]: `Succeeded=Unknown`,
+//! `Stalled=True` and a Warning Event naming the cause and the fix) and wait for a change.
 //!
 //! # Missing Secrets and ConfigMaps
 //! The controller may not list or watch Secrets (least privilege), so a build waiting for one is
@@ -41,7 +44,6 @@ pub mod result;
 pub mod world;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::batch::v1::Job;
@@ -51,14 +53,20 @@ use kube::runtime::controller::{Action as Requeue, Controller};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
-use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::api::BuildRun;
+use crate::api::buildrun::BuildRunStatus;
+use crate::api::common::Conditions;
 use crate::build::job::JobOptions;
+use crate::runtime::conditions::{ConditionStatus, SUCCEEDED};
+use crate::runtime::error_policy::{
+    ErrorClass, ErrorLabels, ErrorPolicy, ReconcileError, ReportableStatus, classify_kube,
+    remedy_for_kube, report_permanent,
+};
 use crate::runtime::events::EventPublisher;
 use crate::runtime::kind_watch::{ObjectCounts, readiness_part, report_ready_when_synced, scoped};
 use crate::runtime::labels::{BUILDRUN_ANNOTATION, BUILDRUN_LABEL, BUILDRUN_UID_LABEL};
@@ -86,29 +94,65 @@ pub enum Error {
     /// Writing the status failed.
     #[error(transparent)]
     Status(#[from] crate::runtime::StatusError),
+    /// A permanent failure could not be recorded on the BuildRun (so it is retried).
+    #[error("unable to report a permanent failure on the BuildRun: {0}")]
+    Report(#[source] crate::runtime::StatusError),
 }
 
-impl Error {
-    /// The error's category (PascalCase): the metric label and log field.
-    pub fn category(&self) -> &'static str {
+impl ReconcileError for Error {
+    fn category(&self) -> &'static str {
         match self {
             Error::Observe(_) => "ObserveFailed",
             Error::Apply(apply::ApplyError::Render(_)) => "InvalidBuildRun",
             Error::Apply(_) => "ApplyFailed",
             Error::Status(_) => "StatusWriteFailed",
+            Error::Report(_) => "ReportFailed",
         }
     }
 
-    /// Whether waiting for a change (rather than retrying) is the answer.
-    fn needs_change(&self) -> bool {
-        matches!(self, Error::Apply(apply::ApplyError::Render(_)))
+    fn class(&self) -> ErrorClass {
+        match self {
+            Error::Observe(observe::ObserveError::Read { source, .. })
+            | Error::Apply(apply::ApplyError::Write { source, .. }) => classify_kube(source),
+            Error::Apply(apply::ApplyError::Render(_)) => ErrorClass::Permanent,
+            Error::Status(error) => error.class(),
+            Error::Report(_) => ErrorClass::Transient,
+        }
+    }
+
+    fn remedy(&self) -> &'static str {
+        match self {
+            Error::Observe(observe::ObserveError::Read { source, .. })
+            | Error::Apply(apply::ApplyError::Write { source, .. }) => remedy_for_kube(source),
+            Error::Apply(apply::ApplyError::Render(_)) => {
+                "create the BuildRun through the API (it needs a name, namespace and uid)"
+            }
+            Error::Status(error) | Error::Report(error) => error.remedy(),
+        }
     }
 }
 
-/// Labels of the error counter.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ErrorLabels {
-    category: String,
+impl ReportableStatus for BuildRunStatus {
+    fn conditions_mut(&mut self) -> &mut Conditions {
+        &mut self.conditions
+    }
+
+    fn set_observed(&mut self, generation: Option<i64>, message: &str) {
+        self.observed_generation = generation;
+        self.message = Some(message.to_owned());
+    }
+
+    fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+
+    fn blocked_primary_status(&self) -> ConditionStatus {
+        if is_terminal(self.build_status) {
+            ConditionStatus::False
+        } else {
+            ConditionStatus::Unknown
+        }
+    }
 }
 
 /// What every reconcile shares.
@@ -119,7 +163,7 @@ struct Context {
     leadership: Leadership,
     /// Held from the build-number list to the status write (see [`history`]).
     numbering: tokio::sync::Mutex<()>,
-    errors: Family<ErrorLabels, Counter>,
+    errors: ErrorPolicy,
 }
 
 /// Starts the controller (one per watched namespace, or one for all); the tasks end when `stop`
@@ -141,7 +185,7 @@ pub fn start(
         events: EventPublisher::new(context.client.clone()),
         leadership: context.leadership.clone(),
         numbering: tokio::sync::Mutex::new(()),
-        errors,
+        errors: ErrorPolicy::new("BuildRun", errors),
     });
     let counts = ObjectCounts::new(context, "BuildRun");
     let scopes = context.scopes();
@@ -195,12 +239,41 @@ fn build_run_of_pod(pod: DeserializeGuard<Pod>) -> Option<ObjectRef<DeserializeG
     Some(ObjectRef::new(&name).within(&namespace))
 }
 
+/// Reconciles one BuildRun and reports a permanent failure on it (see the module's Errors).
 #[tracing::instrument(skip_all, fields(namespace = object.namespace(), name = %object.name_any()))]
 async fn reconcile(
     object: Arc<DeserializeGuard<BuildRun>>,
     context: Arc<Context>,
 ) -> Result<Requeue, Error> {
-    let build_run = match crate::runtime::admit(&object, &context.leadership, "BuildRun") {
+    let error = match reconcile_build(&object, &context).await {
+        Ok(requeue) => {
+            context.errors.on_success(object.as_ref());
+            return Ok(requeue);
+        }
+        Err(error) => error,
+    };
+    if let (ErrorClass::Permanent, Ok(build_run)) = (error.class(), &object.0) {
+        let message = format!("{error}; {}", error.remedy());
+        report_permanent(
+            &context.client,
+            &context.events,
+            build_run,
+            build_run.status.as_ref(),
+            SUCCEEDED,
+            error.category(),
+            &message,
+        )
+        .await
+        .map_err(Error::Report)?;
+    }
+    Err(error)
+}
+
+async fn reconcile_build(
+    object: &DeserializeGuard<BuildRun>,
+    context: &Context,
+) -> Result<Requeue, Error> {
+    let build_run = match crate::runtime::admit(object, &context.leadership, "BuildRun") {
         Ok(build_run) => build_run,
         Err(requeue) => return Ok(requeue),
     };
@@ -275,17 +348,5 @@ fn error_policy(
     error: &Error,
     context: Arc<Context>,
 ) -> Requeue {
-    let category = error.category();
-    context
-        .errors
-        .get_or_create(&ErrorLabels {
-            category: category.to_owned(),
-        })
-        .inc();
-    tracing::warn!(%error, category, name = %object.name_any(), namespace = object.namespace(), "BuildRun reconcile failed");
-    if error.needs_change() {
-        Requeue::await_change()
-    } else {
-        Requeue::requeue(Duration::from_secs(5))
-    }
+    context.errors.on_error(object.as_ref(), error)
 }

@@ -31,13 +31,17 @@
 //! folds it into status; see that module for why losing it changes no outcome.
 //!
 //! # Errors
-//! One enum per step, wrapped by [`Error`] with [`Error::category`] (the metric label and log
-//! field). A missing production Service, test Service or HTTPRoute is not an error but a state:
-//! `Ready=False`/`Stalled=True` with reason `InvalidReference` naming the field, a Warning Event
-//! (once per message), and a look every minute (those objects are not watched). A missing
-//! target workload, an unknown container or an invalid appspec are decided by the state
-//! machine in the same way (`WorkloadNotFound`, `InvalidSpec`). Transient failures requeue
-//! after a short back-off.
+//! One enum per step, wrapped by [`Error`], whose [`ReconcileError::category`] is the metric
+//! label, log field and Event reason. A missing production Service, test Service or HTTPRoute
+//! is not an error but a state: `Ready=False`/`Stalled=True` with reason `InvalidReference`
+//! naming the field, a Warning Event (once per message), and a look every minute (those objects
+//! are not watched). A missing target workload, an unknown container or an invalid appspec are
+//! decided by the state machine in the same way (`WorkloadNotFound`, `InvalidSpec`). What
+//! reaches the error path goes through [`ErrorPolicy`]: transient failures are retried with
+//! exponential back-off and jitter; permanent ones (403, 400, 422, a Job name taken by another
+//! owner, a Service or route Slipway cannot steer, a revision that cannot be rendered) are
+//! reported on the record ([`report_permanent`]: `Ready=False`, `Stalled=True`, a Warning Event
+//! naming the cause and the fix) and wait for a change.
 
 pub mod apply;
 pub mod memory;
@@ -58,7 +62,6 @@ use kube::runtime::controller::{Action as Requeue, Controller};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
-use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use tokio::sync::watch;
@@ -72,6 +75,10 @@ use crate::rollout::state::{
     DecideInput, DeploymentIdentity, Intent, ObservedWorld, RevisionWorkload, ServiceRole,
 };
 use crate::runtime::conditions::{ConditionStatus, READY, Summary, set_summary};
+use crate::runtime::error_policy::{
+    ErrorClass, ErrorLabels, ErrorPolicy, ReconcileError, ReportableStatus, classify_kube,
+    remedy_for_kube, report_permanent,
+};
 use crate::runtime::events::{EventIntent, EventPublisher};
 use crate::runtime::kind_watch::{ObjectCounts, readiness_part, report_ready_when_synced, scoped};
 use crate::runtime::labels::{DEPLOYMENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_LABEL};
@@ -83,8 +90,8 @@ use observe::{ObserveError, whole_seconds};
 
 /// How often a record with a missing reference is looked at again.
 const REFERENCE_RECHECK: Duration = Duration::from_secs(60);
-/// Back-off after a transient failure.
-const ERROR_BACKOFF: Duration = Duration::from_secs(2);
+/// Look again this soon after a reconcile task was cancelled (the runtime is shutting down).
+const CANCELLED_RECHECK: Duration = Duration::from_secs(2);
 
 /// A reconcile failure, by step.
 #[derive(Debug, thiserror::Error)]
@@ -98,25 +105,70 @@ pub enum Error {
     /// Writing the status failed.
     #[error(transparent)]
     Status(#[from] crate::runtime::StatusError),
+    /// A permanent failure could not be recorded on the record (so it is retried).
+    #[error("unable to report a permanent failure on the deployments.slipway.dev record: {0}")]
+    Report(#[source] crate::runtime::StatusError),
 }
 
-impl Error {
-    /// The error's category (PascalCase): the metric label and log field.
-    pub fn category(&self) -> &'static str {
+impl ReconcileError for Error {
+    fn category(&self) -> &'static str {
         match self {
             Error::Observe(_) => "ObserveFailed",
             Error::Apply(apply::ApplyError::Traffic(_)) => "TrafficChangeFailed",
             Error::Apply(apply::ApplyError::Revision { .. }) => "RevisionFailed",
             Error::Apply(_) => "ApplyFailed",
             Error::Status(_) => "StatusWriteFailed",
+            Error::Report(_) => "ReportFailed",
+        }
+    }
+
+    fn class(&self) -> ErrorClass {
+        match self {
+            Error::Observe(ObserveError::Api { source, .. })
+            | Error::Apply(apply::ApplyError::Api { source, .. }) => classify_kube(source),
+            Error::Observe(ObserveError::Traffic(error))
+            | Error::Apply(apply::ApplyError::Traffic(error)) => error.class(),
+            Error::Observe(ObserveError::Owner(error))
+            | Error::Apply(apply::ApplyError::Job(error)) => error.class(),
+            Error::Observe(ObserveError::Reference { .. })
+            | Error::Apply(apply::ApplyError::Revision { .. }) => ErrorClass::Permanent,
+            Error::Status(error) => error.class(),
+            Error::Report(_) => ErrorClass::Transient,
+        }
+    }
+
+    fn remedy(&self) -> &'static str {
+        match self {
+            Error::Observe(ObserveError::Api { source, .. })
+            | Error::Apply(apply::ApplyError::Api { source, .. }) => remedy_for_kube(source),
+            Error::Observe(ObserveError::Traffic(error))
+            | Error::Apply(apply::ApplyError::Traffic(error)) => error.remedy(),
+            Error::Observe(ObserveError::Owner(error))
+            | Error::Apply(apply::ApplyError::Job(error)) => error.remedy(),
+            Error::Observe(ObserveError::Reference { .. }) => {
+                "create the object the field names, or change the field"
+            }
+            Error::Apply(apply::ApplyError::Revision { .. }) => {
+                "restore the target workload's pod template (spec.target.workload), or create a new record for the new template"
+            }
+            Error::Status(error) | Error::Report(error) => error.remedy(),
         }
     }
 }
 
-/// Labels of the error counter.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ErrorLabels {
-    category: String,
+impl ReportableStatus for DeploymentStatus {
+    fn conditions_mut(&mut self) -> &mut crate::api::common::Conditions {
+        &mut self.conditions
+    }
+
+    fn set_observed(&mut self, generation: Option<i64>, message: &str) {
+        self.observed_generation = generation;
+        self.message = Some(message.to_owned());
+    }
+
+    fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
 }
 
 /// What every reconcile shares.
@@ -128,7 +180,7 @@ struct Context {
     trigger: Trigger,
     /// The controller's cache of records (the queue on a target is read from it).
     records: Store<DeserializeGuard<DeploymentRecord>>,
-    errors: Family<ErrorLabels, Counter>,
+    errors: Arc<ErrorPolicy>,
 }
 
 /// Starts the controller (one per watched namespace, or one for all); the tasks end when `stop`
@@ -141,6 +193,7 @@ pub fn start(context: &ControllerContext, stop: &watch::Receiver<bool>) -> Vec<J
         errors.clone(),
     );
     let events = EventPublisher::new(context.client.clone());
+    let errors = Arc::new(ErrorPolicy::new("deployments.slipway.dev", errors));
     let memory = Arc::new(Memory::default());
     let counts = ObjectCounts::new(context, "Deployment");
     let scopes = context.scopes();
@@ -311,17 +364,46 @@ async fn reconcile(
     match tokio::spawn(reconcile_record(object, context)).await {
         Ok(result) => result,
         Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-        Err(_) => Ok(Requeue::requeue(ERROR_BACKOFF)),
+        Err(_) => Ok(Requeue::requeue(CANCELLED_RECHECK)),
     }
 }
 
+/// Reconciles one record and reports a permanent failure on it (see the module's Errors).
 #[tracing::instrument(skip_all, fields(namespace = object.namespace(), name = %object.name_any()))]
 async fn reconcile_record(
     object: Arc<DeserializeGuard<DeploymentRecord>>,
     context: Arc<Context>,
 ) -> Result<Requeue, Error> {
+    let error = match Box::pin(reconcile_admitted(&object, &context)).await {
+        Ok(requeue) => {
+            context.errors.on_success(object.as_ref());
+            return Ok(requeue);
+        }
+        Err(error) => error,
+    };
+    if let (ErrorClass::Permanent, Ok(record)) = (error.class(), &object.0) {
+        let message = format!("{error}; {}", error.remedy());
+        report_permanent(
+            &context.client,
+            &context.events,
+            record,
+            record.status.as_ref(),
+            READY,
+            error.category(),
+            &message,
+        )
+        .await
+        .map_err(Error::Report)?;
+    }
+    Err(error)
+}
+
+async fn reconcile_admitted(
+    object: &DeserializeGuard<DeploymentRecord>,
+    context: &Context,
+) -> Result<Requeue, Error> {
     let record = match crate::runtime::admit(
-        &object,
+        object,
         &context.leadership,
         "deployments.slipway.dev record",
     ) {
@@ -353,7 +435,7 @@ async fn reconcile_record(
         Ok(observation) => observation,
         Err(error @ ObserveError::Reference { .. }) => {
             Box::pin(report_reference(
-                &context,
+                context,
                 record,
                 &stored,
                 &error.to_string(),
@@ -584,15 +666,7 @@ fn error_policy(
     error: &Error,
     context: Arc<Context>,
 ) -> Requeue {
-    let category = error.category();
-    context
-        .errors
-        .get_or_create(&ErrorLabels {
-            category: category.to_owned(),
-        })
-        .inc();
-    tracing::warn!(%error, category, name = %object.name_any(), namespace = object.namespace(), "Deployment reconcile failed");
-    Requeue::requeue(ERROR_BACKOFF)
+    context.errors.on_error(object.as_ref(), error)
 }
 
 #[cfg(test)]
