@@ -18,10 +18,11 @@ use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use super::health::{self, HealthVerdict};
+use super::health::{self, DueProbe, HealthVerdict};
 use super::reasons;
 use super::state::{
-    DecideInput, Decision, Intent, NewRevision, ObservedWorld, RevisionWorkload, phase_of,
+    DecideInput, Decision, Intent, InvalidReference, NewRevision, ObservedWorld, RevisionWorkload,
+    phase_of,
 };
 use super::strategy::{RolloutPlan, resolve_plan};
 use super::traffic::{Selection, TrafficMode};
@@ -54,7 +55,7 @@ pub fn decide(input: &DecideInput<'_>) -> Decision {
         requeue: None,
         plan: None,
         revision: None,
-        rollback_stalled: false,
+        blocker: None,
     };
     run.execute();
     run.finish()
@@ -66,6 +67,19 @@ pub(super) enum Flow {
     Next,
     /// Stay; look again after this long (or when something watched changes).
     Wait(Option<Duration>),
+}
+
+/// Why only a user can move the rollout on, as this decision found it: the conditions say so
+/// (`Stalled=True`) with the matching reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Blocker {
+    /// The spec cannot be rolled out (strategy, revision, appspec): `InvalidSpec`.
+    InvalidSpec,
+    /// A referenced Service or HTTPRoute is missing or unusable: `InvalidReference`.
+    InvalidReference,
+    /// A rollback cannot finish (the stable revision is gone, or not Ready past the progress
+    /// deadline): `RollbackStalled`.
+    RollbackStalled,
 }
 
 /// One decision in progress.
@@ -80,9 +94,8 @@ pub(super) struct Run<'a> {
     pub(super) requeue: Option<Duration>,
     pub(super) plan: Option<RolloutPlan>,
     pub(super) revision: Option<&'a NewRevision>,
-    /// Set when a rollback cannot finish without the user (the stable revision is gone, or not
-    /// Ready past the progress deadline): `Stalled=True` with reason `RollbackStalled`.
-    pub(super) rollback_stalled: bool,
+    /// What blocks the rollout until a user acts, when something does.
+    pub(super) blocker: Option<Blocker>,
 }
 
 impl<'a> Run<'a> {
@@ -90,6 +103,9 @@ impl<'a> Run<'a> {
         let stage = self.stage();
         if stage == RolloutStage::Done {
             return;
+        }
+        if let Some(reference) = self.world.invalid_references.first() {
+            return self.invalid_reference(reference);
         }
         match resolve_plan(&self.template.strategy) {
             Ok(plan) => self.plan = Some(plan),
@@ -108,7 +124,7 @@ impl<'a> Run<'a> {
             self.housekeeping();
         }
         if health_stage(stage) {
-            self.request_probes();
+            self.schedule_probes();
         }
     }
 
@@ -360,10 +376,35 @@ impl<'a> Run<'a> {
     }
 
     fn invalid_spec(&mut self, message: &str) {
-        let text = format!("unable to roll out: {message}");
+        self.block(
+            Blocker::InvalidSpec,
+            reasons::INVALID_SPEC,
+            format!("unable to roll out: {message}"),
+        );
+    }
+
+    /// A referenced object is missing or unusable: nothing moves; look again every minute
+    /// (Services and HTTPRoutes the user owns are not watched).
+    fn invalid_reference(&mut self, reference: &InvalidReference) {
+        let InvalidReference {
+            field,
+            object,
+            problem,
+        } = reference;
+        self.block(
+            Blocker::InvalidReference,
+            reasons::INVALID_REFERENCE,
+            format!("unable to roll out: {field} names {object}, {problem}"),
+        );
+        self.wait(Some(MAX_REQUEUE));
+    }
+
+    /// Records `blocker` with `text` as the message, with one Warning Event per message.
+    fn block(&mut self, blocker: Blocker, reason: &'static str, text: String) {
         if self.status.message.as_deref() != Some(text.as_str()) {
-            self.warning(reasons::INVALID_SPEC, text.clone());
+            self.warning(reason, text.clone());
         }
+        self.blocker = Some(blocker);
         self.message(text);
         if self.status.stage.is_none() {
             self.status.stage = Some(RolloutStage::Pending);
@@ -411,18 +452,13 @@ impl<'a> Run<'a> {
         health::verdict(&self.template.health_checks, &self.status.health_checks)
     }
 
-    fn request_probes(&mut self) {
-        let (due, next) = health::due_probes(
+    /// Looks again when the next probe falls due (observe runs it: [`probes_due`]).
+    fn schedule_probes(&mut self) {
+        let (_, next) = health::due_probes(
             &self.template.health_checks,
             &self.status.health_checks,
             self.now,
         );
-        for probe in due {
-            self.intents.push(Intent::RunHealthCheck {
-                check: probe.check,
-                sequence: probe.sequence,
-            });
-        }
         self.wait(next);
     }
 
@@ -471,20 +507,26 @@ impl<'a> Run<'a> {
         let generation = self.input.identity.generation;
         let phase = self.status.phase;
         let message = self.status.message.clone().unwrap_or_default();
-        let invalid = message.starts_with("unable to roll out");
-        let (ready, ready_reason) = match phase {
-            _ if self.rollback_stalled => (false, reasons::ROLLBACK_STALLED),
-            Some(DeploymentPhase::Succeeded) => (true, reasons::SUCCEEDED),
-            Some(DeploymentPhase::Failed) => (false, reasons::FAILED),
-            Some(DeploymentPhase::Stopped) => (false, reasons::STOPPED),
-            _ if invalid => (false, reasons::INVALID_SPEC),
-            Some(DeploymentPhase::Queued) => (false, reasons::QUEUED),
-            Some(DeploymentPhase::Ready) => (false, reasons::WAITING_FOR_PROMOTE),
+        let invalid = match self.blocker {
+            Some(Blocker::InvalidSpec) => Some(reasons::INVALID_SPEC),
+            Some(Blocker::InvalidReference) => Some(reasons::INVALID_REFERENCE),
+            Some(Blocker::RollbackStalled) | None => None,
+        };
+        let rollback_stalled = self.blocker == Some(Blocker::RollbackStalled);
+        let (ready, ready_reason) = match (phase, invalid) {
+            _ if rollback_stalled => (false, reasons::ROLLBACK_STALLED),
+            (Some(DeploymentPhase::Succeeded), _) => (true, reasons::SUCCEEDED),
+            (Some(DeploymentPhase::Failed), _) => (false, reasons::FAILED),
+            (Some(DeploymentPhase::Stopped), _) => (false, reasons::STOPPED),
+            (_, Some(reason)) => (false, reason),
+            (Some(DeploymentPhase::Queued), _) => (false, reasons::QUEUED),
+            (Some(DeploymentPhase::Ready), _) => (false, reasons::WAITING_FOR_PROMOTE),
             _ => (false, reasons::PROGRESSING),
         };
         let ended = self.stage() == RolloutStage::Done;
+        let invalid = invalid.is_some();
         let stalled = invalid
-            || self.rollback_stalled
+            || rollback_stalled
             || matches!(
                 phase,
                 Some(DeploymentPhase::Failed | DeploymentPhase::Stopped)
@@ -504,7 +546,7 @@ impl<'a> Run<'a> {
             conditions,
             RECONCILING,
             !ended && !invalid,
-            if ended {
+            if ended || invalid {
                 ready_reason
             } else {
                 reasons::PROGRESSING
@@ -523,6 +565,21 @@ impl<'a> Run<'a> {
             now,
         );
     }
+}
+
+/// The health-check probes due at `now` for a rollout whose persisted status is `status`: the
+/// observe step runs exactly these before the decision, which folds their results in (so a
+/// probe that crosses a failure threshold restores traffic in the same reconcile). None outside
+/// the stages that probe ([`health_stage`]).
+pub fn probes_due(
+    template: &DeploymentTemplate,
+    status: &DeploymentStatus,
+    now: &Time,
+) -> Vec<DueProbe> {
+    if !health_stage(status.stage.unwrap_or(RolloutStage::Pending)) {
+        return Vec::new();
+    }
+    health::due_probes(&template.health_checks, &status.health_checks, now).0
 }
 
 /// Stages during which health checks are probed: from test traffic until the termination

@@ -455,7 +455,7 @@ fn promote_through_a_step_skips_its_bake() {
 }
 
 #[test]
-fn health_probes_are_requested_once_per_interval_from_test_traffic_on() {
+fn health_probes_run_once_per_interval_from_test_traffic_on() {
     let checks = json!([{"name": "web", "http": {"path": "/"}, "interval": "30s"}]);
     let mut sim = Sim::with_stable_revision(
         spec(json!({"healthChecks": checks, "strategy": {"blueGreen": {"terminationWait": "2m"}}})),
@@ -463,32 +463,38 @@ fn health_probes_are_requested_once_per_interval_from_test_traffic_on() {
     );
     sim.run_to_end();
     assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
-    let sequences: Vec<i32> = sim
+    let times: Vec<i64> = sim
+        .results
+        .iter()
+        .map(|result| result.time.0.as_second())
+        .collect();
+    assert!(
+        times.windows(2).all(|pair| pair[1] - pair[0] >= 30),
+        "at most one probe per interval: {times:?}"
+    );
+    let counted: Vec<i32> = sim
         .decisions
         .iter()
-        .flat_map(|decision| decision.intents.clone())
-        .filter_map(|intent| match intent {
-            Intent::RunHealthCheck { sequence, .. } => Some(sequence),
-            _ => None,
-        })
+        .filter_map(|decision| decision.status.health_checks.first())
+        .map(|check| check.probes)
         .collect();
-    assert_eq!(sequences.first(), Some(&1));
     assert!(
-        sequences.windows(2).all(|pair| pair[1] == pair[0] + 1),
-        "{sequences:?}"
+        counted.windows(2).all(|pair| pair[1] - pair[0] <= 1),
+        "each probe counted once: {counted:?}"
     );
     assert!(
-        sequences.len() >= 4,
-        "probes kept running through the termination wait: {sequences:?}"
+        counted.last().copied().unwrap_or(0) >= 4,
+        "probes kept running through the termination wait: {counted:?}"
     );
     let first_probe = sim
         .decisions
         .iter()
         .position(|decision| {
             decision
-                .intents
-                .iter()
-                .any(|intent| matches!(intent, Intent::RunHealthCheck { .. }))
+                .status
+                .health_checks
+                .first()
+                .is_some_and(|check| check.probes > 0)
         })
         .unwrap();
     assert!(

@@ -23,7 +23,7 @@
 //! Before a takeover completed, production still selects the user's own workload: nothing is
 //! restored, only the new revision is scaled down.
 
-use super::decide::{Flow, Run, SHORT_REQUEUE, final_phase};
+use super::decide::{Blocker, Flow, Run, SHORT_REQUEUE, final_phase};
 use super::reasons;
 use super::state::{Intent, ServiceRole};
 use super::traffic::{self, Selection, TrafficMode, canary_service_name, may_route};
@@ -39,7 +39,7 @@ impl Run<'_> {
         if !already {
             self.warning(reasons::ROLLBACK_STALLED, message.clone());
         }
-        self.rollback_stalled = true;
+        self.blocker = Some(Blocker::RollbackStalled);
         self.message(message);
     }
 

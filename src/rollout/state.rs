@@ -2,9 +2,10 @@
 //! spec, the persisted status, the [`ObservedWorld`], now) and what it returns (the new status
 //! and [`Intent`]s).
 //!
-//! The observe step fills [`ObservedWorld`] from the API (and from the apply step's record of
-//! HTTP calls and probes it ran); the apply step executes the intents in order, then writes the
-//! status once. Nothing here holds a client.
+//! The observe step fills [`ObservedWorld`] from the API, from the health-check probes that
+//! were due ([`super::decide::probes_due`]: it runs them) and from the apply step's record of
+//! HTTP hook calls; the apply step executes the intents in order, then the status is written
+//! once. Nothing here holds a client.
 
 use std::time::Duration;
 
@@ -85,6 +86,17 @@ pub struct OtherRollout {
     pub state: OtherRolloutState,
 }
 
+/// A spec field naming an object the rollout cannot use, as observe found it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidReference {
+    /// The spec field (`spec.target.service`).
+    pub field: &'static str,
+    /// The object it names (`Service shop/web`).
+    pub object: String,
+    /// What is wrong with it (`which does not exist`).
+    pub problem: String,
+}
+
 /// Everything observed about the target, loaded once per reconcile.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ObservedWorld {
@@ -94,8 +106,11 @@ pub struct ObservedWorld {
     pub new_revision: Result<NewRevision, String>,
     /// Every revision workload of the target.
     pub revisions: Vec<RevisionWorkload>,
+    /// Referenced objects that are missing or unusable (the production Service, the test
+    /// Service, the HTTPRoute); the decision reports the first and waits.
+    pub invalid_references: Vec<InvalidReference>,
     /// What the production Service selects; `None` when it is not a Slipway selection (the
-    /// user's own selector, before the first takeover).
+    /// user's own selector, before the first takeover) or the Service is missing.
     pub production_selection: Option<Selection>,
     /// What the test Service selects, when it exists and selects a Slipway revision.
     pub test_selection: Option<Selection>,
@@ -106,7 +121,8 @@ pub struct ObservedWorld {
     pub route_weights: Option<(i32, i32)>,
     /// Hook children found by name.
     pub hooks: Vec<HookObservation>,
-    /// Probe results the observe step has (old ones may be repeated; they are counted once).
+    /// Results of the probes observe ran and of finished Job checks (old ones may be repeated;
+    /// they are counted once).
     pub health_results: Vec<ProbeResult>,
     /// The other rollouts on the same target.
     pub rollouts_on_target: Vec<OtherRollout>,
@@ -218,13 +234,6 @@ pub enum Intent {
     StopHook {
         /// The child's name.
         child_name: String,
-    },
-    /// Run probe `sequence` of a health check and report its result to a later observe.
-    RunHealthCheck {
-        /// The check's name.
-        check: String,
-        /// The probe's number, from 1 (at most one run per number).
-        sequence: i32,
     },
     /// Reconcile again after this long at the latest.
     RequeueAfter(Duration),

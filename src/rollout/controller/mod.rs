@@ -3,15 +3,15 @@
 //!
 //! # Steps (one reconcile)
 //! 1. **observe** ([`observe`]): the target workload, the revision workloads (by labels, matched
-//!    by the UID recorded in status), what the production/test/canary Services select, the
-//!    HTTPRoute's weights, hook Jobs by child name, probe results, other rollouts on the target.
-//! 2. **decide** ([`crate::rollout::decide()`], pure): the new status and the intents.
-//! 3. **apply** ([`apply`]): the intents in order, idempotently. When apply took probe results
-//!    (HTTP, Prometheus, readiness probes run inline, bounded by the check's timeout), decide
-//!    runs once more over the same observation plus those results and its intents are applied
-//!    too — so a probe that crosses a failure threshold restores the stable selector/weights in
-//!    the same reconcile (the immediate rollback path), and the results are in the status
-//!    written next.
+//!    by the UID recorded in status), what the production/test/canary Services select and the
+//!    HTTPRoute's weights ([`observe_traffic`], missing references included), hook Jobs by child
+//!    name, other rollouts on the target — and the health-check probes that are due
+//!    ([`probing`]: HTTP, Prometheus and readiness probes run inline, bounded by the check's
+//!    timeout; a due Job check gets its Job).
+//! 2. **decide** ([`crate::rollout::decide()`], pure, once): the new status and the intents. A
+//!    probe observe just ran that crosses a failure threshold is judged here, so the intents
+//!    restore the stable selector/weights in the same reconcile (the immediate rollback path).
+//! 3. **apply** ([`apply`]): the intents in order, idempotently.
 //! 4. **status** ([`crate::runtime::write_status`]): one server-side apply of the status, only
 //!    when it changed.
 //!
@@ -46,6 +46,8 @@
 pub mod apply;
 pub mod memory;
 pub mod observe;
+pub mod observe_traffic;
+pub mod probing;
 pub mod selection;
 
 use std::sync::Arc;
@@ -55,6 +57,7 @@ use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment as AppsDeployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use kube::core::DeserializeGuard;
 use kube::runtime::WatchStreamExt;
@@ -69,27 +72,22 @@ use tokio::task::JoinHandle;
 
 use crate::api::Deployment as DeploymentRecord;
 use crate::api::deployment::{DeploymentStatus, RolloutStage};
-use crate::rollout::hooks::{HookObservation, HookOutcome};
-use crate::rollout::reasons;
-use crate::rollout::state::{
-    DecideInput, DeploymentIdentity, Intent, ObservedWorld, RevisionWorkload, ServiceRole,
-};
-use crate::runtime::conditions::{ConditionStatus, READY, Summary, set_summary};
+use crate::rollout::state::{DecideInput, DeploymentIdentity};
+use crate::runtime::conditions::READY;
 use crate::runtime::error_policy::{
     ErrorClass, ErrorLabels, ErrorPolicy, ReconcileError, ReportableStatus, classify_kube,
     remedy_for_kube, report_permanent,
 };
-use crate::runtime::events::{EventIntent, EventPublisher};
+use crate::runtime::events::EventPublisher;
 use crate::runtime::kind_watch::{ObjectCounts, readiness_part, report_ready_when_synced, scoped};
 use crate::runtime::labels::{DEPLOYMENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_LABEL};
 use crate::runtime::names::label_value;
+use crate::runtime::whole_seconds;
 use crate::runtime::{ControllerContext, Leadership};
 use apply::{ApplyContext, Trigger};
 use memory::Memory;
-use observe::{ObserveError, whole_seconds};
+use observe::ObserveError;
 
-/// How often a record with a missing reference is looked at again.
-const REFERENCE_RECHECK: Duration = Duration::from_secs(60);
 /// Look again this soon after a reconcile task was cancelled (the runtime is shutting down).
 const CANCELLED_RECHECK: Duration = Duration::from_secs(2);
 
@@ -128,10 +126,9 @@ impl ReconcileError for Error {
             | Error::Apply(apply::ApplyError::Api { source, .. }) => classify_kube(source),
             Error::Observe(ObserveError::Traffic(error))
             | Error::Apply(apply::ApplyError::Traffic(error)) => error.class(),
-            Error::Observe(ObserveError::Owner(error))
+            Error::Observe(ObserveError::Job(error))
             | Error::Apply(apply::ApplyError::Job(error)) => error.class(),
-            Error::Observe(ObserveError::Reference { .. })
-            | Error::Apply(apply::ApplyError::Revision { .. }) => ErrorClass::Permanent,
+            Error::Apply(apply::ApplyError::Revision { .. }) => ErrorClass::Permanent,
             Error::Status(error) => error.class(),
             Error::Report(_) => ErrorClass::Transient,
         }
@@ -143,11 +140,8 @@ impl ReconcileError for Error {
             | Error::Apply(apply::ApplyError::Api { source, .. }) => remedy_for_kube(source),
             Error::Observe(ObserveError::Traffic(error))
             | Error::Apply(apply::ApplyError::Traffic(error)) => error.remedy(),
-            Error::Observe(ObserveError::Owner(error))
+            Error::Observe(ObserveError::Job(error))
             | Error::Apply(apply::ApplyError::Job(error)) => error.remedy(),
-            Error::Observe(ObserveError::Reference { .. }) => {
-                "create the object the field names, or change the field"
-            }
             Error::Apply(apply::ApplyError::Revision { .. }) => {
                 "restore the target workload's pod template (spec.target.workload), or create a new record for the new template"
             }
@@ -424,56 +418,37 @@ async fn reconcile_admitted(
         record,
         others.iter().filter_map(|guard| guard.0.as_ref().ok()),
     );
-    let observation = match Box::pin(observe::observe(
+    let observation = Box::pin(observe::observe(
         &context.client,
         record,
         &context.memory,
         on_target,
     ))
-    .await
-    {
-        Ok(observation) => observation,
-        Err(error @ ObserveError::Reference { .. }) => {
-            Box::pin(report_reference(
-                context,
-                record,
-                &stored,
-                &error.to_string(),
-            ))
-            .await?;
-            return Ok(Requeue::requeue(REFERENCE_RECHECK));
-        }
-        Err(error) => return Err(error.into()),
-    };
+    .await?;
     let identity = DeploymentIdentity {
         name: record.name_any(),
         uid: uid.clone(),
         generation: record.metadata.generation,
     };
-    let now = whole_seconds(Timestamp::now());
-    let mut decision = crate::rollout::decide(&DecideInput {
+    let now = Time(whole_seconds(Timestamp::now()));
+    let decision = crate::rollout::decide(&DecideInput {
         identity: &identity,
         spec: &record.spec,
         status: &stored,
         world: &observation.world,
         now: &now,
     });
-    let hashes = |status: &DeploymentStatus| {
-        (
-            status
-                .stable_revision
-                .as_ref()
-                .map(|r| r.hash.clone())
-                .unwrap_or_default(),
-            status
-                .canary_revision
-                .as_ref()
-                .map(|r| r.hash.clone())
-                .unwrap_or_default(),
-        )
+    let hash = |revision: &Option<crate::api::deployment::RevisionStatus>| {
+        revision
+            .as_ref()
+            .map(|revision| revision.hash.clone())
+            .unwrap_or_default()
     };
-    let (stable, canary) = hashes(&decision.status);
-    let mut applied = Box::pin(apply::apply(
+    let (stable, canary) = (
+        hash(&decision.status.stable_revision),
+        hash(&decision.status.canary_revision),
+    );
+    let applied = Box::pin(apply::apply(
         &ApplyContext {
             client: &context.client,
             record,
@@ -487,48 +462,6 @@ async fn reconcile_admitted(
         &decision.intents,
     ))
     .await?;
-    if !applied.probe_results.is_empty() {
-        // Decide again over the results just taken: a threshold crossed now acts now.
-        let mut world = world_after(&observation.world, &decision.intents);
-        world
-            .health_results
-            .extend(std::mem::take(&mut applied.probe_results));
-        let mut observation = observation.clone();
-        if decision
-            .intents
-            .iter()
-            .any(|intent| matches!(intent, Intent::SetRouteWeights { .. }))
-        {
-            // The route was written since observe read it: the next write reads it afresh.
-            observation.route_spec = None;
-        }
-        let again = crate::rollout::decide(&DecideInput {
-            identity: &identity,
-            spec: &record.spec,
-            status: &decision.status,
-            world: &world,
-            now: &now,
-        });
-        let (stable, canary) = hashes(&again.status);
-        let more = Box::pin(apply::apply(
-            &ApplyContext {
-                client: &context.client,
-                record,
-                observation: &observation,
-                events: &context.events,
-                memory: &context.memory,
-                trigger: &context.trigger,
-                stable: &stable,
-                canary: &canary,
-            },
-            &again.intents,
-        ))
-        .await?;
-        // The first decision's requeue was computed before the results; the second one knows.
-        applied.requeue = more.requeue;
-        applied.writes += more.writes;
-        decision = again;
-    }
     let wrote = crate::runtime::write_status(
         &context.client,
         record,
@@ -555,202 +488,10 @@ async fn reconcile_admitted(
     })
 }
 
-/// The observed world with the effects of `intents` just applied (as the pure core's test
-/// simulation applies them): created revisions with no Ready pods yet, scaled revisions with
-/// their Ready pods capped, selectors and weights as written. The second decision of a
-/// reconcile starts from it, so it does not ask for the same writes again.
-fn world_after(world: &ObservedWorld, intents: &[Intent]) -> ObservedWorld {
-    let mut world = world.clone();
-    for intent in intents {
-        match intent {
-            Intent::CreateRevision { hash, replicas, .. } => {
-                if !world
-                    .revisions
-                    .iter()
-                    .any(|revision| &revision.hash == hash)
-                {
-                    world.revisions.push(RevisionWorkload {
-                        hash: hash.clone(),
-                        replicas: *replicas,
-                        ready_replicas: 0,
-                    });
-                }
-            }
-            Intent::ScaleRevision { hash, replicas } => {
-                for revision in world.revisions.iter_mut().filter(|r| &r.hash == hash) {
-                    revision.replicas = *replicas;
-                    revision.ready_replicas = revision.ready_replicas.min(*replicas);
-                }
-            }
-            Intent::ScaleDownUserWorkload { .. } => {
-                if let Some(workload) = &mut world.workload {
-                    workload.replicas = 0;
-                    workload.ready_replicas = 0;
-                }
-            }
-            Intent::SetServiceSelector {
-                role, selection, ..
-            } => {
-                let slot = match role {
-                    ServiceRole::Production => &mut world.production_selection,
-                    ServiceRole::Test => &mut world.test_selection,
-                    ServiceRole::Canary => &mut world.canary_selection,
-                };
-                *slot = Some(selection.clone());
-            }
-            Intent::SetRouteWeights {
-                production, canary, ..
-            } => world.route_weights = Some((production.1, canary.1)),
-            Intent::StartHook { child_name, .. } => {
-                if !world
-                    .hooks
-                    .iter()
-                    .any(|hook| &hook.child_name == child_name)
-                {
-                    world.hooks.push(HookObservation {
-                        child_name: child_name.clone(),
-                        outcome: HookOutcome::Running,
-                    });
-                }
-            }
-            Intent::StopHook { child_name } => {
-                world.hooks.retain(|hook| &hook.child_name != child_name);
-            }
-            Intent::RunHealthCheck { .. } | Intent::RequeueAfter(_) | Intent::Event(_) => {}
-        }
-    }
-    world
-}
-
-/// Reports a missing or unusable reference on the record (once per message).
-async fn report_reference(
-    context: &Context,
-    record: &DeploymentRecord,
-    stored: &DeploymentStatus,
-    message: &str,
-) -> Result<(), Error> {
-    let now = whole_seconds(Timestamp::now());
-    let generation = record.metadata.generation;
-    let mut status = stored.clone();
-    status.observed_generation = generation;
-    let first = status.message.as_deref() != Some(message);
-    status.message = Some(message.to_owned());
-    set_summary(
-        &mut status.conditions,
-        &Summary {
-            primary: READY,
-            status: ConditionStatus::False,
-            reconciling: false,
-            stalled: true,
-            reason: reasons::INVALID_REFERENCE,
-            message,
-        },
-        generation,
-        now.0,
-    );
-    if first {
-        context
-            .events
-            .publish(
-                record,
-                &EventIntent::warning(reasons::INVALID_REFERENCE, message),
-            )
-            .await;
-    }
-    crate::runtime::write_status(&context.client, record, record.status.as_ref(), &status).await?;
-    Ok(())
-}
-
 fn error_policy(
     object: Arc<DeserializeGuard<DeploymentRecord>>,
     error: &Error,
     context: Arc<Context>,
 ) -> Requeue {
     context.errors.on_error(object.as_ref(), error)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::rollout::traffic::Selection;
-
-    fn world() -> ObservedWorld {
-        ObservedWorld {
-            workload: None,
-            new_revision: Err(String::new()),
-            revisions: vec![RevisionWorkload {
-                hash: "old".into(),
-                replicas: 2,
-                ready_replicas: 2,
-            }],
-            production_selection: Some(Selection::Revision("old".into())),
-            test_selection: None,
-            canary_selection: None,
-            route_weights: Some((100, 0)),
-            hooks: Vec::new(),
-            health_results: Vec::new(),
-            rollouts_on_target: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn the_second_decision_sees_the_writes_of_the_first() {
-        let after = world_after(
-            &world(),
-            &[
-                Intent::CreateRevision {
-                    role: crate::rollout::state::RevisionRole::Canary,
-                    hash: "new".into(),
-                    images: Vec::new(),
-                    replicas: 2,
-                },
-                Intent::ScaleRevision {
-                    hash: "old".into(),
-                    replicas: 1,
-                },
-                Intent::SetServiceSelector {
-                    role: ServiceRole::Production,
-                    service: "web".into(),
-                    selection: Selection::AllRevisions,
-                },
-                Intent::SetRouteWeights {
-                    route: "web".into(),
-                    rule: None,
-                    production: ("web".into(), 50),
-                    canary: ("web-canary".into(), 50),
-                },
-            ],
-        );
-        assert_eq!(
-            after.revisions,
-            vec![
-                RevisionWorkload {
-                    hash: "old".into(),
-                    replicas: 1,
-                    ready_replicas: 1
-                },
-                RevisionWorkload {
-                    hash: "new".into(),
-                    replicas: 2,
-                    ready_replicas: 0
-                },
-            ]
-        );
-        assert_eq!(after.production_selection, Some(Selection::AllRevisions));
-        assert_eq!(after.route_weights, Some((50, 50)));
-    }
-
-    #[test]
-    fn a_started_hook_is_running_for_the_second_decision() {
-        let after = world_after(
-            &world(),
-            &[Intent::StartHook {
-                event: crate::api::deployment::LifecycleEvent::AfterInstall,
-                child_name: "web-v2-after-install-0a1b2c3d-0".into(),
-                hook: Box::default(),
-                timeout: Duration::from_secs(60),
-            }],
-        );
-        assert_eq!(after.hooks[0].outcome, HookOutcome::Running);
-    }
 }

@@ -1,0 +1,144 @@
+//! Behaviour tests of what the decision owns beyond the stages: missing or unusable references
+//! (a state, not an error), conditions from typed facts rather than messages, and which
+//! probes observe runs.
+
+use serde_json::json;
+
+use super::decide::probes_due;
+use super::decide_tests::{phase, spec};
+use super::reasons;
+use super::simulation::{Sim, at};
+use super::state::{Intent, InvalidReference};
+use super::traffic::Selection;
+use crate::api::deployment::{DeploymentPhase, RolloutStage};
+use crate::runtime::conditions::{self, READY, RECONCILING, STALLED};
+use crate::runtime::events::EventIntent;
+
+fn missing_service() -> InvalidReference {
+    InvalidReference {
+        field: "spec.target.service",
+        object: "Service shop/web".into(),
+        problem: "which does not exist".into(),
+    }
+}
+
+fn reason_of(sim: &Sim, type_: &str) -> (String, String) {
+    let condition = conditions::find(&sim.status.conditions, type_).expect("the condition");
+    (condition.status.clone(), condition.reason.clone())
+}
+
+fn warnings(intents: &[Intent], reason: &str) -> usize {
+    intents
+        .iter()
+        .filter(|intent| {
+            matches!(intent, Intent::Event(EventIntent { warning: true, reason: r, .. }) if *r == reason)
+        })
+        .count()
+}
+
+#[test]
+fn a_missing_production_service_stalls_the_rollout_naming_the_field_and_moves_nothing() {
+    let mut sim = Sim::with_stable_revision(spec(json!({})), 2);
+    sim.invalid_references.push(missing_service());
+    let decision = sim.reconcile();
+    assert_eq!(
+        sim.status.message.as_deref(),
+        Some(
+            "unable to roll out: spec.target.service names Service shop/web, which does not exist"
+        )
+    );
+    for type_ in [READY, STALLED, RECONCILING] {
+        assert_eq!(
+            reason_of(&sim, type_).1,
+            reasons::INVALID_REFERENCE,
+            "{type_}"
+        );
+    }
+    assert_eq!(reason_of(&sim, STALLED).0, "True");
+    assert_eq!(reason_of(&sim, RECONCILING).0, "False");
+    assert_eq!(warnings(&decision.intents, reasons::INVALID_REFERENCE), 1);
+    assert!(
+        decision
+            .intents
+            .iter()
+            .all(|intent| matches!(intent, Intent::Event(_) | Intent::RequeueAfter(_))),
+        "nothing moves: {:?}",
+        decision.intents
+    );
+    assert_eq!(sim.stage(), RolloutStage::Pending);
+
+    let again = sim.reconcile();
+    assert_eq!(
+        warnings(&again.intents, reasons::INVALID_REFERENCE),
+        0,
+        "one Warning per problem"
+    );
+}
+
+#[test]
+fn a_restored_reference_lets_the_rollout_go_on_and_clears_the_stall() {
+    let mut sim = Sim::with_stable_revision(spec(json!({})), 2);
+    sim.invalid_references.push(missing_service());
+    sim.reconcile();
+    sim.invalid_references.clear();
+    sim.run_to_end();
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
+    assert_eq!(sim.production, Some(Selection::Revision("v2".into())));
+    assert_eq!(reason_of(&sim, STALLED).0, "False");
+}
+
+#[test]
+fn a_message_that_reads_like_an_invalid_spec_does_not_stall_a_rollout() {
+    let mut sim = Sim::with_stable_revision(spec(json!({})), 2);
+    sim.run_to_end();
+    assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
+    // A message that no decision wrote (an old problem's, or one written by hand) decides
+    // nothing: the conditions follow the typed state.
+    sim.status.message = Some("unable to roll out: an old problem".into());
+    sim.reconcile();
+    assert_eq!(
+        reason_of(&sim, READY),
+        ("True".into(), reasons::SUCCEEDED.into())
+    );
+    assert_eq!(reason_of(&sim, STALLED).0, "False");
+}
+
+#[test]
+fn probes_are_due_only_in_the_stages_that_probe_and_once_per_interval() {
+    let checks = json!([{"name": "web", "http": {"path": "/"}, "interval": "30s"}]);
+    let spec = spec(json!({"healthChecks": checks}));
+    let mut status = crate::api::deployment::DeploymentStatus::default();
+    for stage in [
+        RolloutStage::Pending,
+        RolloutStage::Install,
+        RolloutStage::RollingBack,
+        RolloutStage::Done,
+    ] {
+        status.stage = Some(stage);
+        assert!(
+            probes_due(&spec.template, &status, &at(0)).is_empty(),
+            "{stage:?}"
+        );
+    }
+    status.stage = Some(RolloutStage::AllowTraffic);
+    let due = probes_due(&spec.template, &status, &at(0));
+    assert_eq!(due.len(), 1);
+    assert_eq!((due[0].check.as_str(), due[0].sequence), ("web", 1));
+}
+
+#[test]
+fn a_probe_crossing_its_threshold_restores_the_stable_selector_in_the_same_reconcile() {
+    let checks = json!([{"name": "web", "http": {"path": "/"}, "failureThreshold": 1}]);
+    let mut sim = Sim::with_stable_revision(
+        spec(json!({"healthChecks": checks, "strategy": {"blueGreen": {"terminationWait": "1h"}}})),
+        2,
+    );
+    sim.run(5, 40);
+    assert_eq!(sim.stage(), RolloutStage::TerminationWait);
+    sim.healthy = false;
+    sim.tick(60);
+    // One reconcile: observe runs the due probe, decide judges it, the intents restore.
+    let decision = sim.reconcile();
+    assert_eq!(decision.status.stage, Some(RolloutStage::RollingBack));
+    assert_eq!(sim.production, Some(Selection::Revision("v1".into())));
+}
