@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::decide::probes_due;
+use super::decide::{SHORT_REQUEUE, health_stage, probes_due};
 use super::decide_tests::{phase, spec};
 use super::reasons;
 use super::simulation::{Sim, at};
@@ -104,7 +104,7 @@ fn a_message_that_reads_like_an_invalid_spec_does_not_stall_a_rollout() {
 }
 
 #[test]
-fn probes_are_due_only_in_the_stages_that_probe_and_once_per_interval() {
+fn probes_are_due_only_in_the_stages_that_probe_and_never_once_stopped() {
     let checks = json!([{"name": "web", "http": {"path": "/"}, "interval": "30s"}]);
     let spec = spec(json!({"healthChecks": checks}));
     let mut status = crate::api::deployment::DeploymentStatus::default();
@@ -115,15 +115,22 @@ fn probes_are_due_only_in_the_stages_that_probe_and_once_per_interval() {
         RolloutStage::Done,
     ] {
         status.stage = Some(stage);
-        assert!(
-            probes_due(&spec.template, &status, &at(0)).is_empty(),
-            "{stage:?}"
-        );
+        assert!(probes_due(&spec, &status, &at(0)).is_empty(), "{stage:?}");
     }
     status.stage = Some(RolloutStage::AllowTraffic);
-    let due = probes_due(&spec.template, &status, &at(0));
+    let due = probes_due(&spec, &status, &at(0));
     assert_eq!(due.len(), 1);
     assert_eq!((due[0].check.as_str(), due[0].sequence), ("web", 1));
+
+    let mut stopped = spec.clone();
+    stopped.control.stop = Some(crate::api::deployment::DeploymentStop {
+        rollback: true,
+        reason: None,
+    });
+    assert!(
+        probes_due(&stopped, &status, &at(0)).is_empty(),
+        "a stopped rollout judges no probes"
+    );
 }
 
 #[test]
@@ -141,4 +148,34 @@ fn a_probe_crossing_its_threshold_restores_the_stable_selector_in_the_same_recon
     let decision = sim.reconcile();
     assert_eq!(decision.status.stage, Some(RolloutStage::RollingBack));
     assert_eq!(sim.production, Some(Selection::Revision("v1".into())));
+}
+
+#[test]
+fn the_first_probe_runs_within_seconds_of_entering_a_probing_stage() {
+    let checks = json!([{"name": "web", "http": {"path": "/"}, "interval": "5m"}]);
+    let mut sim = Sim::with_stable_revision(
+        spec(json!({"healthChecks": checks, "target": {"testService": "web-test"}})),
+        2,
+    );
+    for _ in 0..30 {
+        let before = sim.stage();
+        let decision = sim.reconcile();
+        let after = decision.status.stage.unwrap_or(RolloutStage::Pending);
+        if !health_stage(before) && health_stage(after) {
+            let requeue = decision.intents.iter().find_map(|intent| match intent {
+                Intent::RequeueAfter(after) => Some(*after),
+                _ => None,
+            });
+            assert!(
+                requeue.is_some_and(|after| after <= SHORT_REQUEUE),
+                "the first probe waits {requeue:?}, not an interval"
+            );
+            sim.tick(2);
+            sim.reconcile();
+            assert_eq!(sim.status.health_checks[0].probes, 1, "probed at once");
+            return;
+        }
+        sim.tick(5);
+    }
+    panic!("the rollout never reached a probing stage");
 }

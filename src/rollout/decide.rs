@@ -27,8 +27,8 @@ use super::state::{
 use super::strategy::{RolloutPlan, resolve_plan};
 use super::traffic::{Selection, TrafficMode};
 use crate::api::deployment::{
-    AutoRollbackEvent, DeploymentControl, DeploymentPhase, DeploymentStatus, DeploymentTemplate,
-    RollbackInfo, RolloutStage,
+    AutoRollbackEvent, DeploymentControl, DeploymentPhase, DeploymentSpec, DeploymentStatus,
+    DeploymentTemplate, RollbackInfo, RolloutStage,
 };
 use crate::runtime::conditions::{READY, RECONCILING, STALLED, set_condition};
 use crate::runtime::events::EventIntent;
@@ -454,12 +454,16 @@ impl<'a> Run<'a> {
 
     /// Looks again when the next probe falls due (observe runs it: [`probes_due`]).
     fn schedule_probes(&mut self) {
-        let (_, next) = health::due_probes(
-            &self.template.health_checks,
-            &self.status.health_checks,
-            self.now,
-        );
-        self.wait(next);
+        let checks = &self.template.health_checks;
+        let (due, next) = health::due_probes(checks, &self.status.health_checks, self.now);
+        // Due now but not among the probes observe ran: the rollout entered a probing stage
+        // in this decision. Look again at once rather than an interval later. (A Job check
+        // observe started stays due while its Job runs; the Job's end wakes the controller.)
+        let ran = probes_due(self.input.spec, self.input.status, self.now);
+        let unrun = due
+            .iter()
+            .any(|probe| !ran.iter().any(|run| run.check == probe.check));
+        self.wait(if unrun { Some(SHORT_REQUEUE) } else { next });
     }
 
     /// Level-triggered chores of every active stage: scale the user's workload down once a
@@ -570,16 +574,13 @@ impl<'a> Run<'a> {
 /// The health-check probes due at `now` for a rollout whose persisted status is `status`: the
 /// observe step runs exactly these before the decision, which folds their results in (so a
 /// probe that crosses a failure threshold restores traffic in the same reconcile). None outside
-/// the stages that probe ([`health_stage`]).
-pub fn probes_due(
-    template: &DeploymentTemplate,
-    status: &DeploymentStatus,
-    now: &Time,
-) -> Vec<DueProbe> {
-    if !health_stage(status.stage.unwrap_or(RolloutStage::Pending)) {
+/// the stages that probe ([`health_stage`]), and none once a stop is requested (the decision
+/// ends or rolls back without judging them).
+pub fn probes_due(spec: &DeploymentSpec, status: &DeploymentStatus, now: &Time) -> Vec<DueProbe> {
+    if spec.control.stop.is_some() || !health_stage(status.stage.unwrap_or(RolloutStage::Pending)) {
         return Vec::new();
     }
-    health::due_probes(&template.health_checks, &status.health_checks, now).0
+    health::due_probes(&spec.template.health_checks, &status.health_checks, now).0
 }
 
 /// Stages during which health checks are probed: from test traffic until the termination

@@ -128,15 +128,20 @@ pub async fn observe(
     let jobs = owned_jobs(client, &owner).await?;
     let mut hooks = hook_observations(&jobs);
     hooks.extend(memory.hooks(&owner.uid));
-    let health_results = probing::probe(&ProbeScope {
-        client,
-        record,
-        owner: &owner,
-        target: &target,
-        status: &status,
-        jobs: &jobs,
-    })
-    .await?;
+    // A missing reference holds the rollout where it is: nothing is judged, so nothing is probed.
+    let health_results = if traffic.invalid_references.is_empty() {
+        probing::probe(&ProbeScope {
+            client,
+            record,
+            owner: &owner,
+            target: &target,
+            status: &status,
+            jobs: &jobs,
+        })
+        .await?
+    } else {
+        Vec::new()
+    };
 
     let TrafficObservation {
         production_selection,

@@ -66,7 +66,7 @@ pub struct ProbeScope<'a> {
 pub async fn probe(scope: &ProbeScope<'_>) -> Result<Vec<ProbeResult>, ObserveError> {
     let mut results = job_check_results(scope);
     let now = Time(whole_seconds(Timestamp::now()));
-    let due = probes_due(&scope.record.spec.template, scope.status, &now);
+    let due = probes_due(&scope.record.spec, scope.status, &now);
     let mut pods: Option<Vec<Pod>> = None;
     for probe in due {
         let Some(check) = scope
