@@ -120,3 +120,38 @@ impl ObjectCounts {
             .set(total);
     }
 }
+
+/// Polls a watch stream in a task of its own and hands its items to a controller through a
+/// bounded channel. Why: a watched object is deserialized where its stream is polled, and
+/// Slipway's kinds with embedded pod and Job templates take a deep stack to deserialize; polled
+/// inside a controller's nested streams they overflowed a 2 MiB thread stack in debug builds. In
+/// a task of its own the stream starts from the top of the stack.
+pub fn forwarded<T, S>(
+    stream: S,
+    stop: &watch::Receiver<bool>,
+) -> (
+    futures::channel::mpsc::Receiver<Result<T, kube::runtime::watcher::Error>>,
+    JoinHandle<()>,
+)
+where
+    T: Send + 'static,
+    S: futures::Stream<Item = Result<T, kube::runtime::watcher::Error>> + Send + 'static,
+{
+    use futures::StreamExt;
+    let (mut sender, receiver) = futures::channel::mpsc::channel(64);
+    let mut stop = stop.clone();
+    let task = tokio::spawn(async move {
+        let mut stream = Box::pin(stream);
+        loop {
+            let item = tokio::select! {
+                item = stream.next() => item,
+                () = async { let _ = stop.wait_for(|stop| *stop).await; } => None,
+            };
+            let Some(item) = item else { return };
+            if futures::SinkExt::send(&mut sender, item).await.is_err() {
+                return;
+            }
+        }
+    });
+    (receiver, task)
+}

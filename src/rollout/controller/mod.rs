@@ -79,7 +79,9 @@ use crate::runtime::error_policy::{
     remedy_for_kube, report_permanent,
 };
 use crate::runtime::events::EventPublisher;
-use crate::runtime::kind_watch::{ObjectCounts, readiness_part, report_ready_when_synced, scoped};
+use crate::runtime::kind_watch::{
+    ObjectCounts, forwarded, readiness_part, report_ready_when_synced, scoped,
+};
 use crate::runtime::labels::{DEPLOYMENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_LABEL};
 use crate::runtime::names::label_value;
 use crate::runtime::whole_seconds;
@@ -199,6 +201,8 @@ pub fn start(context: &ControllerContext, stop: &watch::Receiver<bool>) -> Vec<J
         context.readiness.register(&part);
         let records = scoped::<DeserializeGuard<DeploymentRecord>>(client, namespace.as_deref());
         let (store, writer) = reflector::store();
+        // Its task ending on `stop` drops the writer, which ends the controller even when it
+        // is stopped before the store has listed.
         let (record_events, task) = forwarded(
             reflector::reflector(
                 writer,
@@ -292,40 +296,6 @@ pub fn start(context: &ControllerContext, stop: &watch::Receiver<bool>) -> Vec<J
         tasks.push(tokio::spawn(run));
     }
     tasks
-}
-
-/// Polls a watch stream in a task of its own and hands its items to the controller through a
-/// bounded channel. Why: a watched object is deserialized where its stream is polled, and a
-/// `deployments.slipway.dev` record (pod and Job templates inside) takes a deep stack to
-/// deserialize; polled inside the controller's nested streams it overflowed a 2 MiB thread
-/// stack in debug builds. In a task of its own it starts from the top of the stack.
-fn forwarded<T, S>(
-    stream: S,
-    stop: &watch::Receiver<bool>,
-) -> (
-    futures::channel::mpsc::Receiver<Result<T, watcher::Error>>,
-    JoinHandle<()>,
-)
-where
-    T: Send + 'static,
-    S: futures::Stream<Item = Result<T, watcher::Error>> + Send + 'static,
-{
-    let (mut sender, receiver) = futures::channel::mpsc::channel(64);
-    let mut stop = stop.clone();
-    let task = tokio::spawn(async move {
-        let mut stream = Box::pin(stream);
-        loop {
-            let item = tokio::select! {
-                item = stream.next() => item,
-                () = async { let _ = stop.wait_for(|stop| *stop).await; } => None,
-            };
-            let Some(item) = item else { return };
-            if futures::SinkExt::send(&mut sender, item).await.is_err() {
-                return;
-            }
-        }
-    });
-    (receiver, task)
 }
 
 /// The records in `namespace` whose target workload has the label value `target`.
