@@ -14,8 +14,10 @@
 //!
 //! Watches: BuildRuns; Jobs and pods labelled `slipway.dev/buildrun-uid` (Jobs map to their
 //! owner, pods through the `slipway.dev/buildrun` annotation). Every watched type is read through
-//! `DeserializeGuard`, so one malformed object is logged and skipped. Only the leader acts: a
-//! standby requeues without reading or writing.
+//! `DeserializeGuard`, so one malformed object is logged and skipped. Each watch is polled in a
+//! task of its own that ends on the stop signal ([`forwarded`]), so a controller stopped before
+//! its first list still ends. Only the leader acts: a standby requeues without reading or
+//! writing.
 //!
 //! # Errors
 //! Each step has its own error enum; [`Error`]'s [`ReconcileError::category`] names it for logs,
@@ -49,8 +51,9 @@ use futures::StreamExt;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use kube::core::DeserializeGuard;
+use kube::runtime::WatchStreamExt;
 use kube::runtime::controller::{Action as Requeue, Controller};
-use kube::runtime::reflector::ObjectRef;
+use kube::runtime::reflector::{self, ObjectRef};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use prometheus_client::metrics::counter::Counter;
@@ -68,7 +71,9 @@ use crate::runtime::error_policy::{
     remedy_for_kube, report_permanent,
 };
 use crate::runtime::events::EventPublisher;
-use crate::runtime::kind_watch::{ObjectCounts, readiness_part, report_ready_when_synced, scoped};
+use crate::runtime::kind_watch::{
+    ObjectCounts, forwarded, readiness_part, report_ready_when_synced, scoped,
+};
 use crate::runtime::labels::{BUILDRUN_ANNOTATION, BUILDRUN_LABEL, BUILDRUN_UID_LABEL};
 use crate::runtime::{ControllerContext, Leadership};
 use decide::{Action, JobState, decide, is_terminal};
@@ -198,14 +203,41 @@ pub fn start(
         let part = readiness_part("BuildRun", namespace.as_deref());
         context.readiness.register(&part);
         let children = watcher::Config::default().labels(BUILDRUN_UID_LABEL);
+        // The reflector runs in a task that ends on `stop` and drops the store's writer. Why:
+        // the controller reconciles only once its store has listed, and a writer that stays
+        // alive unpolled (as `Controller::new` keeps its own once shutdown begins) leaves it
+        // waiting for that list forever when `stop` comes first; a dropped writer ends the wait.
+        let (store, writer) = reflector::store();
+        let (build_events, task) = forwarded(
+            reflector::reflector(
+                writer,
+                watcher::watcher(builds, watcher::Config::default()).default_backoff(),
+            )
+            .applied_objects(),
+            stop,
+        );
+        tasks.push(task);
+        let (job_events, task) = forwarded(
+            watcher::watcher(jobs, children.clone())
+                .default_backoff()
+                .touched_objects(),
+            stop,
+        );
+        tasks.push(task);
+        let (pod_events, task) = forwarded(
+            watcher::watcher(pods, children)
+                .default_backoff()
+                .touched_objects(),
+            stop,
+        );
+        tasks.push(task);
         let mut shutdown = stop.clone();
-        let controller = Controller::new(builds, watcher::Config::default())
-            .owns(jobs, children.clone())
-            .watches(pods, children, build_run_of_pod)
+        let controller = Controller::for_stream(build_events, store.clone())
+            .owns_stream(job_events)
+            .watches_stream(pod_events, build_run_of_pod)
             .graceful_shutdown_on(async move {
                 let _ = shutdown.wait_for(|stop| *stop).await;
             });
-        let store = controller.store();
         tasks.push(report_ready_when_synced(
             store.clone(),
             context,
