@@ -115,10 +115,13 @@ fn probes_are_due_only_in_the_stages_that_probe_and_never_once_stopped() {
         RolloutStage::Done,
     ] {
         status.stage = Some(stage);
-        assert!(probes_due(&spec, &status, &at(0)).is_empty(), "{stage:?}");
+        assert!(
+            probes_due(&spec, &status, &[], &at(0)).is_empty(),
+            "{stage:?}"
+        );
     }
     status.stage = Some(RolloutStage::AllowTraffic);
-    let due = probes_due(&spec, &status, &at(0));
+    let due = probes_due(&spec, &status, &[], &at(0));
     assert_eq!(due.len(), 1);
     assert_eq!((due[0].check.as_str(), due[0].sequence), ("web", 1));
 
@@ -128,7 +131,7 @@ fn probes_are_due_only_in_the_stages_that_probe_and_never_once_stopped() {
         reason: None,
     });
     assert!(
-        probes_due(&stopped, &status, &at(0)).is_empty(),
+        probes_due(&stopped, &status, &[], &at(0)).is_empty(),
         "a stopped rollout judges no probes"
     );
 }
@@ -178,4 +181,38 @@ fn the_first_probe_runs_within_seconds_of_entering_a_probing_stage() {
         sim.tick(5);
     }
     panic!("the rollout never reached a probing stage");
+}
+
+#[test]
+fn a_probe_taken_but_not_in_a_stale_status_is_not_due_again_and_still_counts() {
+    let checks =
+        json!([{"name": "web", "http": {"path": "/"}, "interval": "10s", "failureThreshold": 2}]);
+    let spec = spec(json!({"healthChecks": checks}));
+    let stale = crate::api::deployment::DeploymentStatus {
+        stage: Some(RolloutStage::TerminationWait),
+        ..Default::default()
+    };
+    let failed = |second| crate::rollout::health::ProbeResult {
+        check: "web".into(),
+        time: at(second),
+        healthy: false,
+        message: Some("503".into()),
+    };
+    // The reconcile at 100 s probed and failed; the next one reads a cached status without it.
+    let kept = [failed(100)];
+    assert!(
+        probes_due(&spec, &stale, &kept, &at(101)).is_empty(),
+        "not probed again within its interval"
+    );
+    let due = probes_due(&spec, &stale, &kept, &at(110));
+    assert_eq!((due[0].check.as_str(), due[0].sequence), ("web", 2));
+    let folded = crate::rollout::health::fold_results(
+        &spec.template.health_checks,
+        &stale.health_checks,
+        &[failed(100), failed(110)],
+    );
+    assert_eq!(
+        folded[0].consecutive_failures, 2,
+        "the kept failure still counts"
+    );
 }

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use super::health::{self, DueProbe, HealthVerdict};
+use super::health::{self, DueProbe, HealthVerdict, ProbeResult};
 use super::reasons;
 use super::state::{
     DecideInput, Decision, Intent, InvalidReference, NewRevision, ObservedWorld, RevisionWorkload,
@@ -456,14 +456,14 @@ impl<'a> Run<'a> {
     fn schedule_probes(&mut self) {
         let checks = &self.template.health_checks;
         let (due, next) = health::due_probes(checks, &self.status.health_checks, self.now);
-        // Due now but not among the probes observe ran: the rollout entered a probing stage
-        // in this decision. Look again at once rather than an interval later. (A Job check
-        // observe started stays due while its Job runs; the Job's end wakes the controller.)
-        let ran = probes_due(self.input.spec, self.input.status, self.now);
-        let unrun = due
-            .iter()
-            .any(|probe| !ran.iter().any(|run| run.check == probe.check));
-        self.wait(if unrun { Some(SHORT_REQUEUE) } else { next });
+        // The rollout entered a probing stage in this decision, so observe ran none of the
+        // probes due: look again at once rather than an interval later.
+        let entered = !health_stage(self.input.status.stage.unwrap_or(RolloutStage::Pending));
+        self.wait(if entered && !due.is_empty() {
+            Some(SHORT_REQUEUE)
+        } else {
+            next
+        });
     }
 
     /// Level-triggered chores of every active stage: scale the user's workload down once a
@@ -571,16 +571,24 @@ impl<'a> Run<'a> {
     }
 }
 
-/// The health-check probes due at `now` for a rollout whose persisted status is `status`: the
-/// observe step runs exactly these before the decision, which folds their results in (so a
-/// probe that crosses a failure threshold restores traffic in the same reconcile). None outside
-/// the stages that probe ([`health_stage`]), and none once a stop is requested (the decision
-/// ends or rolls back without judging them).
-pub fn probes_due(spec: &DeploymentSpec, status: &DeploymentStatus, now: &Time) -> Vec<DueProbe> {
+/// The health-check probes due at `now` for a rollout whose persisted status is `status`, with
+/// `known` the results taken already that status may not have folded yet (it can be a cached,
+/// stale copy): the observe step runs exactly these before the decision, which folds their
+/// results in (so a probe that crosses a failure threshold restores traffic in the same
+/// reconcile). None outside the stages that probe ([`health_stage`]), and none once a stop is
+/// requested (the decision ends or rolls back without judging them).
+pub fn probes_due(
+    spec: &DeploymentSpec,
+    status: &DeploymentStatus,
+    known: &[ProbeResult],
+    now: &Time,
+) -> Vec<DueProbe> {
     if spec.control.stop.is_some() || !health_stage(status.stage.unwrap_or(RolloutStage::Pending)) {
         return Vec::new();
     }
-    health::due_probes(&spec.template.health_checks, &status.health_checks, now).0
+    let checks = &spec.template.health_checks;
+    let folded = health::fold_results(checks, &status.health_checks, known);
+    health::due_probes(checks, &folded, now).0
 }
 
 /// Stages during which health checks are probed: from test traffic until the termination

@@ -174,7 +174,7 @@ impl Sim {
     /// Runs the probes due now, as the observe step does before each decision.
     pub fn probe(&mut self) {
         let now = at(self.seconds);
-        for due in probes_due(&self.spec, &self.status, &now) {
+        for due in probes_due(&self.spec, &self.status, &self.results, &now) {
             self.results.push(ProbeResult {
                 check: due.check,
                 time: now.clone(),

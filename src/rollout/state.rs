@@ -121,8 +121,8 @@ pub struct ObservedWorld {
     pub route_weights: Option<(i32, i32)>,
     /// Hook children found by name.
     pub hooks: Vec<HookObservation>,
-    /// Results of the probes observe ran and of finished Job checks (old ones may be repeated;
-    /// they are counted once).
+    /// Results of the probes observe ran and kept, and of finished Job checks (old ones may be
+    /// repeated; they are counted once).
     pub health_results: Vec<ProbeResult>,
     /// The other rollouts on the same target.
     pub rollouts_on_target: Vec<OtherRollout>,

@@ -27,8 +27,9 @@
 //!
 //! # Restart safety
 //! Progress is in status (stage, step, revisions, hook children, probe counts and times,
-//! rollback record). What apply ran outside the API is kept in [`memory`] only until the decision
-//! folds it into status; see that module for why losing it changes no outcome.
+//! rollback record). What ran outside the API (HTTP hook answers, probe results) is kept in
+//! [`memory`] until the decision folds it into status; see that module for why losing it
+//! changes no outcome.
 //!
 //! # Errors
 //! One enum per step, wrapped by [`Error`], whose [`ReconcileError::category`] is the metric

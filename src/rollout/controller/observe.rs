@@ -15,7 +15,8 @@
 //! - **Hooks**: Jobs labelled with the record and purpose `hook`, owned by its UID, by name;
 //!   HTTP hooks from [`Memory`].
 //! - **Probes** ([`probing`]): the health-check probes due now are run, and finished Job checks
-//!   read, so this reconcile's decision judges them.
+//!   read, so this reconcile's decision judges them; with the results kept in [`Memory`] that
+//!   a cached status may not show yet.
 //! - **Queue**: every record in the namespace whose `spec.target.workload` is the same, from
 //!   the controller's cache of records ([`rollouts_on_target`]).
 
@@ -137,6 +138,7 @@ pub async fn observe(
             target: &target,
             status: &status,
             jobs: &jobs,
+            memory,
         })
         .await?
     } else {

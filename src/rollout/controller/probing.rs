@@ -16,9 +16,11 @@
 //!   observe makes, because the probe runs where it is due); its outcome is read from the Job
 //!   by this and later observes, for the next two probe numbers.
 //!
-//! Results live only in the reconcile that took them; the status write folds them
-//! (`status.healthChecks[]`). If that write is lost the probe is due again and runs again;
-//! a result is never counted twice (see [`crate::rollout::health`]).
+//! The status write of the reconcile that took a result folds it (`status.healthChecks[]`).
+//! Results are also kept in [`Memory`] and reported again: a later reconcile may start from a
+//! cached status that lacks them, and must neither lose a failure nor probe again (see that
+//! module). If the write is lost and the controller restarts, the probe is due again and runs
+//! again; a result is never counted twice (see [`crate::rollout::health`]).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -30,6 +32,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::api::ListParams;
 use kube::{Api, Client, ResourceExt};
 
+use super::memory::Memory;
 use super::observe::{ObserveError, api_error};
 use crate::api::Deployment as DeploymentRecord;
 use crate::api::deployment::{DeploymentStatus, HealthCheck};
@@ -57,16 +60,20 @@ pub struct ProbeScope<'a> {
     pub status: &'a DeploymentStatus,
     /// The record's Jobs, as observe listed them.
     pub jobs: &'a [Job],
+    /// Probe results kept from earlier reconciles.
+    pub memory: &'a Memory,
 }
 
-/// Runs the probes due now and reads finished Job checks; returns their results.
+/// Runs the probes due now and reads finished Job checks; returns their results with the
+/// results kept from earlier reconciles.
 ///
 /// # Errors
 /// [`ObserveError`] when listing the new revision's pods or starting a check Job fails.
 pub async fn probe(scope: &ProbeScope<'_>) -> Result<Vec<ProbeResult>, ObserveError> {
-    let mut results = job_check_results(scope);
+    let mut results = scope.memory.probes(&scope.owner.uid);
+    results.extend(job_check_results(scope));
     let now = Time(whole_seconds(Timestamp::now()));
-    let due = probes_due(&scope.record.spec, scope.status, &now);
+    let due = probes_due(&scope.record.spec, scope.status, &results, &now);
     let mut pods: Option<Vec<Pod>> = None;
     for probe in due {
         let Some(check) = scope
@@ -80,6 +87,7 @@ pub async fn probe(scope: &ProbeScope<'_>) -> Result<Vec<ProbeResult>, ObserveEr
             continue;
         };
         if let Some(result) = run_probe(scope, check, probe.sequence, &mut pods).await? {
+            scope.memory.add_probe(&scope.owner.uid, result.clone());
             results.push(result);
         }
     }
