@@ -1,5 +1,6 @@
 //! `slipway controller` against the test cluster, through the real kube client: the preflight,
-//! readiness after the watches sync, metrics, namespace scoping, shutdown and leader election.
+//! readiness after the watches sync, metrics, namespace scoping, shutdown (also before the first
+//! list) and leader election.
 
 use std::time::Duration;
 
@@ -162,6 +163,28 @@ async fn readyz_turns_ready_after_the_watches_sync_and_metrics_count_objects() {
         get(address, "/healthz").await.is_none(),
         "the health server stopped"
     );
+}
+
+#[tokio::test]
+async fn a_controller_stopped_right_after_it_starts_exits_within_seconds() {
+    let cluster = TestCluster::start().await;
+    cluster.apply_crds_from(crds_dir()).expect("the CRDs apply");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let controller = tokio::spawn(run_with_client(
+        cluster.client(),
+        options(free_address(), &[]),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    // Stopped before any watch has listed: every controller must end without its first list.
+    stop.send(())
+        .expect("the controller task holds the receiver");
+    tokio::time::timeout(Duration::from_secs(5), controller)
+        .await
+        .expect("every controller ends within 5 s of the stop")
+        .expect("no panic")
+        .expect("a clean exit");
 }
 
 #[tokio::test]

@@ -18,17 +18,20 @@ use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use super::health::{self, HealthVerdict};
+use super::health::{self, DueProbe, HealthVerdict, ProbeResult};
+use super::reasons;
 use super::state::{
-    DecideInput, Decision, EventType, Intent, NewRevision, ObservedWorld, RevisionWorkload,
-    phase_of, reasons, set_condition,
+    DecideInput, Decision, Intent, InvalidReference, NewRevision, ObservedWorld, RevisionWorkload,
+    phase_of,
 };
 use super::strategy::{RolloutPlan, resolve_plan};
 use super::traffic::{Selection, TrafficMode};
 use crate::api::deployment::{
-    AutoRollbackEvent, DeploymentControl, DeploymentPhase, DeploymentStatus, DeploymentTemplate,
-    RollbackInfo, RolloutStage,
+    AutoRollbackEvent, DeploymentControl, DeploymentPhase, DeploymentSpec, DeploymentStatus,
+    DeploymentTemplate, RollbackInfo, RolloutStage,
 };
+use crate::runtime::conditions::{READY, RECONCILING, STALLED, set_condition};
+use crate::runtime::events::EventIntent;
 
 /// The longest a waiting rollout goes without being looked at again.
 pub const MAX_REQUEUE: Duration = Duration::from_secs(60);
@@ -52,7 +55,7 @@ pub fn decide(input: &DecideInput<'_>) -> Decision {
         requeue: None,
         plan: None,
         revision: None,
-        rollback_stalled: false,
+        blocker: None,
     };
     run.execute();
     run.finish()
@@ -64,6 +67,19 @@ pub(super) enum Flow {
     Next,
     /// Stay; look again after this long (or when something watched changes).
     Wait(Option<Duration>),
+}
+
+/// Why only a user can move the rollout on, as this decision found it: the conditions say so
+/// (`Stalled=True`) with the matching reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Blocker {
+    /// The spec cannot be rolled out (strategy, revision, appspec): `InvalidSpec`.
+    InvalidSpec,
+    /// A referenced Service or HTTPRoute is missing or unusable: `InvalidReference`.
+    InvalidReference,
+    /// A rollback cannot finish (the stable revision is gone, or not Ready past the progress
+    /// deadline): `RollbackStalled`.
+    RollbackStalled,
 }
 
 /// One decision in progress.
@@ -78,9 +94,8 @@ pub(super) struct Run<'a> {
     pub(super) requeue: Option<Duration>,
     pub(super) plan: Option<RolloutPlan>,
     pub(super) revision: Option<&'a NewRevision>,
-    /// Set when a rollback cannot finish without the user (the stable revision is gone, or not
-    /// Ready past the progress deadline): `Stalled=True` with reason `RollbackStalled`.
-    pub(super) rollback_stalled: bool,
+    /// What blocks the rollout until a user acts, when something does.
+    pub(super) blocker: Option<Blocker>,
 }
 
 impl<'a> Run<'a> {
@@ -88,6 +103,9 @@ impl<'a> Run<'a> {
         let stage = self.stage();
         if stage == RolloutStage::Done {
             return;
+        }
+        if let Some(reference) = self.world.invalid_references.first() {
+            return self.invalid_reference(reference);
         }
         match resolve_plan(&self.template.strategy) {
             Ok(plan) => self.plan = Some(plan),
@@ -106,7 +124,7 @@ impl<'a> Run<'a> {
             self.housekeeping();
         }
         if health_stage(stage) {
-            self.request_probes();
+            self.schedule_probes();
         }
     }
 
@@ -192,12 +210,16 @@ impl<'a> Run<'a> {
         }
     }
 
-    pub(super) fn event(&mut self, event_type: EventType, reason: &'static str, message: String) {
-        self.intents.push(Intent::Event {
-            event_type,
-            reason,
-            message,
-        });
+    /// Asks for a `Normal` Event.
+    pub(super) fn normal(&mut self, reason: &'static str, note: String) {
+        self.intents
+            .push(Intent::Event(EventIntent::normal(reason, note)));
+    }
+
+    /// Asks for a `Warning` Event.
+    pub(super) fn warning(&mut self, reason: &'static str, note: String) {
+        self.intents
+            .push(Intent::Event(EventIntent::warning(reason, note)));
     }
 
     pub(super) fn message(&mut self, message: impl Into<String>) {
@@ -317,11 +339,7 @@ impl<'a> Run<'a> {
 
     /// Starts a rollback; the rollback stage runs in the same decision.
     pub(super) fn start_rollback(&mut self, reason: AutoRollbackEvent, message: String) -> Flow {
-        self.event(
-            EventType::Warning,
-            reasons::ROLLING_BACK,
-            format!("rolling back: {message}"),
-        );
+        self.warning(reasons::ROLLING_BACK, format!("rolling back: {message}"));
         self.status.rollback = Some(RollbackInfo {
             reason,
             message: Some(message.clone()),
@@ -343,7 +361,7 @@ impl<'a> Run<'a> {
             DeploymentPhase::Stopped => (reasons::STOPPED, format!("stopped: {message}")),
             _ => (reasons::FAILED, format!("failed: {message}")),
         };
-        self.event(EventType::Warning, event_reason, text.clone());
+        self.warning(event_reason, text.clone());
         self.end(phase, text)
     }
 
@@ -358,10 +376,35 @@ impl<'a> Run<'a> {
     }
 
     fn invalid_spec(&mut self, message: &str) {
-        let text = format!("unable to roll out: {message}");
+        self.block(
+            Blocker::InvalidSpec,
+            reasons::INVALID_SPEC,
+            format!("unable to roll out: {message}"),
+        );
+    }
+
+    /// A referenced object is missing or unusable: nothing moves; look again every minute
+    /// (Services and HTTPRoutes the user owns are not watched).
+    fn invalid_reference(&mut self, reference: &InvalidReference) {
+        let InvalidReference {
+            field,
+            object,
+            problem,
+        } = reference;
+        self.block(
+            Blocker::InvalidReference,
+            reasons::INVALID_REFERENCE,
+            format!("unable to roll out: {field} names {object}, {problem}"),
+        );
+        self.wait(Some(MAX_REQUEUE));
+    }
+
+    /// Records `blocker` with `text` as the message, with one Warning Event per message.
+    fn block(&mut self, blocker: Blocker, reason: &'static str, text: String) {
         if self.status.message.as_deref() != Some(text.as_str()) {
-            self.event(EventType::Warning, reasons::INVALID_SPEC, text.clone());
+            self.warning(reason, text.clone());
         }
+        self.blocker = Some(blocker);
         self.message(text);
         if self.status.stage.is_none() {
             self.status.stage = Some(RolloutStage::Pending);
@@ -409,19 +452,18 @@ impl<'a> Run<'a> {
         health::verdict(&self.template.health_checks, &self.status.health_checks)
     }
 
-    fn request_probes(&mut self) {
-        let (due, next) = health::due_probes(
-            &self.template.health_checks,
-            &self.status.health_checks,
-            self.now,
-        );
-        for probe in due {
-            self.intents.push(Intent::RunHealthCheck {
-                check: probe.check,
-                sequence: probe.sequence,
-            });
-        }
-        self.wait(next);
+    /// Looks again when the next probe falls due (observe runs it: [`probes_due`]).
+    fn schedule_probes(&mut self) {
+        let checks = &self.template.health_checks;
+        let (due, next) = health::due_probes(checks, &self.status.health_checks, self.now);
+        // The rollout entered a probing stage in this decision, so observe ran none of the
+        // probes due: look again at once rather than an interval later.
+        let entered = !health_stage(self.input.status.stage.unwrap_or(RolloutStage::Pending));
+        self.wait(if entered && !due.is_empty() {
+            Some(SHORT_REQUEUE)
+        } else {
+            next
+        });
     }
 
     /// Level-triggered chores of every active stage: scale the user's workload down once a
@@ -469,57 +511,84 @@ impl<'a> Run<'a> {
         let generation = self.input.identity.generation;
         let phase = self.status.phase;
         let message = self.status.message.clone().unwrap_or_default();
-        let invalid = message.starts_with("unable to roll out");
-        let (ready, ready_reason) = match phase {
-            _ if self.rollback_stalled => (false, reasons::ROLLBACK_STALLED),
-            Some(DeploymentPhase::Succeeded) => (true, reasons::SUCCEEDED),
-            Some(DeploymentPhase::Failed) => (false, reasons::FAILED),
-            Some(DeploymentPhase::Stopped) => (false, reasons::STOPPED),
-            _ if invalid => (false, reasons::INVALID_SPEC),
-            Some(DeploymentPhase::Queued) => (false, reasons::QUEUED),
-            Some(DeploymentPhase::Ready) => (false, reasons::WAITING_FOR_PROMOTE),
+        let invalid = match self.blocker {
+            Some(Blocker::InvalidSpec) => Some(reasons::INVALID_SPEC),
+            Some(Blocker::InvalidReference) => Some(reasons::INVALID_REFERENCE),
+            Some(Blocker::RollbackStalled) | None => None,
+        };
+        let rollback_stalled = self.blocker == Some(Blocker::RollbackStalled);
+        let (ready, ready_reason) = match (phase, invalid) {
+            _ if rollback_stalled => (false, reasons::ROLLBACK_STALLED),
+            (Some(DeploymentPhase::Succeeded), _) => (true, reasons::SUCCEEDED),
+            (Some(DeploymentPhase::Failed), _) => (false, reasons::FAILED),
+            (Some(DeploymentPhase::Stopped), _) => (false, reasons::STOPPED),
+            (_, Some(reason)) => (false, reason),
+            (Some(DeploymentPhase::Queued), _) => (false, reasons::QUEUED),
+            (Some(DeploymentPhase::Ready), _) => (false, reasons::WAITING_FOR_PROMOTE),
             _ => (false, reasons::PROGRESSING),
         };
         let ended = self.stage() == RolloutStage::Done;
+        let invalid = invalid.is_some();
         let stalled = invalid
-            || self.rollback_stalled
+            || rollback_stalled
             || matches!(
                 phase,
                 Some(DeploymentPhase::Failed | DeploymentPhase::Stopped)
             );
+        let now = self.now.0;
         let conditions = &mut self.status.conditions;
         set_condition(
             conditions,
-            "Ready",
+            READY,
             ready,
             ready_reason,
             &message,
             generation,
-            self.now,
+            now,
         );
         set_condition(
             conditions,
-            "Reconciling",
+            RECONCILING,
             !ended && !invalid,
-            if ended {
+            if ended || invalid {
                 ready_reason
             } else {
                 reasons::PROGRESSING
             },
             &message,
             generation,
-            self.now,
+            now,
         );
         set_condition(
             conditions,
-            "Stalled",
+            STALLED,
             stalled,
             ready_reason,
             &message,
             generation,
-            self.now,
+            now,
         );
     }
+}
+
+/// The health-check probes due at `now` for a rollout whose persisted status is `status`, with
+/// `known` the results taken already that status may not have folded yet (it can be a cached,
+/// stale copy): the observe step runs exactly these before the decision, which folds their
+/// results in (so a probe that crosses a failure threshold restores traffic in the same
+/// reconcile). None outside the stages that probe ([`health_stage`]), and none once a stop is
+/// requested (the decision ends or rolls back without judging them).
+pub fn probes_due(
+    spec: &DeploymentSpec,
+    status: &DeploymentStatus,
+    known: &[ProbeResult],
+    now: &Time,
+) -> Vec<DueProbe> {
+    if spec.control.stop.is_some() || !health_stage(status.stage.unwrap_or(RolloutStage::Pending)) {
+        return Vec::new();
+    }
+    let checks = &spec.template.health_checks;
+    let folded = health::fold_results(checks, &status.health_checks, known);
+    health::due_probes(checks, &folded, now).0
 }
 
 /// Stages during which health checks are probed: from test traffic until the termination

@@ -9,6 +9,7 @@ use super::traffic::Selection;
 use crate::api::deployment::{
     DeploymentPhase, DeploymentSpec, LifecycleEvent, LifecycleEventState, Promote, RolloutStage,
 };
+use crate::runtime::events::EventIntent;
 
 /// A Deployment spec from the JSON of its `spec` fields beyond target and revision.
 pub(super) fn spec(extra: serde_json::Value) -> DeploymentSpec {
@@ -454,7 +455,7 @@ fn promote_through_a_step_skips_its_bake() {
 }
 
 #[test]
-fn health_probes_are_requested_once_per_interval_from_test_traffic_on() {
+fn health_probes_run_once_per_interval_from_test_traffic_on() {
     let checks = json!([{"name": "web", "http": {"path": "/"}, "interval": "30s"}]);
     let mut sim = Sim::with_stable_revision(
         spec(json!({"healthChecks": checks, "strategy": {"blueGreen": {"terminationWait": "2m"}}})),
@@ -462,32 +463,38 @@ fn health_probes_are_requested_once_per_interval_from_test_traffic_on() {
     );
     sim.run_to_end();
     assert_eq!(phase(&sim), Some(DeploymentPhase::Succeeded));
-    let sequences: Vec<i32> = sim
+    let times: Vec<i64> = sim
+        .results
+        .iter()
+        .map(|result| result.time.0.as_second())
+        .collect();
+    assert!(
+        times.windows(2).all(|pair| pair[1] - pair[0] >= 30),
+        "at most one probe per interval: {times:?}"
+    );
+    let counted: Vec<i32> = sim
         .decisions
         .iter()
-        .flat_map(|decision| decision.intents.clone())
-        .filter_map(|intent| match intent {
-            Intent::RunHealthCheck { sequence, .. } => Some(sequence),
-            _ => None,
-        })
+        .filter_map(|decision| decision.status.health_checks.first())
+        .map(|check| check.probes)
         .collect();
-    assert_eq!(sequences.first(), Some(&1));
     assert!(
-        sequences.windows(2).all(|pair| pair[1] == pair[0] + 1),
-        "{sequences:?}"
+        counted.windows(2).all(|pair| pair[1] - pair[0] <= 1),
+        "each probe counted once: {counted:?}"
     );
     assert!(
-        sequences.len() >= 4,
-        "probes kept running through the termination wait: {sequences:?}"
+        counted.last().copied().unwrap_or(0) >= 4,
+        "probes kept running through the termination wait: {counted:?}"
     );
     let first_probe = sim
         .decisions
         .iter()
         .position(|decision| {
             decision
-                .intents
-                .iter()
-                .any(|intent| matches!(intent, Intent::RunHealthCheck { .. }))
+                .status
+                .health_checks
+                .first()
+                .is_some_and(|check| check.probes > 0)
         })
         .unwrap();
     assert!(
@@ -518,11 +525,11 @@ fn every_step_event_names_its_weight_once() {
         .all_intents()
         .into_iter()
         .filter_map(|intent| match intent {
-            Intent::Event {
+            Intent::Event(EventIntent {
                 reason: "TrafficShifted",
-                message,
+                note,
                 ..
-            } => Some(message),
+            }) => Some(note),
             _ => None,
         })
         .collect();

@@ -9,8 +9,9 @@
 //!
 //! # When
 //! The decision folds and judges results once per reconcile from the new revision's install
-//! until the termination wait ends (a readiness check sees the new pods from the start), and
-//! asks for probes from test traffic until the termination wait ends. Counters run across
+//! until the termination wait ends (a readiness check sees the new pods from the start); the
+//! observe step runs the probes due from test traffic until the termination wait ends
+//! ([`super::decide::probes_due`]). Counters run across
 //! steps (they are not reset when a step starts): a step advances when every check's latest
 //! run of successes meets its threshold.
 //!
@@ -22,8 +23,9 @@
 //!
 //! # Due probes
 //! A probe is due when the check was never probed or `interval` has passed since its last
-//! probe. Each due probe carries its sequence number (`probes + 1`), so the apply step can run
-//! it at most once (a Job probe is named after it) even when the same decision is repeated.
+//! probe. Each due probe carries its sequence number (`probes + 1`), so the observe step runs
+//! it at most once per number (a Job probe is named after it) even when a reconcile is
+//! repeated.
 
 use std::time::Duration;
 

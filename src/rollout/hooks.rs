@@ -20,6 +20,7 @@ use super::health::elapsed;
 use crate::api::deployment::{
     DeploymentTemplate, Hook, LifecycleEvent, LifecycleEventState, LifecycleEventStatus,
 };
+use crate::runtime::names::{LABEL_VALUE_MAX, fit_name};
 
 /// The hook timeout when the text is unreadable (CodeDeploy's default; the schema defaults it too).
 pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(3600);
@@ -108,8 +109,9 @@ pub fn event_slug(event: LifecycleEvent) -> &'static str {
     }
 }
 
-/// The hook child's name: `<deployment>-<event>-<uid prefix>-<attempt>`, cut to fit a DNS
-/// label (63 characters) by shortening the deployment's name, never the distinguishing suffix.
+/// The hook child's name: `<deployment>-<event>-<uid prefix>-<attempt>`, fitted to a DNS label
+/// (63 characters) by shortening the deployment's name (with a hash of the whole), never the
+/// distinguishing suffix.
 pub fn hook_child_name(deployment: &str, uid: &str, event: LifecycleEvent, attempt: u32) -> String {
     let uid_prefix: String = uid
         .chars()
@@ -118,12 +120,7 @@ pub fn hook_child_name(deployment: &str, uid: &str, event: LifecycleEvent, attem
         .collect::<String>()
         .to_ascii_lowercase();
     let suffix = format!("-{}-{uid_prefix}-{attempt}", event_slug(event));
-    let room = 63usize.saturating_sub(suffix.len());
-    let mut base: String = deployment.chars().take(room).collect();
-    while base.ends_with(['-', '.']) {
-        base.pop();
-    }
-    format!("{base}{suffix}")
+    fit_name(deployment, &suffix, LABEL_VALUE_MAX)
 }
 
 /// The hook's timeout (the default when the text is empty, zero or unreadable).
@@ -234,6 +231,24 @@ mod tests {
         );
         assert!(long.len() <= 63, "{long}");
         assert!(long.ends_with("-after-allow-test-traffic-uid-1"), "{long}");
+    }
+
+    #[test]
+    fn two_long_deployments_sharing_a_prefix_get_different_children() {
+        let first = hook_child_name(
+            &format!("{}-first", "x".repeat(60)),
+            "UID",
+            LifecycleEvent::BeforeInstall,
+            1,
+        );
+        let second = hook_child_name(
+            &format!("{}-second", "x".repeat(60)),
+            "UID",
+            LifecycleEvent::BeforeInstall,
+            1,
+        );
+        assert_ne!(first, second);
+        assert!(first.len() <= 63 && second.len() <= 63, "{first} {second}");
     }
 
     #[test]

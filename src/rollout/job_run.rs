@@ -7,8 +7,9 @@
 //!   `blockOwnerDeletion`), so deleting the record cleans its hooks and checks up. Unlike a
 //!   revision's workload, nothing serving traffic depends on them.
 //! - Its name is `<record>-<purpose>-<hash>`, the hash (FNV-1a, as revision hashes) of the
-//!   record's UID and a caller's key (event and attempt, check name and probe number), cut to 63
-//!   characters (the Job controller puts the name into a label value). The same inputs always
+//!   record's UID and a caller's key (event and attempt, check name and probe number), fitted
+//!   to 63 characters by [`crate::runtime::names::fit_name`] (the Job controller puts the name
+//!   into a label value). The same inputs always
 //!   give the same name, so a controller restarted between "create" and "write status" finds the
 //!   Job instead of starting a second one ([`ensure_job`]), and a re-created record with the
 //!   same name (a new UID) never adopts the old one's Jobs.
@@ -35,14 +36,9 @@ use kube::api::{Api, PostParams};
 
 use crate::api::Deployment as DeploymentRecord;
 use crate::api::common::{GROUP, VERSION};
-use crate::rollout::revision::{MANAGED_BY_LABEL, MANAGED_BY_VALUE, label_value, short_hash};
-
-/// Label naming the `deployments.slipway.dev` record on its Jobs.
-pub const DEPLOYMENT_LABEL: &str = "slipway.dev/deployment";
-/// Label saying what a Job is for (`hook` or `health-check`).
-pub const PURPOSE_LABEL: &str = "slipway.dev/purpose";
-/// Longest Job name (it becomes the `job-name` label value).
-const JOB_NAME_MAX: usize = 63;
+use crate::runtime::error_policy::{ErrorClass, classify_kube, remedy_for_kube};
+use crate::runtime::labels::{DEPLOYMENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, PURPOSE_LABEL};
+use crate::runtime::names::{LABEL_VALUE_MAX, fit_name, label_value, short_hash};
 
 /// The record that owns a Job.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,6 +129,32 @@ pub enum JobRunError {
     },
 }
 
+impl JobRunError {
+    /// Whether retrying can help: API failures by their code; a record without identity or a
+    /// Job name taken by something else waits for a user.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            JobRunError::Api { source, .. } => classify_kube(source),
+            JobRunError::OwnerWithoutIdentity | JobRunError::NameTaken { .. } => {
+                ErrorClass::Permanent
+            }
+        }
+    }
+
+    /// What a user can do about it when it is permanent.
+    pub fn remedy(&self) -> &'static str {
+        match self {
+            JobRunError::Api { source, .. } => remedy_for_kube(source),
+            JobRunError::OwnerWithoutIdentity => {
+                "create the record through the API (it needs a name, namespace and uid)"
+            }
+            JobRunError::NameTaken { .. } => {
+                "delete or rename the Job that holds the name, then change the record to retry"
+            }
+        }
+    }
+}
+
 /// A Job's outcome.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JobOutcome {
@@ -153,11 +175,12 @@ pub enum JobOutcome {
 /// The deterministic name of a Job for `owner`, `purpose` and `key`.
 pub fn job_name(owner: &JobOwner, purpose: &str, key: &str) -> String {
     let digest = short_hash(format!("{}/{purpose}/{key}", owner.uid).as_bytes());
-    let suffix = format!("-{purpose}-{digest}");
-    let room = JOB_NAME_MAX.saturating_sub(suffix.len());
-    let head: String = owner.name.chars().take(room).collect();
-    let head = head.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
-    format!("{head}{suffix}")
+    // The Job controller puts the name into the pods' `job-name` label: fit a label value.
+    fit_name(
+        &owner.name,
+        &format!("-{purpose}-{digest}"),
+        LABEL_VALUE_MAX,
+    )
 }
 
 /// Renders the Job (see the module docs for what is changed in the user's spec).

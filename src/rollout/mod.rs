@@ -17,7 +17,8 @@
 //! - [`probes`] / [`hook_runner`] — health-check probes (HTTP, Prometheus, readiness, Job) and
 //!   lifecycle hooks (Job, HTTP), with [`job_run`] and [`http_call`] beneath them.
 //! - [`state`] — the plain-data input and output of the decision; [`decide()`] — the state
-//!   machine, one pure function (with its stages in `progress`, `shift` and `rollback`).
+//!   machine, one pure function (with its stages in `progress`, `shift` and `rollback`);
+//!   [`reasons`] — the kind's condition and Event reasons.
 //!
 //! - [`controller`] — the driver around them (observe → decide → apply → status), the only part
 //!   holding the kube client with the I/O blocks; `strategy`, `traffic`, `health`, `hooks`,
@@ -73,8 +74,10 @@
 //! revision (hash and images from `spec.revision`, appspec hooks), every revision workload of
 //! the target (desired/ready), what the production, test and canary Services select
 //! (parsed back into [`traffic::Selection`]; `None` for a foreign selector), the HTTPRoute's
-//! two weights, hook children by name, probe results (readiness from the new pods, HTTP,
-//! Prometheus, Job), and the other rollouts on the target. Apply executes, in order:
+//! two weights, missing or unusable references, hook children by name, the results of the
+//! probes [`decide::probes_due`] names (observe runs them: readiness from the new pods, HTTP,
+//! Prometheus; a Job check's Job is created there and read back), and the other rollouts on
+//! the target. Apply executes, in order:
 //! - `CreateRevision` — create the revision Deployment (AlreadyExists is success);
 //! - `ScaleRevision` — set `spec.replicas` (0 keeps the object);
 //! - `ScaleDownUserWorkload` — set the user's workload to 0 replicas;
@@ -83,7 +86,6 @@
 //! - `SetRouteWeights` — server-side apply of only the two `backendRefs` weights;
 //! - `StartHook` — create the Job named `child_name` (AlreadyExists is success) or start the HTTP
 //!   call once per name, reporting its answer to observe; `StopHook` — delete that Job;
-//! - `RunHealthCheck` — run probe `sequence` once (a Job probe is named after it) and report it;
 //! - `RequeueAfter` — requeue; `Event` — record an Event on the record.
 //!
 //! Then the returned status is written once (when it differs).
@@ -102,6 +104,7 @@ pub mod http_call;
 pub mod job_run;
 pub mod probes;
 mod progress;
+pub mod reasons;
 pub mod revision;
 mod rollback;
 mod shift;
@@ -113,6 +116,8 @@ pub mod traffic_apply;
 pub use decide::decide;
 pub use state::{DecideInput, Decision, Intent, ObservedWorld};
 
+#[cfg(test)]
+mod blocked_tests;
 #[cfg(test)]
 mod decide_tests;
 #[cfg(test)]

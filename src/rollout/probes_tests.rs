@@ -371,7 +371,7 @@ fn check_jobs_are_named_per_probe_and_read_from_conditions() {
     let value = serde_json::to_value(&first).unwrap();
     assert_eq!(value["spec"]["activeDeadlineSeconds"], 5);
     assert_eq!(
-        value["metadata"]["labels"][job_run::PURPOSE_LABEL],
+        value["metadata"]["labels"][crate::runtime::labels::PURPOSE_LABEL],
         "health-check"
     );
     assert_eq!(

@@ -18,7 +18,8 @@
 
 use super::decide::{Flow, Run, SHORT_REQUEUE};
 use super::hooks::{self, HookProgress};
-use super::state::{EventType, Intent, OtherRolloutState, RevisionRole, ServiceRole, reasons};
+use super::reasons;
+use super::state::{Intent, OtherRolloutState, RevisionRole, ServiceRole};
 use super::strategy::{PlanStep, RolloutPlan};
 use super::traffic::{self, Selection, TrafficMode, canary_service_name};
 use crate::api::common::ChildReference;
@@ -57,8 +58,7 @@ impl Run<'_> {
         if let Some(other) = ahead {
             let name = other.name.clone();
             if self.status.waiting_for.as_deref() != Some(name.as_str()) {
-                self.event(
-                    EventType::Normal,
+                self.normal(
                     reasons::QUEUED,
                     format!("waiting for {name}, another rollout on the same target"),
                 );
@@ -118,11 +118,7 @@ impl Run<'_> {
                     self.template.target.workload
                 );
                 if self.status.message.as_deref() != Some(text.as_str()) {
-                    self.event(
-                        EventType::Warning,
-                        reasons::WORKLOAD_NOT_FOUND,
-                        text.clone(),
-                    );
+                    self.warning(reasons::WORKLOAD_NOT_FOUND, text.clone());
                 }
                 self.message(text);
                 return Flow::Wait(Some(super::decide::MAX_REQUEUE));
@@ -152,8 +148,7 @@ impl Run<'_> {
                 format!("revision {stable_hash} already serves the target"),
             );
         }
-        self.event(
-            EventType::Normal,
+        self.normal(
             reasons::STARTED,
             format!("rolling out revision {} over {stable_hash}", revision.hash),
         );
@@ -213,8 +208,7 @@ impl Run<'_> {
             ));
             return Flow::Wait(Some(SHORT_REQUEUE));
         }
-        self.event(
-            EventType::Normal,
+        self.normal(
             reasons::TOOK_OVER,
             format!("production Service now selects stable revision {stable}"),
         );
@@ -371,7 +365,6 @@ impl Run<'_> {
             ),
         };
         let identity = self.input.identity;
-        let child_name = hooks::hook_child_name(&identity.name, &identity.uid, event, 1);
         let hook = hooks::hook_for_event(self.template, &self.new_revision().appspec_hooks, event);
         let entry = self
             .status
@@ -379,6 +372,15 @@ impl Run<'_> {
             .iter()
             .find(|entry| entry.name == event)
             .cloned();
+        // The child a started hook recorded keeps its name, even if the naming rule changed
+        // since (an upgrade never starts a hook a second time).
+        let child_name = entry
+            .as_ref()
+            .and_then(|entry| entry.child.as_ref())
+            .map_or_else(
+                || hooks::hook_child_name(&identity.name, &identity.uid, event, 1),
+                |child| child.name.clone(),
+            );
         match hooks::hook_progress(
             hook,
             entry.as_ref(),
@@ -393,11 +395,7 @@ impl Run<'_> {
             HookProgress::Succeeded => {
                 if entry.as_ref().map(|entry| entry.status) != Some(LifecycleEventState::Succeeded)
                 {
-                    self.event(
-                        EventType::Normal,
-                        reasons::HOOK,
-                        format!("{event:?} hook succeeded"),
-                    );
+                    self.normal(reasons::HOOK, format!("{event:?} hook succeeded"));
                 }
                 self.record_event(event, LifecycleEventState::Succeeded, None, None);
                 self.enter_hook_next(next)

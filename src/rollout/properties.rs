@@ -239,7 +239,7 @@ fn check_fixpoint(before: &Sim, decision: &super::state::Decision) -> Result<(),
             .filter(|intent| {
                 !matches!(
                     intent,
-                    super::state::Intent::Event { .. } | super::state::Intent::RequeueAfter(_)
+                    super::state::Intent::Event(_) | super::state::Intent::RequeueAfter(_)
                 )
             })
             .cloned()

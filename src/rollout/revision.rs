@@ -10,7 +10,7 @@
 //!   before Slipway's labels are added).
 //! - Labels `slipway.dev/revision: <hash>` and `slipway.dev/target: <target>` go on the
 //!   Deployment's metadata, its selector (`matchLabels`, next to the workload's own selector)
-//!   and the pod template. The target value is [`target_label_value`] of the workload's name,
+//!   and the pod template. The target value is [`label_value`] of the workload's name,
 //!   so the user's own pods (which lack the label) never match a Slipway selector, while every
 //!   revision of the same target does.
 //! - The name is `<workload>-<hash>` ([`revision_name`]); `spec.replicas` is the caller's;
@@ -21,12 +21,12 @@
 //!   look like an object missing from Git and be pruned.
 //!
 //! # The revision hash
-//! FNV-1a (64-bit, offset basis `0xcbf29ce484222325`, prime `0x100000001b3`) over the pod
-//! template serialized as canonical JSON — object keys sorted by their UTF-8 bytes at every
-//! level, no whitespace, serde_json's number and string encoding — rendered as the first
-//! [`HASH_LENGTH`] lowercase hex digits of the big-endian value. It depends only on the template,
-//! never on the process, platform, pointer width or map iteration order, so a restarted
-//! controller finds the same revision again.
+//! [`short_hash`] (FNV-1a 64-bit, offset basis `0xcbf29ce484222325`, prime `0x100000001b3`)
+//! over the pod template serialized as canonical JSON — object keys sorted by their UTF-8 bytes
+//! at every level, no whitespace, serde_json's number and string encoding — rendered as the
+//! first [`HASH_LENGTH`](crate::runtime::names::HASH_LENGTH) lowercase hex digits of the
+//! big-endian value. It depends only on the template, never on the process, platform, pointer
+//! width or map iteration order, so a restarted controller finds the same revision again.
 //!
 //! # Caveats
 //! - The hash covers the template as the API server returned it, defaults included. A cluster
@@ -58,25 +58,14 @@ use serde_json::Value;
 
 use crate::api::deployment::{ContainerImage, DeploymentTemplate};
 use crate::rollout::appspec::{self, RevisionError};
+use crate::runtime::labels::{
+    MANAGED_BY_LABEL, MANAGED_BY_VALUE, REVISION_LABEL, TARGET_LABEL, WORKLOAD_ANNOTATION,
+};
+use crate::runtime::names::{NAME_MAX, fit_name, label_value, short_hash};
 
-/// Label naming the revision (its hash) on a revision's Deployment, selector and pods.
-pub const REVISION_LABEL: &str = "slipway.dev/revision";
-/// Label naming the target (the workload's name) on a revision's Deployment, selector and pods.
-pub const TARGET_LABEL: &str = "slipway.dev/target";
-/// The well-known label saying which tool manages a revision's Deployment.
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
-/// The value of [`MANAGED_BY_LABEL`] on revisions.
-pub const MANAGED_BY_VALUE: &str = "slipway";
-/// Annotation on a revision's Deployment naming the workload it was derived from.
-pub const WORKLOAD_ANNOTATION: &str = "slipway.dev/workload";
-/// Length of a revision hash, in hex digits.
-pub const HASH_LENGTH: usize = 10;
-
-/// Longest label value Kubernetes accepts.
-const LABEL_VALUE_MAX: usize = 63;
 /// Longest revision Deployment name: pods are named `<deployment>-<10>-<5>` and must stay within
-/// a DNS subdomain (253).
-const NAME_MAX: usize = 253 - 17;
+/// a DNS subdomain.
+const REVISION_NAME_MAX: usize = NAME_MAX - 17;
 
 /// One revision's workload, ready to create.
 #[derive(Clone, Debug, PartialEq)]
@@ -196,7 +185,7 @@ pub fn render_revision(
     }
 
     let hash = revision_hash(&template);
-    let target = target_label_value(&workload_name);
+    let target = label_value(&workload_name);
     let name = revision_name(&workload_name, &hash);
     let slipway_labels = [
         (TARGET_LABEL.to_owned(), target.clone()),
@@ -255,54 +244,13 @@ pub fn revision_hash(template: &PodTemplateSpec) -> String {
     short_hash(canonical.as_bytes())
 }
 
-/// The first [`HASH_LENGTH`] lowercase hex digits of the FNV-1a 64-bit hash of `bytes`.
-pub fn short_hash(bytes: &[u8]) -> String {
-    format!("{:016x}", fnv1a_64(bytes))[..HASH_LENGTH].to_owned()
-}
-
-/// The `slipway.dev/target` value for a workload: its name when that is a valid label value
-/// (at most 63 characters), else the first 52 characters, `-` and the 10-digit hash of the name.
-pub fn target_label_value(workload: &str) -> String {
-    label_value(workload)
-}
-
-/// An object name as a label value: as is up to 63 characters, else shortened as
-/// [`target_label_value`] says.
-pub fn label_value(name: &str) -> String {
-    if name.len() <= LABEL_VALUE_MAX {
-        return name.to_owned();
-    }
-    shortened(name, LABEL_VALUE_MAX)
-}
-
-/// The Deployment name of a revision: `<workload>-<hash>`, the workload part shortened (with a
+/// The Deployment name of a revision: `<workload>-<hash>`, the workload part fitted (with a
 /// hash of it) when pods' names would otherwise pass 253 characters.
 pub fn revision_name(workload: &str, hash: &str) -> String {
-    let room = NAME_MAX - 1 - hash.len();
-    let prefix = if workload.len() <= room {
-        workload.to_owned()
-    } else {
-        shortened(workload, room)
-    };
-    format!("{prefix}-{hash}")
-}
-
-/// `text` cut to `length` characters with its own hash as the last [`HASH_LENGTH`], ending in an
-/// alphanumeric character (names and label values must).
-fn shortened(text: &str, length: usize) -> String {
-    let keep = length - HASH_LENGTH - 1;
-    let head: String = text.chars().take(keep).collect();
-    let head = head.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
-    format!("{head}-{}", short_hash(text.as_bytes()))
-}
-
-/// FNV-1a, 64-bit.
-fn fnv1a_64(bytes: &[u8]) -> u64 {
-    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    bytes.iter().fold(OFFSET_BASIS, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(PRIME)
-    })
+    // The workload part is fitted on its own, so a revision's name is the same for every hash
+    // length and the names of revisions created before this rule stay as they were.
+    let room = REVISION_NAME_MAX - 1 - hash.len();
+    format!("{}-{hash}", fit_name(workload, "", room))
 }
 
 /// Canonical JSON: keys sorted at every level, no whitespace.

@@ -23,27 +23,23 @@
 //! Before a takeover completed, production still selects the user's own workload: nothing is
 //! restored, only the new revision is scaled down.
 
-use super::decide::{Flow, Run, SHORT_REQUEUE, final_phase};
-use super::state::{EventType, Intent, ServiceRole, reasons};
+use super::decide::{Blocker, Flow, Run, SHORT_REQUEUE, final_phase};
+use super::reasons;
+use super::state::{Intent, ServiceRole};
 use super::traffic::{self, Selection, TrafficMode, canary_service_name, may_route};
 use crate::api::deployment::{AutoRollbackEvent, RolloutStage};
+use crate::runtime::conditions::{self, STALLED};
 
 impl Run<'_> {
     /// Marks the rollback stalled with `message`, with one Warning Event when it becomes so.
     fn stall_rollback(&mut self, message: String) {
-        let already = self.status.conditions.iter().any(|condition| {
-            condition.type_ == "Stalled"
-                && condition.status == "True"
-                && condition.reason == reasons::ROLLBACK_STALLED
-        });
+        let already = conditions::is_true(&self.status.conditions, STALLED)
+            && conditions::find(&self.status.conditions, STALLED)
+                .is_some_and(|condition| condition.reason == reasons::ROLLBACK_STALLED);
         if !already {
-            self.event(
-                EventType::Warning,
-                reasons::ROLLBACK_STALLED,
-                message.clone(),
-            );
+            self.warning(reasons::ROLLBACK_STALLED, message.clone());
         }
-        self.rollback_stalled = true;
+        self.blocker = Some(Blocker::RollbackStalled);
         self.message(message);
     }
 
@@ -139,7 +135,7 @@ impl Run<'_> {
             None => (AutoRollbackEvent::DeploymentFailure, String::new()),
         };
         let message = format!("rolled back to revision {stable}: {why}");
-        self.event(EventType::Warning, reasons::ROLLED_BACK, message.clone());
+        self.warning(reasons::ROLLED_BACK, message.clone());
         debug_assert_ne!(self.stage(), RolloutStage::Done);
         self.end(final_phase(reason), message)
     }

@@ -4,12 +4,14 @@
 use serde_json::json;
 
 use super::decide_tests::{assert_safe, job_hook, phase, spec};
+use super::reasons;
 use super::simulation::{HookScript, Sim};
-use super::state::{EventType, Intent, ServiceRole, reasons};
+use super::state::{Intent, ServiceRole};
 use super::traffic::Selection;
 use crate::api::deployment::{
     AutoRollbackEvent, DeploymentPhase, DeploymentStop, LifecycleEvent, RolloutStage,
 };
+use crate::runtime::events::EventIntent;
 
 #[test]
 fn failed_hook_fails_the_rollout_and_rolls_back() {
@@ -189,7 +191,7 @@ fn stop_while_queued_ends_stopped_without_touching_anything() {
         decision
             .intents
             .iter()
-            .all(|intent| matches!(intent, Intent::Event { .. }))
+            .all(|intent| matches!(intent, Intent::Event(_)))
     );
 }
 
@@ -274,7 +276,7 @@ fn rollback_waiting_past_the_deadline_for_stable_pods_is_stalled_with_one_warnin
         .all_intents()
         .into_iter()
         .filter(|intent| {
-            matches!(intent, Intent::Event { event_type: EventType::Warning, reason, .. }
+            matches!(intent, Intent::Event(EventIntent { warning: true, reason, .. })
                 if *reason == reasons::ROLLBACK_STALLED)
         })
         .count();
@@ -381,17 +383,17 @@ fn invalid_strategy_stalls_with_the_field_named() {
     assert_eq!(stalled.status, "True");
     assert!(decision.intents.iter().any(|intent| matches!(
         intent,
-        Intent::Event {
+        Intent::Event(EventIntent {
             reason: "InvalidSpec",
             ..
-        }
+        })
     )));
     let again = sim.reconcile();
     assert!(
         !again
             .intents
             .iter()
-            .any(|intent| matches!(intent, Intent::Event { .. })),
+            .any(|intent| matches!(intent, Intent::Event(_))),
         "one event per problem"
     );
 }

@@ -17,7 +17,8 @@
 
 use super::decide::{Flow, Run, SHORT_REQUEUE};
 use super::health::{HealthVerdict, elapsed};
-use super::state::{EventType, Intent, RevisionRole, ServiceRole, reasons};
+use super::reasons;
+use super::state::{Intent, RevisionRole, ServiceRole};
 use super::strategy::{Bake, RollingPlan, RolloutPlan, TrafficPlan};
 use super::traffic::{
     self, Selection, TrafficMode, canary_service_name, may_route, production_selection,
@@ -184,8 +185,7 @@ impl Run<'_> {
         if self.status.step_start_time.is_none() {
             self.status.step_start_time = Some(self.now.clone());
             self.status.traffic_split = Some(traffic::split(weight));
-            self.event(
-                EventType::Normal,
+            self.normal(
                 reasons::SHIFTED,
                 format!("{weight}% of traffic on revision {canary} (step {index})"),
             );
@@ -409,7 +409,7 @@ impl Run<'_> {
         }
         self.status.traffic_split = Some(traffic::split(100));
         let message = format!("revision {canary} serves all traffic");
-        self.event(EventType::Normal, reasons::SUCCEEDED, message.clone());
+        self.normal(reasons::SUCCEEDED, message.clone());
         self.end(DeploymentPhase::Succeeded, message)
     }
 }

@@ -1,18 +1,19 @@
-//! A test-only simulated world for [`decide`]: it applies intents the way the apply step and
-//! the cluster would (creates are idempotent by name, scale-downs are immediate, pods become
-//! Ready up to a per-revision cap on each tick, hooks and probes end as scripted) and checks
-//! the safety rules on every decision.
+//! A test-only simulated world for [`decide`]: it observes the way the observe step does (the
+//! probes [`probes_due`] names answer at once, healthy or not as scripted), applies intents the
+//! way the apply step and the cluster would (creates are idempotent by name, scale-downs are
+//! immediate, pods become Ready up to a per-revision cap on each tick, hooks end as scripted)
+//! and checks the safety rules on every decision.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use super::decide::decide;
+use super::decide::{decide, probes_due};
 use super::health::ProbeResult;
 use super::hooks::{HookObservation, HookOutcome};
 use super::state::{
-    DecideInput, Decision, DeploymentIdentity, Intent, NewRevision, ObservedWorld, OtherRollout,
-    RevisionWorkload, ServiceRole, UserWorkload,
+    DecideInput, Decision, DeploymentIdentity, Intent, InvalidReference, NewRevision,
+    ObservedWorld, OtherRollout, RevisionWorkload, ServiceRole, UserWorkload,
 };
 use super::traffic::{Selection, may_route};
 use crate::api::deployment::{
@@ -47,13 +48,14 @@ pub struct Sim {
     pub test: Option<Selection>,
     pub canary_service: Option<Selection>,
     pub route: Option<(i32, i32)>,
+    /// Referenced objects observe would report missing or unusable.
+    pub invalid_references: Vec<InvalidReference>,
     pub hooks: BTreeMap<String, HookOutcome>,
     pub hook_script: BTreeMap<LifecycleEvent, HookScript>,
     /// Every distinct hook child started, with its event.
     pub hook_children: BTreeSet<(String, String)>,
     pub healthy: bool,
     pub results: Vec<ProbeResult>,
-    pub pending_probes: BTreeSet<(String, i32)>,
     pub others: Vec<OtherRollout>,
     /// CreateRevision intents for a hash that already existed.
     pub duplicate_creates: usize,
@@ -100,12 +102,12 @@ impl Sim {
             test: None,
             canary_service: None,
             route: None,
+            invalid_references: Vec::new(),
             hooks: BTreeMap::new(),
             hook_script: BTreeMap::new(),
             hook_children: BTreeSet::new(),
             healthy: true,
             results: Vec::new(),
-            pending_probes: BTreeSet::new(),
             others: Vec::new(),
             duplicate_creates: 0,
             decisions: Vec::new(),
@@ -142,6 +144,7 @@ impl Sim {
             test_selection: self.test.clone(),
             canary_selection: self.canary_service.clone(),
             route_weights: self.route,
+            invalid_references: self.invalid_references.clone(),
             hooks: self
                 .hooks
                 .iter()
@@ -168,8 +171,23 @@ impl Sim {
         })
     }
 
-    /// One reconcile: decide, check, apply, persist the status (unless `lose_status`).
+    /// Runs the probes due now, as the observe step does before each decision.
+    pub fn probe(&mut self) {
+        let now = at(self.seconds);
+        for due in probes_due(&self.spec, &self.status, &self.results, &now) {
+            self.results.push(ProbeResult {
+                check: due.check,
+                time: now.clone(),
+                healthy: self.healthy,
+                message: Some(if self.healthy { "200" } else { "503" }.into()),
+            });
+        }
+    }
+
+    /// One reconcile: observe (probe), decide, check, apply, persist the status (unless
+    /// `lose_status`).
     pub fn reconcile_with(&mut self, lose_status: bool) -> Decision {
+        self.probe();
         let decision = self.peek();
         self.check_routing(&decision);
         self.apply(&decision.intents);
@@ -306,16 +324,12 @@ impl Sim {
                 Intent::StopHook { child_name } => {
                     self.hooks.remove(child_name);
                 }
-                Intent::RunHealthCheck { check, sequence } => {
-                    self.pending_probes.insert((check.clone(), *sequence));
-                }
-                Intent::RequeueAfter(_) | Intent::Event { .. } => {}
+                Intent::RequeueAfter(_) | Intent::Event(_) => {}
             }
         }
     }
 
-    /// Advances time: pods become Ready up to their cap, hooks end as scripted, requested
-    /// probes report.
+    /// Advances time: pods become Ready up to their cap, hooks end as scripted.
     pub fn tick(&mut self, seconds: i64) {
         self.seconds += seconds;
         for (hash, (desired, ready)) in &mut self.revisions {
@@ -338,14 +352,6 @@ impl Sim {
                     HookScript::Hang => HookOutcome::Running,
                 };
             }
-        }
-        for (check, _) in std::mem::take(&mut self.pending_probes) {
-            self.results.push(ProbeResult {
-                check,
-                time: at(self.seconds),
-                healthy: self.healthy,
-                message: Some(if self.healthy { "200" } else { "503" }.into()),
-            });
         }
     }
 

@@ -2,13 +2,14 @@
 //! spec, the persisted status, the [`ObservedWorld`], now) and what it returns (the new status
 //! and [`Intent`]s).
 //!
-//! The observe step fills [`ObservedWorld`] from the API (and from the apply step's record of
-//! HTTP calls and probes it ran); the apply step executes the intents in order, then writes the
-//! status once. Nothing here holds a client.
+//! The observe step fills [`ObservedWorld`] from the API, from the health-check probes that
+//! were due ([`super::decide::probes_due`]: it runs them) and from the apply step's record of
+//! HTTP hook calls; the apply step executes the intents in order, then the status is written
+//! once. Nothing here holds a client.
 
 use std::time::Duration;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::health::ProbeResult;
 use super::hooks::HookObservation;
@@ -17,6 +18,7 @@ use crate::api::deployment::{
     ContainerImage, DeploymentPhase, DeploymentSpec, DeploymentStatus, Hook, LifecycleEvent,
     RolloutStage,
 };
+use crate::runtime::events::EventIntent;
 
 /// The Deployment record's identity.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -84,6 +86,17 @@ pub struct OtherRollout {
     pub state: OtherRolloutState,
 }
 
+/// A spec field naming an object the rollout cannot use, as observe found it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidReference {
+    /// The spec field (`spec.target.service`).
+    pub field: &'static str,
+    /// The object it names (`Service shop/web`).
+    pub object: String,
+    /// What is wrong with it (`which does not exist`).
+    pub problem: String,
+}
+
 /// Everything observed about the target, loaded once per reconcile.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ObservedWorld {
@@ -93,8 +106,11 @@ pub struct ObservedWorld {
     pub new_revision: Result<NewRevision, String>,
     /// Every revision workload of the target.
     pub revisions: Vec<RevisionWorkload>,
+    /// Referenced objects that are missing or unusable (the production Service, the test
+    /// Service, the HTTPRoute); the decision reports the first and waits.
+    pub invalid_references: Vec<InvalidReference>,
     /// What the production Service selects; `None` when it is not a Slipway selection (the
-    /// user's own selector, before the first takeover).
+    /// user's own selector, before the first takeover) or the Service is missing.
     pub production_selection: Option<Selection>,
     /// What the test Service selects, when it exists and selects a Slipway revision.
     pub test_selection: Option<Selection>,
@@ -105,7 +121,8 @@ pub struct ObservedWorld {
     pub route_weights: Option<(i32, i32)>,
     /// Hook children found by name.
     pub hooks: Vec<HookObservation>,
-    /// Probe results the observe step has (old ones may be repeated; they are counted once).
+    /// Results of the probes observe ran and kept, and of finished Job checks (old ones may be
+    /// repeated; they are counted once).
     pub health_results: Vec<ProbeResult>,
     /// The other rollouts on the same target.
     pub rollouts_on_target: Vec<OtherRollout>,
@@ -153,15 +170,6 @@ pub enum ServiceRole {
     Test,
     /// The Slipway-managed canary Service an HTTPRoute weights against production.
     Canary,
-}
-
-/// An Event's type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventType {
-    /// Progress.
-    Normal,
-    /// Failure, rollback, invalid spec.
-    Warning,
 }
 
 /// One thing the apply step does.
@@ -227,58 +235,10 @@ pub enum Intent {
         /// The child's name.
         child_name: String,
     },
-    /// Run probe `sequence` of a health check and report its result to a later observe.
-    RunHealthCheck {
-        /// The check's name.
-        check: String,
-        /// The probe's number, from 1 (at most one run per number).
-        sequence: i32,
-    },
     /// Reconcile again after this long at the latest.
     RequeueAfter(Duration),
-    /// Record an Event on the Deployment.
-    Event {
-        /// Normal or Warning.
-        event_type: EventType,
-        /// One CamelCase word (see [`reasons`]).
-        reason: &'static str,
-        /// Human text.
-        message: String,
-    },
-}
-
-/// Event and condition reasons of the Deployment kind.
-pub mod reasons {
-    /// The rollout started.
-    pub const STARTED: &str = "Started";
-    /// Another rollout on the target is active.
-    pub const QUEUED: &str = "Queued";
-    /// The production Service now selects a Slipway revision.
-    pub const TOOK_OVER: &str = "TookOver";
-    /// Traffic moved to a step's weight.
-    pub const SHIFTED: &str = "TrafficShifted";
-    /// A hook ended.
-    pub const HOOK: &str = "Hook";
-    /// A rollback started.
-    pub const ROLLING_BACK: &str = "RollingBack";
-    /// A rollback ended with all traffic on the stable revision.
-    pub const ROLLED_BACK: &str = "RolledBack";
-    /// A rollback cannot finish: the stable revision is gone or not Ready past the deadline.
-    pub const ROLLBACK_STALLED: &str = "RollbackStalled";
-    /// The rollout succeeded.
-    pub const SUCCEEDED: &str = "Succeeded";
-    /// The rollout failed.
-    pub const FAILED: &str = "Failed";
-    /// The rollout was stopped.
-    pub const STOPPED: &str = "Stopped";
-    /// The spec cannot be rolled out.
-    pub const INVALID_SPEC: &str = "InvalidSpec";
-    /// The target workload does not exist.
-    pub const WORKLOAD_NOT_FOUND: &str = "WorkloadNotFound";
-    /// Waiting for a promote.
-    pub const WAITING_FOR_PROMOTE: &str = "WaitingForPromote";
-    /// Work in flight.
-    pub const PROGRESSING: &str = "Progressing";
+    /// Record an Event on the Deployment (reasons from [`super::reasons`]).
+    Event(EventIntent),
 }
 
 /// The phase a stage shows.
@@ -291,34 +251,4 @@ pub fn phase_of(stage: RolloutStage, waiting_in_queue: bool) -> Option<Deploymen
         RolloutStage::Done => return None,
         _ => DeploymentPhase::InProgress,
     })
-}
-
-/// Sets a condition, keeping `lastTransitionTime` when its status did not change.
-pub fn set_condition(
-    conditions: &mut Vec<Condition>,
-    type_: &str,
-    status: bool,
-    reason: &str,
-    message: &str,
-    generation: Option<i64>,
-    now: &Time,
-) {
-    let status_text = if status { "True" } else { "False" };
-    let transition = conditions
-        .iter()
-        .find(|condition| condition.type_ == type_ && condition.status == status_text)
-        .map_or_else(
-            || now.clone(),
-            |condition| condition.last_transition_time.clone(),
-        );
-    conditions.retain(|condition| condition.type_ != type_);
-    conditions.push(Condition {
-        type_: type_.to_owned(),
-        status: status_text.to_owned(),
-        reason: reason.to_owned(),
-        message: message.to_owned(),
-        observed_generation: generation,
-        last_transition_time: transition,
-    });
-    conditions.sort_by(|left, right| left.type_.cmp(&right.type_));
 }

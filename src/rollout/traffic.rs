@@ -22,11 +22,7 @@
 //! fewer Ready pods than the step needs ([`ReplicaNeeds`]).
 
 use crate::api::deployment::TrafficSplit;
-
-/// Label on every revision workload and its pods: the revision's hash.
-pub const REVISION_LABEL: &str = "slipway.dev/revision";
-/// Label on every revision workload and its pods: the target workload's name.
-pub const TARGET_LABEL: &str = "slipway.dev/target";
+use crate::runtime::names::{LABEL_VALUE_MAX, fit_name};
 
 /// How traffic is split between the stable and the new revision.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,7 +43,8 @@ pub enum TrafficMode {
 }
 
 /// Which pods a Service selects. The apply step writes the target workload's own selector plus
-/// [`TARGET_LABEL`], plus [`REVISION_LABEL`] for [`Selection::Revision`].
+/// [`TARGET_LABEL`](crate::runtime::labels::TARGET_LABEL), plus
+/// [`REVISION_LABEL`](crate::runtime::labels::REVISION_LABEL) for [`Selection::Revision`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Selection {
     /// Only the pods of the revision with this hash.
@@ -148,13 +145,11 @@ pub fn route_weights(weight: i32) -> (i32, i32) {
     (split.stable, split.canary)
 }
 
-/// The canary Service an HTTPRoute rollout weights against the production Service.
+/// The canary Service an HTTPRoute rollout weights against the production Service:
+/// `<service>-canary`, fitted to a DNS label (Service names are) with a hash of the whole, so two
+/// long production Services never share a canary Service.
 pub fn canary_service_name(service: &str) -> String {
-    let mut base: String = service.chars().take(63 - "-canary".len()).collect();
-    while base.ends_with('-') {
-        base.pop();
-    }
-    format!("{base}-canary")
+    fit_name(service, "-canary", LABEL_VALUE_MAX)
 }
 
 /// The rolling update's next desired pod counts, as apps/v1 computes them: grow the new
@@ -300,6 +295,19 @@ mod tests {
         assert_eq!(canary_service_name("web"), "web-canary");
         let long = "a".repeat(63);
         assert_eq!(canary_service_name(&long).len(), 63);
+        assert!(canary_service_name(&long).ends_with("-canary"));
+    }
+
+    #[test]
+    fn two_long_services_sharing_56_characters_get_different_canary_services() {
+        let shared = "s".repeat(56);
+        let left = canary_service_name(&format!("{shared}-left"));
+        let right = canary_service_name(&format!("{shared}-right"));
+        assert_ne!(left, right);
+        for name in [&left, &right] {
+            assert!(name.len() <= 63, "{name}");
+            assert!(name.ends_with("-canary"), "{name}");
+        }
     }
 
     #[test]

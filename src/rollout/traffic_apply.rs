@@ -66,7 +66,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::api::deployment::{HttpRouteReference, TrafficSplit};
-use crate::rollout::revision::{REVISION_LABEL, TARGET_LABEL};
+use crate::runtime::error_policy::{ErrorClass, classify_kube, remedy_for_kube};
+use crate::runtime::labels::{REVISION_LABEL, TARGET_LABEL};
 
 pub use crate::runtime::FIELD_MANAGER;
 
@@ -211,6 +212,26 @@ pub enum TrafficApplyError {
         /// Attempts made.
         attempts: usize,
     },
+}
+
+impl TrafficApplyError {
+    /// Whether retrying can help: API failures by their code and a route that kept changing
+    /// are transient; a Service or route the rollout cannot steer waits for a user.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            TrafficApplyError::Api { source, .. } => classify_kube(source),
+            TrafficApplyError::RouteKeptChanging { .. } => ErrorClass::Transient,
+            _ => ErrorClass::Permanent,
+        }
+    }
+
+    /// What a user can do about it when it is permanent.
+    pub fn remedy(&self) -> &'static str {
+        match self {
+            TrafficApplyError::Api { source, .. } => remedy_for_kube(source),
+            _ => "fix the Service or HTTPRoute the message names, then change the record to retry",
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -45,12 +45,33 @@ pub enum ErrorClass {
     Permanent,
 }
 
+/// What a user can do about a permanent failure when nothing more specific is known.
+pub const DEFAULT_REMEDY: &str = "fix the cause, then change the object to retry";
+
 /// What the shared policy needs to know of a controller's error.
 pub trait ReconcileError: std::error::Error {
     /// PascalCase category: the Event reason and the metric label.
     fn category(&self) -> &'static str;
     /// Transient or permanent.
     fn class(&self) -> ErrorClass;
+    /// What a user can do about it (appended to a permanent failure's message).
+    fn remedy(&self) -> &'static str {
+        DEFAULT_REMEDY
+    }
+}
+
+/// What a user can do about a permanent API answer: 403 names the missing permission, 400 and
+/// 422 say that the object rendered from the spec was refused.
+pub fn remedy_for_kube(error: &kube::Error) -> &'static str {
+    match error {
+        kube::Error::Api(status) if status.code == 403 => {
+            "grant the controller's service account that permission (the chart's RBAC role), then change the object to retry"
+        }
+        kube::Error::Api(status) if status.code == 400 || status.code == 422 => {
+            "the API server refused what Slipway rendered from the spec: fix the field it names, then change the object to retry"
+        }
+        _ => DEFAULT_REMEDY,
+    }
 }
 
 /// The class of a kube client error: 400, 403 and 422 are permanent; not found, conflicts,
@@ -172,10 +193,16 @@ pub trait ReportableStatus: Clone + Default + PartialEq + Serialize {
     fn set_observed(&mut self, generation: Option<i64>, message: &str);
     /// The stored message (to publish the Event once per message).
     fn message(&self) -> Option<&str>;
+    /// The primary condition's status while a permanent failure blocks the object: `False`,
+    /// or `Unknown` for a bounded run that has not ended (a blocked BuildRun has not failed;
+    /// a pipeline reading `Succeeded=False` would take it for a failed build).
+    fn blocked_primary_status(&self) -> ConditionStatus {
+        ConditionStatus::False
+    }
 }
 
 /// Records a permanent failure on `object`: its primary condition (`Ready` or `Succeeded`)
-/// False, `Stalled` True and `Reconciling` False with `reason` and `message`, the message as
+/// False (see [`ReportableStatus::blocked_primary_status`]), `Stalled` True and `Reconciling` False with `reason` and `message`, the message as
 /// `status.message`, and — when the message is new — a Warning Event. One status write.
 ///
 /// # Errors
@@ -199,12 +226,13 @@ where
     let mut status = stored.cloned().unwrap_or_default();
     let first = status.message() != Some(message);
     let generation = object.meta().generation;
+    let primary_status = status.blocked_primary_status();
     status.set_observed(generation, message);
     set_summary(
         status.conditions_mut(),
         &Summary {
             primary,
-            status: ConditionStatus::False,
+            status: primary_status,
             reconciling: false,
             stalled: true,
             reason,

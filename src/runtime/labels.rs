@@ -5,6 +5,14 @@
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 /// The value of [`MANAGED_BY_LABEL`].
 pub const MANAGED_BY_VALUE: &str = "slipway";
+/// Well-known label: the application's name (`slipway-build` on build Jobs and pods).
+pub const NAME_LABEL: &str = "app.kubernetes.io/name";
+/// Well-known label: the instance of the application (the owner's fitted name).
+pub const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
+/// Well-known label: the component within the application (`build`).
+pub const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
+/// Well-known label: the larger application this is part of ([`MANAGED_BY_VALUE`]).
+pub const PART_OF_LABEL: &str = "app.kubernetes.io/part-of";
 
 /// Label on a build Job and its pod: the BuildRun's name (fitted to 63 characters).
 pub const BUILDRUN_LABEL: &str = "slipway.dev/buildrun";
@@ -23,7 +31,7 @@ pub const REVISION_LABEL: &str = "slipway.dev/revision";
 pub const WORKLOAD_ANNOTATION: &str = "slipway.dev/workload";
 /// Label on hook and check Jobs: the `deployments.slipway.dev` record (fitted).
 pub const DEPLOYMENT_LABEL: &str = "slipway.dev/deployment";
-/// Label on hook and check Jobs: what the Job is for (`hook`, `check`).
+/// Label on hook and check Jobs: what the Job is for (`hook`, `health-check`).
 pub const PURPOSE_LABEL: &str = "slipway.dev/purpose";
 
 /// Label on a PipelineExecution and on every child of one: the Pipeline's name (fitted).

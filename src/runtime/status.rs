@@ -39,6 +39,16 @@ impl StatusError {
     pub fn is_conflict(&self) -> bool {
         matches!(&self.source, kube::Error::Api(status) if status.code == 409)
     }
+
+    /// Whether retrying can help (see [`super::error_policy::classify_kube`]).
+    pub fn class(&self) -> super::error_policy::ErrorClass {
+        super::error_policy::classify_kube(&self.source)
+    }
+
+    /// What a user can do about it when it is permanent.
+    pub fn remedy(&self) -> &'static str {
+        super::error_policy::remedy_for_kube(&self.source)
+    }
 }
 
 /// Writes `status` on `object` when it differs from `stored`; returns whether it wrote.

@@ -4,6 +4,7 @@
 //! what users see — the Service selector, HTTPRoute weights, revision Deployments and their
 //! replicas, hook Jobs, the record's phase, conditions and Events — and API write counts.
 
+mod errors;
 mod health;
 mod hooks;
 mod lifecycle;

@@ -383,3 +383,29 @@ async fn rolling_replaces_pods_within_max_surge_and_ends_on_the_new_revision() {
         (Some(&0), Some(&3))
     );
 }
+
+#[tokio::test]
+async fn a_readiness_check_of_a_replica_ratio_canary_asks_only_for_the_new_revisions_share() {
+    // 10 % of 3 pods is one new pod: the check must not wait for three (it did, and rolled back).
+    let harness = Harness::start().await;
+    harness.application(3).await;
+    harness
+        .rollout(
+            "web-v2",
+            "shop/web:2",
+            json!({
+                "strategy": {"canary": {"percent": 10, "interval": "3s"}, "blueGreen": {"terminationWait": "1s"}},
+                "healthChecks": [{"name": "pods", "readiness": {}, "interval": "1s", "timeout": "1s", "failureThreshold": 1}]
+            }),
+        )
+        .await;
+    let record = harness
+        .wait_phase("web-v2", DeploymentPhase::Succeeded, 40)
+        .await;
+    assert!(record.status.unwrap().rollback.is_none(), "no rollback");
+    let revisions = harness.revisions().await;
+    assert_eq!(
+        revisions.get(&harness.revision_of("shop/web:2").await),
+        Some(&3)
+    );
+}

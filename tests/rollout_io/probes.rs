@@ -19,7 +19,8 @@ use slipway::rollout::probes::{
     CheckRun, PodTarget, check_job_outcome, http_probe, pod_targets, prometheus_probe,
     readiness_probe, render_check_job, start_check_job,
 };
-use slipway::rollout::revision::{REVISION_LABEL, render_revision};
+use slipway::rollout::revision::render_revision;
+use slipway::runtime::labels::REVISION_LABEL;
 use slipway_testcluster::TestCluster;
 use slipway_testcluster::simulate::SimulationConfig;
 

@@ -5,12 +5,12 @@ use kube::Api;
 use kube::api::{DynamicObject, Patch, PatchParams};
 use serde_json::{Value, json};
 use slipway::api::deployment::{HttpRouteReference, TrafficSplit};
-use slipway::rollout::revision::{REVISION_LABEL, TARGET_LABEL};
 use slipway::rollout::traffic_apply::{
     BackendWeight, FIELD_MANAGER, KnownSelector, RuleWeights, SelectorTarget, TrafficApplyError,
     httproute_resource, read_route_weights, read_service_selector, set_route_weights,
     switch_service_selector, switch_service_selector_from, traffic_split,
 };
+use slipway::runtime::labels::{REVISION_LABEL, TARGET_LABEL};
 use slipway_testcluster::{Fault, TestCluster};
 
 const NAMESPACE: &str = "default";

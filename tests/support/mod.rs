@@ -5,6 +5,7 @@ pub mod pipeline;
 pub mod plugin;
 pub mod readme;
 pub mod registry;
+pub mod requests;
 pub mod rollout;
 
 use std::path::{Path, PathBuf};

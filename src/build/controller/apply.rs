@@ -1,5 +1,6 @@
-//! Apply: carry out the decided action — create the Job, or delete it — publish the decided
-//! Events, and prune the namespace's history when a build ends.
+//! Apply: carry out the decided action — create the Job, or delete it — and prune the
+//! namespace's history when a build ends. The decided Events go out through
+//! [`crate::runtime::events::EventPublisher`].
 //!
 //! - **Create** is idempotent through the Job's deterministic name: a 409 means a Job with that
 //!   name appeared since observe; it is read back and used only when its controller owner is
@@ -7,15 +8,11 @@
 //! - **Delete** uses foreground propagation with a UID precondition: the Job stays (with a
 //!   `deletionTimestamp`) until its pod is gone, so a Job that is gone means no build pod runs,
 //!   and a Job recreated under the same name is never deleted by mistake. 404 counts as done.
-//! - **Events** go through kube's `Recorder` (events.k8s.io/v1, repeats become a series); a
-//!   failure to publish is logged, never fails the reconcile.
 
 use k8s_openapi::api::batch::v1::Job;
 use kube::api::{DeleteParams, ListParams, PostParams, Preconditions, PropagationPolicy};
-use kube::runtime::events::{Event, EventType, Recorder};
-use kube::{Api, Client, Resource, ResourceExt};
+use kube::{Api, Client, ResourceExt};
 
-use super::decide::EventIntent;
 use super::history::history_to_delete;
 use super::observe::history_entry;
 use crate::api::BuildRun;
@@ -114,32 +111,6 @@ pub async fn delete_job(
     }
 }
 
-/// Publishes the decided Events on the BuildRun (failures are logged).
-pub async fn publish_events(recorder: &Recorder, build_run: &BuildRun, events: &[EventIntent]) {
-    let reference = build_run.object_ref(&());
-    for event in events {
-        let published = recorder
-            .publish(
-                &Event {
-                    type_: if event.warning {
-                        EventType::Warning
-                    } else {
-                        EventType::Normal
-                    },
-                    reason: event.reason.to_owned(),
-                    note: Some(truncate(&event.note, 1000)),
-                    action: "Reconcile".to_owned(),
-                    secondary: None,
-                },
-                &reference,
-            )
-            .await;
-        if let Err(error) = published {
-            tracing::warn!(%error, reason = event.reason, build_run = %build_run.name_any(), "unable to publish an event");
-        }
-    }
-}
-
 /// Deletes the finished BuildRuns of the namespace beyond the newest `limit`; returns how many.
 ///
 /// # Errors
@@ -169,15 +140,4 @@ pub async fn prune_history(
         }
     }
     Ok(doomed.len())
-}
-
-fn truncate(text: &str, limit: usize) -> String {
-    if text.len() <= limit {
-        return text.to_owned();
-    }
-    let mut cut = limit - 3;
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}...", &text[..cut])
 }

@@ -27,7 +27,7 @@
 
 use std::time::Duration;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 
 use super::phases::{close, infrastructure_phases, phase, seconds_between};
@@ -38,6 +38,10 @@ use crate::api::buildrun::{BuildPhaseType, BuildRunSpec, BuildRunStatus, BuildSt
 use crate::api::common::ChildReference;
 use crate::build::buildspec::parse_buildspec;
 use crate::build::job::{BUILD_CONTAINER, FETCH_CONTAINER, TOOLS_CONTAINER};
+use crate::runtime::conditions::{
+    ConditionStatus, RECONCILING, STALLED, SUCCEEDED, Summary, find, set_condition, set_summary,
+};
+use crate::runtime::events::EventIntent;
 
 /// How often a build blocked on something the controller does not watch is looked at again.
 pub const BLOCKED_RECHECK: Duration = Duration::from_secs(15);
@@ -65,17 +69,6 @@ pub enum Action {
         /// Its UID (the delete's precondition).
         uid: String,
     },
-}
-
-/// An Event to publish on the BuildRun.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EventIntent {
-    /// Warning rather than Normal.
-    pub warning: bool,
-    /// The reason (a constant of [`reasons`]).
-    pub reason: &'static str,
-    /// The human text.
-    pub note: String,
 }
 
 /// The outcome of `decide`.
@@ -547,23 +540,22 @@ fn finish(
         .start_time
         .as_ref()
         .map(|start| seconds_between(start.0, end));
-    set_conditions(
-        world,
-        &mut status.conditions,
+    let conditions = &mut status.conditions;
+    let (generation, now) = (world.generation, world.now);
+    set_condition(
+        conditions, SUCCEEDED, succeeded, reason, &message, generation, now,
+    );
+    set_condition(
+        conditions,
+        RECONCILING,
+        false,
         reason,
-        [
-            (
-                reasons::SUCCEEDED,
-                if succeeded { "True" } else { "False" },
-                &message,
-            ),
-            (reasons::RECONCILING, "False", "the build ended"),
-            (
-                reasons::STALLED,
-                if succeeded { "False" } else { "True" },
-                &message,
-            ),
-        ],
+        "the build ended",
+        generation,
+        now,
+    );
+    set_condition(
+        conditions, STALLED, !succeeded, reason, &message, generation, now,
     );
     let event_reason = match build_status {
         BuildStatus::Succeeded => reasons::EVENT_SUCCEEDED,
@@ -580,16 +572,13 @@ fn finish(
 
 /// In progress and moving: Succeeded=Unknown, Reconciling=True, Stalled=False.
 fn progress(world: &World, decision: &mut Decision, reason: &'static str, message: String) {
-    in_progress(world, decision, "True", "False", reason, message);
+    in_progress(world, decision, false, reason, message);
 }
 
 /// In progress but blocked until a user acts: Stalled=True naming the problem, one Warning.
 fn block(world: &World, decision: &mut Decision, reason: &'static str, message: String) {
-    let already = world.status.conditions.iter().any(|condition| {
-        condition.type_ == reasons::STALLED
-            && condition.status == "True"
-            && condition.message == message
-    });
+    let already = find(&world.status.conditions, STALLED)
+        .is_some_and(|stalled| stalled.status == "True" && stalled.message == message);
     if !already {
         decision.events.push(EventIntent {
             warning: true,
@@ -597,51 +586,33 @@ fn block(world: &World, decision: &mut Decision, reason: &'static str, message: 
             note: message.clone(),
         });
     }
-    in_progress(world, decision, "False", "True", reason, message);
+    in_progress(world, decision, true, reason, message);
 }
 
-/// In progress: Succeeded=Unknown, Reconciling and Stalled as given, all with `reason` and
-/// `message`, which also becomes the status message.
+/// In progress: Succeeded=Unknown, Reconciling unless `stalled`, Stalled when `stalled`, all
+/// with `reason` and `message`, which also becomes the status message.
 fn in_progress(
     world: &World,
     decision: &mut Decision,
-    reconciling: &str,
-    stalled: &str,
+    stalled: bool,
     reason: &'static str,
     message: String,
 ) {
     let status = &mut decision.status;
-    set_conditions(
-        world,
+    set_summary(
         &mut status.conditions,
-        reason,
-        [
-            (reasons::SUCCEEDED, "Unknown", &message),
-            (reasons::RECONCILING, reconciling, &message),
-            (reasons::STALLED, stalled, &message),
-        ],
+        &Summary {
+            primary: SUCCEEDED,
+            status: ConditionStatus::Unknown,
+            reconciling: !stalled,
+            stalled,
+            reason,
+            message: &message,
+        },
+        world.generation,
+        world.now,
     );
     status.message = Some(message);
-}
-
-/// Sets each `(type, status, message)` condition with `reason` at the world's generation and time.
-fn set_conditions(
-    world: &World,
-    conditions: &mut Vec<Condition>,
-    reason: &str,
-    entries: [(&str, &str, &str); 3],
-) {
-    for (condition_type, status, message) in entries {
-        set_condition(
-            conditions,
-            condition_type,
-            status,
-            reason,
-            message,
-            world.generation,
-            world.now,
-        );
-    }
 }
 
 /// The inline buildspec's first problem, as `spec.buildspec.inline:LINE:COLUMN: error: …`.
@@ -684,39 +655,6 @@ fn queued_too_long(world: &World) -> bool {
 
 fn duration_between(from: Timestamp, to: Timestamp) -> Duration {
     Duration::try_from(to.duration_since(from)).unwrap_or(Duration::ZERO)
-}
-
-/// Sets a condition, keeping `lastTransitionTime` while its status stays.
-pub fn set_condition(
-    conditions: &mut Vec<Condition>,
-    condition_type: &str,
-    status: &str,
-    reason: &str,
-    message: &str,
-    generation: Option<i64>,
-    now: Timestamp,
-) {
-    let transition = conditions
-        .iter()
-        .find(|condition| condition.type_ == condition_type && condition.status == status)
-        .map_or(Time(now), |condition| {
-            condition.last_transition_time.clone()
-        });
-    let condition = Condition {
-        type_: condition_type.to_owned(),
-        status: status.to_owned(),
-        reason: reason.to_owned(),
-        message: message.to_owned(),
-        observed_generation: generation,
-        last_transition_time: transition,
-    };
-    match conditions
-        .iter_mut()
-        .find(|existing| existing.type_ == condition_type)
-    {
-        Some(existing) => *existing = condition,
-        None => conditions.push(condition),
-    }
 }
 
 #[cfg(test)]

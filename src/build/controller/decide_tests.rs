@@ -1,3 +1,4 @@
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use serde_json::json;
 
 use super::*;
@@ -638,41 +639,6 @@ fn a_job_deleted_under_a_running_build_is_a_fault() {
     let decision = decide(&world);
     assert_eq!(decision.action, Action::None, "no second Job");
     assert_eq!(decision.status.build_status, Some(BuildStatus::Fault));
-}
-
-#[test]
-fn conditions_keep_their_transition_time_while_their_status_stays() {
-    let mut conditions = Vec::new();
-    set_condition(
-        &mut conditions,
-        "Succeeded",
-        "Unknown",
-        "Queued",
-        "a",
-        Some(1),
-        at(1),
-    );
-    set_condition(
-        &mut conditions,
-        "Succeeded",
-        "Unknown",
-        "Running",
-        "b",
-        Some(1),
-        at(5),
-    );
-    assert_eq!(conditions[0].last_transition_time, Time(at(1)));
-    assert_eq!(conditions[0].reason, "Running");
-    set_condition(
-        &mut conditions,
-        "Succeeded",
-        "True",
-        "BuildSucceeded",
-        "c",
-        Some(1),
-        at(9),
-    );
-    assert_eq!(conditions[0].last_transition_time, Time(at(9)));
 }
 
 #[test]

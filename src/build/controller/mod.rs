@@ -6,22 +6,28 @@
 //!    referenced Secrets/ConfigMaps (before the Job exists), the build number.
 //! 2. **decide** ([`decide`], pure): one [`decide::Action`] (create the Job, delete it, nothing),
 //!    the new status, the Events of the transition, when to look again.
-//! 3. **apply** ([`apply`]): create or delete the Job, publish the Events, prune the history when
+//! 3. **apply** ([`apply`]): create or delete the Job, prune the history when
 //!    the build ended. After a create, decide runs once more over the created Job, so the status
 //!    written already names it and its timestamps.
-//! 4. **status** ([`crate::runtime::write_status`]): one server-side apply of the status, only when it changed.
+//! 4. **status** ([`crate::runtime::write_status`]): one server-side apply of the status, only
+//!    when it changed; then the decided Events ([`crate::runtime::events::EventPublisher`]).
 //!
 //! Watches: BuildRuns; Jobs and pods labelled `slipway.dev/buildrun-uid` (Jobs map to their
 //! owner, pods through the `slipway.dev/buildrun` annotation). Every watched type is read through
-//! `DeserializeGuard`, so one malformed object is logged and skipped. Only the leader acts: a
-//! standby requeues without reading or writing.
+//! `DeserializeGuard`, so one malformed object is logged and skipped. Each watch is polled in a
+//! task of its own that ends on the stop signal ([`forwarded`]), so a controller stopped before
+//! its first list still ends. Only the leader acts: a standby requeues without reading or
+//! writing.
 //!
 //! # Errors
-//! Each step has its own error enum; [`Error::category`] names it for logs and the
-//! `slipway_build_reconcile_errors_total` metric. Invalid input never reaches `error_policy`: an
-//! invalid inline buildspec or a missing Secret is a status (FAILED, or `Stalled=True` naming the
-//! object) with a Warning Event, decided like any other state. `error_policy` sees transient API
-//! errors (short back-off requeue) and a BuildRun that cannot be rendered (await a change).
+//! Each step has its own error enum; [`Error`]'s [`ReconcileError::category`] names it for logs,
+//! Events and the `slipway_build_reconcile_errors_total` metric. Invalid input the decision
+//! knows never reaches the error path: an invalid inline buildspec or a missing Secret is a
+//! status (FAILED, or `Stalled=True` naming the object) with a Warning Event, decided like any
+//! other state. What reaches it goes through [`ErrorPolicy`]: transient API errors are retried
+//! with exponential back-off and jitter; permanent ones (403, 400, 422, a BuildRun that cannot
+//! be rendered) are reported on the BuildRun ([`report_permanent`]: `Succeeded=Unknown`,
+//! `Stalled=True` and a Warning Event naming the cause and the fix) and wait for a change.
 //!
 //! # Missing Secrets and ConfigMaps
 //! The controller may not list or watch Secrets (least privilege), so a build waiting for one is
@@ -40,26 +46,35 @@ pub mod result;
 pub mod world;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use kube::core::DeserializeGuard;
+use kube::runtime::WatchStreamExt;
 use kube::runtime::controller::{Action as Requeue, Controller};
-use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::ObjectRef;
+use kube::runtime::reflector::{self, ObjectRef};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
-use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::api::BuildRun;
-use crate::build::job::{BUILDRUN_ANNOTATION, BUILDRUN_LABEL, BUILDRUN_UID_LABEL, JobOptions};
-use crate::runtime::kind_watch::{ObjectCounts, readiness_part, report_ready_when_synced, scoped};
+use crate::api::buildrun::BuildRunStatus;
+use crate::api::common::Conditions;
+use crate::build::job::JobOptions;
+use crate::runtime::conditions::{ConditionStatus, SUCCEEDED};
+use crate::runtime::error_policy::{
+    ErrorClass, ErrorLabels, ErrorPolicy, ReconcileError, ReportableStatus, classify_kube,
+    remedy_for_kube, report_permanent,
+};
+use crate::runtime::events::EventPublisher;
+use crate::runtime::kind_watch::{
+    ObjectCounts, forwarded, readiness_part, report_ready_when_synced, scoped,
+};
+use crate::runtime::labels::{BUILDRUN_ANNOTATION, BUILDRUN_LABEL, BUILDRUN_UID_LABEL};
 use crate::runtime::{ControllerContext, Leadership};
 use decide::{Action, JobState, decide, is_terminal};
 
@@ -84,40 +99,76 @@ pub enum Error {
     /// Writing the status failed.
     #[error(transparent)]
     Status(#[from] crate::runtime::StatusError),
+    /// A permanent failure could not be recorded on the BuildRun (so it is retried).
+    #[error("unable to report a permanent failure on the BuildRun: {0}")]
+    Report(#[source] crate::runtime::StatusError),
 }
 
-impl Error {
-    /// The error's category (PascalCase): the metric label and log field.
-    pub fn category(&self) -> &'static str {
+impl ReconcileError for Error {
+    fn category(&self) -> &'static str {
         match self {
             Error::Observe(_) => "ObserveFailed",
             Error::Apply(apply::ApplyError::Render(_)) => "InvalidBuildRun",
             Error::Apply(_) => "ApplyFailed",
             Error::Status(_) => "StatusWriteFailed",
+            Error::Report(_) => "ReportFailed",
         }
     }
 
-    /// Whether waiting for a change (rather than retrying) is the answer.
-    fn needs_change(&self) -> bool {
-        matches!(self, Error::Apply(apply::ApplyError::Render(_)))
+    fn class(&self) -> ErrorClass {
+        match self {
+            Error::Observe(observe::ObserveError::Read { source, .. })
+            | Error::Apply(apply::ApplyError::Write { source, .. }) => classify_kube(source),
+            Error::Apply(apply::ApplyError::Render(_)) => ErrorClass::Permanent,
+            Error::Status(error) => error.class(),
+            Error::Report(_) => ErrorClass::Transient,
+        }
+    }
+
+    fn remedy(&self) -> &'static str {
+        match self {
+            Error::Observe(observe::ObserveError::Read { source, .. })
+            | Error::Apply(apply::ApplyError::Write { source, .. }) => remedy_for_kube(source),
+            Error::Apply(apply::ApplyError::Render(_)) => {
+                "create the BuildRun through the API (it needs a name, namespace and uid)"
+            }
+            Error::Status(error) | Error::Report(error) => error.remedy(),
+        }
     }
 }
 
-/// Labels of the error counter.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ErrorLabels {
-    category: String,
+impl ReportableStatus for BuildRunStatus {
+    fn conditions_mut(&mut self) -> &mut Conditions {
+        &mut self.conditions
+    }
+
+    fn set_observed(&mut self, generation: Option<i64>, message: &str) {
+        self.observed_generation = generation;
+        self.message = Some(message.to_owned());
+    }
+
+    fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+
+    fn blocked_primary_status(&self) -> ConditionStatus {
+        if is_terminal(self.build_status) {
+            ConditionStatus::False
+        } else {
+            ConditionStatus::Unknown
+        }
+    }
 }
 
 /// What every reconcile shares.
 struct Context {
     client: Client,
     settings: BuildSettings,
-    recorder: Recorder,
+    events: EventPublisher,
     leadership: Leadership,
     /// Held from the build-number list to the status write (see [`history`]).
     numbering: tokio::sync::Mutex<()>,
-    errors: Family<ErrorLabels, Counter>,
+    errors: ErrorPolicy,
 }
 
 /// Starts the controller (one per watched namespace, or one for all); the tasks end when `stop`
@@ -136,18 +187,10 @@ pub fn start(
     let shared = Arc::new(Context {
         client: context.client.clone(),
         settings,
-        recorder: Recorder::new(
-            context.client.clone(),
-            Reporter {
-                controller: crate::runtime::FIELD_MANAGER.to_owned(),
-                instance: std::env::var("POD_NAME")
-                    .ok()
-                    .filter(|name| !name.is_empty()),
-            },
-        ),
+        events: EventPublisher::new(context.client.clone()),
         leadership: context.leadership.clone(),
         numbering: tokio::sync::Mutex::new(()),
-        errors,
+        errors: ErrorPolicy::new("BuildRun", errors),
     });
     let counts = ObjectCounts::new(context, "BuildRun");
     let scopes = context.scopes();
@@ -160,14 +203,41 @@ pub fn start(
         let part = readiness_part("BuildRun", namespace.as_deref());
         context.readiness.register(&part);
         let children = watcher::Config::default().labels(BUILDRUN_UID_LABEL);
+        // The reflector runs in a task that ends on `stop` and drops the store's writer. Why:
+        // the controller reconciles only once its store has listed, and a writer that stays
+        // alive unpolled (as `Controller::new` keeps its own once shutdown begins) leaves it
+        // waiting for that list forever when `stop` comes first; a dropped writer ends the wait.
+        let (store, writer) = reflector::store();
+        let (build_events, task) = forwarded(
+            reflector::reflector(
+                writer,
+                watcher::watcher(builds, watcher::Config::default()).default_backoff(),
+            )
+            .applied_objects(),
+            stop,
+        );
+        tasks.push(task);
+        let (job_events, task) = forwarded(
+            watcher::watcher(jobs, children.clone())
+                .default_backoff()
+                .touched_objects(),
+            stop,
+        );
+        tasks.push(task);
+        let (pod_events, task) = forwarded(
+            watcher::watcher(pods, children)
+                .default_backoff()
+                .touched_objects(),
+            stop,
+        );
+        tasks.push(task);
         let mut shutdown = stop.clone();
-        let controller = Controller::new(builds, watcher::Config::default())
-            .owns(jobs, children.clone())
-            .watches(pods, children, build_run_of_pod)
+        let controller = Controller::for_stream(build_events, store.clone())
+            .owns_stream(job_events)
+            .watches_stream(pod_events, build_run_of_pod)
             .graceful_shutdown_on(async move {
                 let _ = shutdown.wait_for(|stop| *stop).await;
             });
-        let store = controller.store();
         tasks.push(report_ready_when_synced(
             store.clone(),
             context,
@@ -201,12 +271,41 @@ fn build_run_of_pod(pod: DeserializeGuard<Pod>) -> Option<ObjectRef<DeserializeG
     Some(ObjectRef::new(&name).within(&namespace))
 }
 
+/// Reconciles one BuildRun and reports a permanent failure on it (see the module's Errors).
 #[tracing::instrument(skip_all, fields(namespace = object.namespace(), name = %object.name_any()))]
 async fn reconcile(
     object: Arc<DeserializeGuard<BuildRun>>,
     context: Arc<Context>,
 ) -> Result<Requeue, Error> {
-    let build_run = match crate::runtime::admit(&object, &context.leadership, "BuildRun") {
+    let error = match reconcile_build(&object, &context).await {
+        Ok(requeue) => {
+            context.errors.on_success(object.as_ref());
+            return Ok(requeue);
+        }
+        Err(error) => error,
+    };
+    if let (ErrorClass::Permanent, Ok(build_run)) = (error.class(), &object.0) {
+        let message = format!("{error}; {}", error.remedy());
+        report_permanent(
+            &context.client,
+            &context.events,
+            build_run,
+            build_run.status.as_ref(),
+            SUCCEEDED,
+            error.category(),
+            &message,
+        )
+        .await
+        .map_err(Error::Report)?;
+    }
+    Err(error)
+}
+
+async fn reconcile_build(
+    object: &DeserializeGuard<BuildRun>,
+    context: &Context,
+) -> Result<Requeue, Error> {
+    let build_run = match crate::runtime::admit(object, &context.leadership, "BuildRun") {
         Ok(build_run) => build_run,
         Err(requeue) => return Ok(requeue),
     };
@@ -258,7 +357,10 @@ async fn reconcile(
         &decision.status,
     )
     .await?;
-    apply::publish_events(&context.recorder, build_run, &decision.events).await;
+    context
+        .events
+        .publish_all(build_run, &decision.events)
+        .await;
     if ended {
         match apply::prune_history(&context.client, build_run, context.settings.history_limit).await
         {
@@ -278,17 +380,5 @@ fn error_policy(
     error: &Error,
     context: Arc<Context>,
 ) -> Requeue {
-    let category = error.category();
-    context
-        .errors
-        .get_or_create(&ErrorLabels {
-            category: category.to_owned(),
-        })
-        .inc();
-    tracing::warn!(%error, category, name = %object.name_any(), namespace = object.namespace(), "BuildRun reconcile failed");
-    if error.needs_change() {
-        Requeue::await_change()
-    } else {
-        Requeue::requeue(Duration::from_secs(5))
-    }
+    context.errors.on_error(object.as_ref(), error)
 }

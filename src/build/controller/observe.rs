@@ -18,7 +18,8 @@ use super::decide::{
 };
 use super::history::{HistoryEntry, next_build_number};
 use crate::api::BuildRun;
-use crate::build::job::{BUILDRUN_UID_LABEL, PROJECT_LABEL, RenderFacts, job_name};
+use crate::build::job::{RenderFacts, job_name};
+use crate::runtime::labels::{BUILDRUN_UID_LABEL, PROJECT_LABEL};
 
 /// Why observing failed (always transient: the API could not be read).
 #[derive(Debug, thiserror::Error)]

@@ -1,11 +1,5 @@
-//! The BuildRun's condition types, condition reasons and Event reasons, in one place.
-
-/// Condition: the build ended well (`Unknown` while it runs, then `True` or `False`).
-pub const SUCCEEDED: &str = "Succeeded";
-/// Condition (kstatus): the controller is still working towards the end of the build.
-pub const RECONCILING: &str = "Reconciling";
-/// Condition (kstatus): only a user can unblock the build (or it ended in failure).
-pub const STALLED: &str = "Stalled";
+//! The BuildRun's condition reasons and Event reasons, in one place. The condition types
+//! (`Succeeded`, `Reconciling`, `Stalled`) are shared by every kind: [`crate::runtime::conditions`].
 
 /// Reason: the BuildRun was accepted; the Job is not there yet.
 pub const SUBMITTED: &str = "Submitted";

@@ -32,9 +32,9 @@
 //!
 //! # Names
 //! The Job is `<buildrun>-build`. Job names end up in the pods' `job-name` label, so they must
-//! fit 63 characters: a longer name keeps a prefix and gains an 8-hex-digit FNV-1a hash of the
-//! full name (`<prefix>-<hash>-build`), so two long names never share a Job name by accident.
-//! The same rule shortens the `slipway.dev/buildrun` label value; the full name is in the
+//! fit 63 characters: a longer name is fitted by [`crate::runtime::names::fit_name`] (a head of
+//! the name, a hash of the whole, `-build`), so two long names never share a Job name by
+//! accident. The same rule fits the `slipway.dev/buildrun` label value; the full name is in the
 //! `slipway.dev/buildrun` annotation, and `slipway.dev/buildrun-uid` selects a build's Job and
 //! pod without ambiguity.
 //!
@@ -62,18 +62,14 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 
 use crate::api::buildrun::{BuildRun, PullPolicy};
 use crate::api::common::SecretReference;
+use crate::runtime::labels::{
+    BUILDRUN_ANNOTATION, BUILDRUN_LABEL, BUILDRUN_UID_LABEL, COMPONENT_LABEL, INSTANCE_LABEL,
+    MANAGED_BY_LABEL, MANAGED_BY_VALUE, NAME_LABEL, PART_OF_LABEL, PROJECT_LABEL,
+};
+use crate::runtime::names::{LABEL_VALUE_MAX, fit_name, label_value};
 
 #[cfg(test)]
 mod tests;
-
-/// Label on the Job and its pod: the BuildRun's name (shortened past 63 characters).
-pub const BUILDRUN_LABEL: &str = "slipway.dev/buildrun";
-/// Label on the Job and its pod: the BuildRun's UID (how the controller selects them).
-pub const BUILDRUN_UID_LABEL: &str = "slipway.dev/buildrun-uid";
-/// Annotation on the Job and its pod: the BuildRun's full name.
-pub const BUILDRUN_ANNOTATION: &str = "slipway.dev/buildrun";
-/// Label grouping builds of one project (a pipeline action); copied from the BuildRun.
-pub const PROJECT_LABEL: &str = "slipway.dev/project";
 
 /// The build container's name (`kubectl logs … -c build`).
 pub const BUILD_CONTAINER: &str = "build";
@@ -110,11 +106,6 @@ pub const DOCKER_SOCKET: &str = "/var/run/slipway-docker/docker.sock";
 pub const DOCKER_HOST: &str = "unix:///var/run/slipway-docker/docker.sock";
 /// The volume holding the Docker daemon's socket.
 const DOCKER_SOCKET_VOLUME: &str = "docker-socket";
-
-/// Longest Job name (it becomes the pods' `job-name` label value).
-const MAX_JOB_NAME: usize = 63;
-/// Longest label value.
-const MAX_LABEL_VALUE: usize = 63;
 
 /// How build Jobs are rendered: the controller's build options.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,34 +155,9 @@ pub enum RenderError {
     MissingMetadata(&'static str),
 }
 
-/// The Job name for a BuildRun: `<name>-build`, shortened with a hash past 63 characters.
+/// The Job name for a BuildRun: `<name>-build`, fitted to a label value (63 characters).
 pub fn job_name(build_run: &str) -> String {
-    shortened(build_run, "-build", MAX_JOB_NAME)
-}
-
-/// The `slipway.dev/buildrun` label value for a BuildRun name.
-pub fn buildrun_label_value(build_run: &str) -> String {
-    shortened(build_run, "", MAX_LABEL_VALUE)
-}
-
-/// `name + suffix`, or `prefix-<hash>suffix` within `limit` characters.
-fn shortened(name: &str, suffix: &str, limit: usize) -> String {
-    let full = format!("{name}{suffix}");
-    if full.len() <= limit {
-        return full;
-    }
-    let hash = format!("{:08x}", fnv1a(name));
-    let keep = limit - suffix.len() - hash.len() - 1;
-    let prefix: String = name.chars().take(keep).collect();
-    let prefix = prefix.trim_end_matches(['-', '.', '_']);
-    format!("{prefix}-{hash}{suffix}")
-}
-
-/// FNV-1a, 32 bits: short, stable across releases and platforms.
-fn fnv1a(text: &str) -> u32 {
-    text.bytes().fold(0x811c_9dc5, |hash, byte| {
-        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
-    })
+    fit_name(build_run, "-build", LABEL_VALUE_MAX)
 }
 
 /// Renders the Job for `build_run`.
@@ -220,22 +186,13 @@ pub fn render_job(
     let environment = &spec.config.environment;
 
     let mut labels = BTreeMap::from([
-        (BUILDRUN_LABEL.to_owned(), buildrun_label_value(&name)),
+        (BUILDRUN_LABEL.to_owned(), label_value(&name)),
         (BUILDRUN_UID_LABEL.to_owned(), uid.clone()),
-        (
-            "app.kubernetes.io/name".to_owned(),
-            "slipway-build".to_owned(),
-        ),
-        (
-            "app.kubernetes.io/instance".to_owned(),
-            buildrun_label_value(&name),
-        ),
-        ("app.kubernetes.io/component".to_owned(), "build".to_owned()),
-        ("app.kubernetes.io/part-of".to_owned(), "slipway".to_owned()),
-        (
-            "app.kubernetes.io/managed-by".to_owned(),
-            "slipway".to_owned(),
-        ),
+        (NAME_LABEL.to_owned(), "slipway-build".to_owned()),
+        (INSTANCE_LABEL.to_owned(), label_value(&name)),
+        (COMPONENT_LABEL.to_owned(), "build".to_owned()),
+        (PART_OF_LABEL.to_owned(), MANAGED_BY_VALUE.to_owned()),
+        (MANAGED_BY_LABEL.to_owned(), MANAGED_BY_VALUE.to_owned()),
     ]);
     if let Some(project) = meta.labels.as_ref().and_then(|l| l.get(PROJECT_LABEL)) {
         labels.insert(PROJECT_LABEL.to_owned(), project.clone());

@@ -99,8 +99,6 @@ fn job_names_are_deterministic_and_fit_63_characters() {
     assert_eq!(name, job_name(&long), "the same name every time");
     let other = job_name(&format!("{}b", "a".repeat(69)));
     assert_ne!(name, other, "long names differing at the end stay apart");
-    assert_eq!(buildrun_label_value("web-42"), "web-42");
-    assert_eq!(buildrun_label_value(&long).len(), 63);
     let exactly = "x".repeat(57);
     assert_eq!(job_name(&exactly), format!("{exactly}-build"));
 }

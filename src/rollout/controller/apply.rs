@@ -9,8 +9,7 @@
 //! | `SetRouteWeights` | [`set_route_weights_from`] the route observe read (JSON patch of the two weights only; a moved route falls back to a fresh read) |
 //! | `StartHook` | a Job named `child_name` (create-if-absent) or one HTTP call in its own task |
 //! | `StopHook` | delete that Job (background propagation; 404 is success) |
-//! | `RunHealthCheck` | HTTP/Prometheus/readiness: probe now, return the result; Job: create the probe's Job |
-//! | `Event` | publish through kube's `Recorder` after every other intent (failures are logged) |
+//! | `Event` | publish through [`EventPublisher`] after every other intent (failures are logged) |
 //!
 //! # Errors
 //! The first failing write stops the list ([`ApplyError`]); the status is not written, so the
@@ -22,36 +21,32 @@ use std::time::Duration;
 use futures::channel::mpsc::UnboundedSender;
 use k8s_openapi::api::apps::v1::Deployment as AppsDeployment;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{Pod, Service, ServicePort, ServiceSpec};
+use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams, PropagationPolicy};
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams, PropagationPolicy};
 use kube::core::DeserializeGuard;
-use kube::runtime::events::{Event, EventType as KubeEventType, Recorder};
 use kube::runtime::reflector::ObjectRef;
-use kube::{Api, Client, Resource, ResourceExt};
+use kube::{Api, Client};
 use serde_json::json;
 
 use super::memory::Memory;
-use super::observe::{Observation, whole_seconds};
+use super::observe::Observation;
 use super::selection::selector_target;
 use crate::api::Deployment as DeploymentRecord;
-use crate::api::deployment::{HealthCheck, HttpRouteReference};
-use crate::rollout::health::ProbeResult;
+use crate::api::deployment::HttpRouteReference;
 use crate::rollout::hook_runner::{self, HookRun};
 use crate::rollout::hooks::HookOutcome;
 use crate::rollout::job_run::{self, JobRunError};
-use crate::rollout::probes::{self, CheckRun};
-use crate::rollout::revision::{
-    MANAGED_BY_LABEL, MANAGED_BY_VALUE, REVISION_LABEL, TARGET_LABEL, render_revision,
-    revision_name,
-};
-use crate::rollout::state::{EventType, Intent, ServiceRole};
+use crate::rollout::revision::{render_revision, revision_name};
+use crate::rollout::state::{Intent, ServiceRole};
 use crate::rollout::traffic::{Selection, canary_service_name};
 use crate::rollout::traffic_apply::{
     BackendWeight, FIELD_MANAGER, TrafficApplyError, base_selector, revision_selector,
     set_route_weights, set_route_weights_from, switch_service_selector,
     switch_service_selector_from,
 };
+use crate::runtime::events::EventPublisher;
+use crate::runtime::labels::{MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_LABEL};
 
 /// Wakes the controller for a record (an HTTP hook answered).
 pub type Trigger = UnboundedSender<ObjectRef<DeserializeGuard<DeploymentRecord>>>;
@@ -92,8 +87,8 @@ pub struct ApplyContext<'a> {
     /// What observe read.
     pub observation: &'a Observation,
     /// Publishes Events.
-    pub recorder: &'a Recorder,
-    /// HTTP hook answers and probe results.
+    pub events: &'a EventPublisher,
+    /// HTTP hook answers.
     pub memory: &'a Arc<Memory>,
     /// Wakes the controller when an HTTP hook answers.
     pub trigger: &'a Trigger,
@@ -108,8 +103,6 @@ pub struct ApplyContext<'a> {
 pub struct Applied {
     /// The earliest requested requeue.
     pub requeue: Option<Duration>,
-    /// Probe results taken now (the driver decides again over them).
-    pub probe_results: Vec<ProbeResult>,
     /// Writes made (for logs and the benchmark).
     pub writes: usize,
 }
@@ -343,24 +336,6 @@ async fn apply_one(
                 }
             }
         }
-        Intent::RunHealthCheck { check, sequence } => {
-            let Some(check) = context
-                .record
-                .spec
-                .template
-                .health_checks
-                .iter()
-                .find(|candidate| &candidate.name == check)
-            else {
-                return Ok(());
-            };
-            if let Some(result) = run_probe(context, check, *sequence, applied).await? {
-                context
-                    .memory
-                    .add_probe(&context.observation.owner.uid, result.clone());
-                applied.probe_results.push(result);
-            }
-        }
         Intent::RequeueAfter(after) => {
             applied.requeue = Some(
                 applied
@@ -368,20 +343,7 @@ async fn apply_one(
                     .map_or(*after, |current| current.min(*after)),
             );
         }
-        Intent::Event {
-            event_type,
-            reason,
-            message,
-        } => {
-            publish(
-                context.recorder,
-                context.record,
-                *event_type,
-                reason,
-                message,
-            )
-            .await
-        }
+        Intent::Event(event) => context.events.publish(context.record, event).await,
     }
     Ok(())
 }
@@ -486,115 +448,5 @@ async fn ensure_canary_service(
             action: format!("create canary Service {namespace}/{service}"),
             source,
         }),
-    }
-}
-
-/// Runs probe `sequence` of `check`; `None` for a Job check (its Job reports later).
-async fn run_probe(
-    context: &ApplyContext<'_>,
-    check: &HealthCheck,
-    sequence: i32,
-    applied: &mut Applied,
-) -> Result<Option<ProbeResult>, ApplyError> {
-    let namespace = context.observation.owner.namespace.as_str();
-    let timeout = check
-        .timeout
-        .to_duration()
-        .ok()
-        .filter(|timeout| !timeout.is_zero())
-        .unwrap_or(Duration::from_secs(5));
-    if let Some(spec) = &check.job {
-        let run = CheckRun {
-            owner: &context.observation.owner,
-            check: &check.name,
-            revision: context.canary,
-            probe: u32::try_from(sequence).unwrap_or(0),
-        };
-        probes::start_check_job(context.client, &run, spec, timeout).await?;
-        applied.writes += 1;
-        return Ok(None);
-    }
-    let outcome = if let Some(prometheus) = &check.prometheus {
-        probes::prometheus_probe(prometheus, context.canary, namespace, timeout).await
-    } else {
-        let pods = canary_pods(context).await?;
-        if let Some(http) = &check.http {
-            let targets = probes::pod_targets(&pods);
-            probes::http_probe(
-                http,
-                &targets,
-                context.record.spec.template.target.port,
-                timeout,
-            )
-            .await
-        } else if let Some(readiness) = &check.readiness {
-            let required = context
-                .record
-                .status
-                .as_ref()
-                .and_then(|status| status.target_replicas)
-                .unwrap_or(1);
-            probes::readiness_probe(
-                readiness,
-                &pods,
-                required,
-                whole_seconds(k8s_openapi::jiff::Timestamp::now()),
-            )
-        } else {
-            return Ok(None);
-        }
-    };
-    Ok(Some(ProbeResult {
-        check: check.name.clone(),
-        time: whole_seconds(outcome.observed_at.0),
-        healthy: outcome.passed,
-        message: Some(outcome.message),
-    }))
-}
-
-/// The new revision's pods.
-async fn canary_pods(context: &ApplyContext<'_>) -> Result<Vec<Pod>, ApplyError> {
-    let namespace = context.observation.owner.namespace.as_str();
-    let pods: Api<Pod> = Api::namespaced(context.client.clone(), namespace);
-    let selector = format!(
-        "{TARGET_LABEL}={},{REVISION_LABEL}={}",
-        context.observation.target, context.canary
-    );
-    Ok(pods
-        .list(&ListParams::default().labels(&selector))
-        .await
-        .map_err(api(format!(
-            "list pods of revision {} in {namespace}",
-            context.canary
-        )))?
-        .items)
-}
-
-/// Publishes one Event on the record (a failure is logged).
-pub async fn publish(
-    recorder: &Recorder,
-    record: &DeploymentRecord,
-    event_type: EventType,
-    reason: &str,
-    message: &str,
-) {
-    let note: String = message.chars().take(1000).collect();
-    let published = recorder
-        .publish(
-            &Event {
-                type_: match event_type {
-                    EventType::Normal => KubeEventType::Normal,
-                    EventType::Warning => KubeEventType::Warning,
-                },
-                reason: reason.to_owned(),
-                note: Some(note),
-                action: "Reconcile".to_owned(),
-                secondary: None,
-            },
-            &record.object_ref(&()),
-        )
-        .await;
-    if let Err(error) = published {
-        tracing::warn!(%error, reason, name = %record.name_any(), "unable to publish an Event");
     }
 }

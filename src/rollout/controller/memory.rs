@@ -1,14 +1,20 @@
-//! What the apply step ran outside the API and the next observe reports: HTTP hook answers and
-//! probe results (HTTP, Prometheus, readiness), per record UID.
+//! What a reconcile ran outside the API and later reconciles report, per record UID: HTTP hook
+//! answers (from apply's tasks) and probe results (from observe, see [`super::probing`]).
+//!
+//! # Why probe results are kept
+//! The reconcile that runs a probe folds its result, but the next reconcile may start from the
+//! controller's cache before that status write reached it. Over such a stale status the
+//! result would be lost (the failure counted once, not twice, so a crossing threshold acts one
+//! interval late) and the probe would look due again. Kept results are folded again (once: a
+//! result no newer than the persisted `lastProbeTime` is not counted) and make the probe not due.
 //!
 //! # Why memory is enough (restart safety)
 //! Nothing here changes an outcome after a restart; it only carries results until the decision
 //! folds them into status, which is what persists:
 //! - A probe result is folded into `status.healthChecks[]` (counts, `lastProbeTime`) by the very
-//!   reconcile that ran the probe (the driver decides again over it), and written in that
-//!   reconcile's status write. A restart before that write loses the result; the status still
-//!   asks for the same probe number, so it is probed again — never counted twice, never lost
-//!   as a verdict.
+//!   reconcile that ran the probe and written in its status write. A restart before that write
+//!   loses the result; the status still asks for the same probe number, so it is probed again —
+//!   never counted twice, never lost as a verdict.
 //! - An HTTP hook's answer is folded into `status.lifecycleEvents[]` by the next reconcile. A
 //!   restart while the call is in flight calls again (HTTP hooks are at-least-once, as the
 //!   `hooks` module documents); a Job hook lives in the API and runs once.
@@ -22,7 +28,7 @@ use std::sync::Mutex;
 use crate::rollout::health::ProbeResult;
 use crate::rollout::hooks::{HookObservation, HookOutcome};
 
-/// Results per record UID.
+/// HTTP hook answers and probe results per record UID.
 #[derive(Debug, Default)]
 pub struct Memory {
     inner: Mutex<BTreeMap<String, Entry>>,
@@ -78,7 +84,7 @@ impl Memory {
         })
     }
 
-    /// Keeps a probe result for the next decision.
+    /// Keeps a probe result for later reconciles.
     pub fn add_probe(&self, uid: &str, result: ProbeResult) {
         self.with(uid, |entry| {
             entry.probes.push(result.clone());

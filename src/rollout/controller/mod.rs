@@ -3,15 +3,15 @@
 //!
 //! # Steps (one reconcile)
 //! 1. **observe** ([`observe`]): the target workload, the revision workloads (by labels, matched
-//!    by the UID recorded in status), what the production/test/canary Services select, the
-//!    HTTPRoute's weights, hook Jobs by child name, probe results, other rollouts on the target.
-//! 2. **decide** ([`crate::rollout::decide()`], pure): the new status and the intents.
-//! 3. **apply** ([`apply`]): the intents in order, idempotently. When apply took probe results
-//!    (HTTP, Prometheus, readiness probes run inline, bounded by the check's timeout), decide
-//!    runs once more over the same observation plus those results and its intents are applied
-//!    too — so a probe that crosses a failure threshold restores the stable selector/weights in
-//!    the same reconcile (the immediate rollback path), and the results are in the status
-//!    written next.
+//!    by the UID recorded in status), what the production/test/canary Services select and the
+//!    HTTPRoute's weights ([`observe_traffic`], missing references included), hook Jobs by child
+//!    name, other rollouts on the target — and the health-check probes that are due
+//!    ([`probing`]: HTTP, Prometheus and readiness probes run inline, bounded by the check's
+//!    timeout; a due Job check gets its Job).
+//! 2. **decide** ([`crate::rollout::decide()`], pure, once): the new status and the intents. A
+//!    probe observe just ran that crosses a failure threshold is judged here, so the intents
+//!    restore the stable selector/weights in the same reconcile (the immediate rollback path).
+//! 3. **apply** ([`apply`]): the intents in order, idempotently.
 //! 4. **status** ([`crate::runtime::write_status`]): one server-side apply of the status, only
 //!    when it changed.
 //!
@@ -27,22 +27,28 @@
 //!
 //! # Restart safety
 //! Progress is in status (stage, step, revisions, hook children, probe counts and times,
-//! rollback record). What apply ran outside the API is kept in [`memory`] only until the decision
-//! folds it into status; see that module for why losing it changes no outcome.
+//! rollback record). What ran outside the API (HTTP hook answers, probe results) is kept in
+//! [`memory`] until the decision folds it into status; see that module for why losing it
+//! changes no outcome.
 //!
 //! # Errors
-//! One enum per step, wrapped by [`Error`] with [`Error::category`] (the metric label and log
-//! field). A missing production Service, test Service or HTTPRoute is not an error but a state:
-//! `Ready=False`/`Stalled=True` with reason `InvalidReference` naming the field, a Warning Event
-//! (once per message), and a look every minute (those objects are not watched). A missing
-//! target workload, an unknown container or an invalid appspec are decided by the state
-//! machine in the same way (`WorkloadNotFound`, `InvalidSpec`). Transient failures requeue
-//! after a short back-off.
+//! One enum per step, wrapped by [`Error`], whose [`ReconcileError::category`] is the metric
+//! label, log field and Event reason. A missing production Service, test Service or HTTPRoute
+//! is not an error but a state: `Ready=False`/`Stalled=True` with reason `InvalidReference`
+//! naming the field, a Warning Event (once per message), and a look every minute (those objects
+//! are not watched). A missing target workload, an unknown container or an invalid appspec are
+//! decided by the state machine in the same way (`WorkloadNotFound`, `InvalidSpec`). What
+//! reaches the error path goes through [`ErrorPolicy`]: transient failures are retried with
+//! exponential back-off and jitter; permanent ones (403, 400, 422, a Job name taken by another
+//! owner, a Service or route Slipway cannot steer, a revision that cannot be rendered) are
+//! reported on the record ([`report_permanent`]: `Ready=False`, `Stalled=True`, a Warning Event
+//! naming the cause and the fix) and wait for a change.
 
 pub mod apply;
 pub mod memory;
 pub mod observe;
-pub mod reasons;
+pub mod observe_traffic;
+pub mod probing;
 pub mod selection;
 
 use std::sync::Arc;
@@ -52,15 +58,14 @@ use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment as AppsDeployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use kube::core::DeserializeGuard;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::controller::{Action as Requeue, Controller};
-use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
-use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use tokio::sync::watch;
@@ -68,26 +73,26 @@ use tokio::task::JoinHandle;
 
 use crate::api::Deployment as DeploymentRecord;
 use crate::api::deployment::{DeploymentStatus, RolloutStage};
-use crate::rollout::hooks::{HookObservation, HookOutcome};
-use crate::rollout::job_run::DEPLOYMENT_LABEL;
-use crate::rollout::revision::{
-    MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_LABEL, target_label_value,
+use crate::rollout::state::{DecideInput, DeploymentIdentity};
+use crate::runtime::conditions::READY;
+use crate::runtime::error_policy::{
+    ErrorClass, ErrorLabels, ErrorPolicy, ReconcileError, ReportableStatus, classify_kube,
+    remedy_for_kube, report_permanent,
 };
-use crate::rollout::state::{
-    DecideInput, DeploymentIdentity, EventType, Intent, ObservedWorld, RevisionWorkload,
-    ServiceRole, set_condition,
+use crate::runtime::events::EventPublisher;
+use crate::runtime::kind_watch::{
+    ObjectCounts, forwarded, readiness_part, report_ready_when_synced, scoped,
 };
-use crate::rollout::traffic_apply::FIELD_MANAGER;
-use crate::runtime::kind_watch::{ObjectCounts, readiness_part, report_ready_when_synced, scoped};
+use crate::runtime::labels::{DEPLOYMENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_LABEL};
+use crate::runtime::names::label_value;
+use crate::runtime::whole_seconds;
 use crate::runtime::{ControllerContext, Leadership};
 use apply::{ApplyContext, Trigger};
 use memory::Memory;
-use observe::{ObserveError, whole_seconds};
+use observe::ObserveError;
 
-/// How often a record with a missing reference is looked at again.
-const REFERENCE_RECHECK: Duration = Duration::from_secs(60);
-/// Back-off after a transient failure.
-const ERROR_BACKOFF: Duration = Duration::from_secs(2);
+/// Look again this soon after a reconcile task was cancelled (the runtime is shutting down).
+const CANCELLED_RECHECK: Duration = Duration::from_secs(2);
 
 /// A reconcile failure, by step.
 #[derive(Debug, thiserror::Error)]
@@ -101,37 +106,78 @@ pub enum Error {
     /// Writing the status failed.
     #[error(transparent)]
     Status(#[from] crate::runtime::StatusError),
+    /// A permanent failure could not be recorded on the record (so it is retried).
+    #[error("unable to report a permanent failure on the deployments.slipway.dev record: {0}")]
+    Report(#[source] crate::runtime::StatusError),
 }
 
-impl Error {
-    /// The error's category (PascalCase): the metric label and log field.
-    pub fn category(&self) -> &'static str {
+impl ReconcileError for Error {
+    fn category(&self) -> &'static str {
         match self {
             Error::Observe(_) => "ObserveFailed",
             Error::Apply(apply::ApplyError::Traffic(_)) => "TrafficChangeFailed",
             Error::Apply(apply::ApplyError::Revision { .. }) => "RevisionFailed",
             Error::Apply(_) => "ApplyFailed",
             Error::Status(_) => "StatusWriteFailed",
+            Error::Report(_) => "ReportFailed",
+        }
+    }
+
+    fn class(&self) -> ErrorClass {
+        match self {
+            Error::Observe(ObserveError::Api { source, .. })
+            | Error::Apply(apply::ApplyError::Api { source, .. }) => classify_kube(source),
+            Error::Observe(ObserveError::Traffic(error))
+            | Error::Apply(apply::ApplyError::Traffic(error)) => error.class(),
+            Error::Observe(ObserveError::Job(error))
+            | Error::Apply(apply::ApplyError::Job(error)) => error.class(),
+            Error::Apply(apply::ApplyError::Revision { .. }) => ErrorClass::Permanent,
+            Error::Status(error) => error.class(),
+            Error::Report(_) => ErrorClass::Transient,
+        }
+    }
+
+    fn remedy(&self) -> &'static str {
+        match self {
+            Error::Observe(ObserveError::Api { source, .. })
+            | Error::Apply(apply::ApplyError::Api { source, .. }) => remedy_for_kube(source),
+            Error::Observe(ObserveError::Traffic(error))
+            | Error::Apply(apply::ApplyError::Traffic(error)) => error.remedy(),
+            Error::Observe(ObserveError::Job(error))
+            | Error::Apply(apply::ApplyError::Job(error)) => error.remedy(),
+            Error::Apply(apply::ApplyError::Revision { .. }) => {
+                "restore the target workload's pod template (spec.target.workload), or create a new record for the new template"
+            }
+            Error::Status(error) | Error::Report(error) => error.remedy(),
         }
     }
 }
 
-/// Labels of the error counter.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ErrorLabels {
-    category: String,
+impl ReportableStatus for DeploymentStatus {
+    fn conditions_mut(&mut self) -> &mut crate::api::common::Conditions {
+        &mut self.conditions
+    }
+
+    fn set_observed(&mut self, generation: Option<i64>, message: &str) {
+        self.observed_generation = generation;
+        self.message = Some(message.to_owned());
+    }
+
+    fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
 }
 
 /// What every reconcile shares.
 struct Context {
     client: Client,
-    recorder: Recorder,
+    events: EventPublisher,
     leadership: Leadership,
     memory: Arc<Memory>,
     trigger: Trigger,
     /// The controller's cache of records (the queue on a target is read from it).
     records: Store<DeserializeGuard<DeploymentRecord>>,
-    errors: Family<ErrorLabels, Counter>,
+    errors: Arc<ErrorPolicy>,
 }
 
 /// Starts the controller (one per watched namespace, or one for all); the tasks end when `stop`
@@ -143,15 +189,8 @@ pub fn start(context: &ControllerContext, stop: &watch::Receiver<bool>) -> Vec<J
         "deployments.slipway.dev reconciles that failed, by error category",
         errors.clone(),
     );
-    let recorder = Recorder::new(
-        context.client.clone(),
-        Reporter {
-            controller: FIELD_MANAGER.to_owned(),
-            instance: std::env::var("POD_NAME")
-                .ok()
-                .filter(|name| !name.is_empty()),
-        },
-    );
+    let events = EventPublisher::new(context.client.clone());
+    let errors = Arc::new(ErrorPolicy::new("deployments.slipway.dev", errors));
     let memory = Arc::new(Memory::default());
     let counts = ObjectCounts::new(context, "Deployment");
     let scopes = context.scopes();
@@ -163,6 +202,8 @@ pub fn start(context: &ControllerContext, stop: &watch::Receiver<bool>) -> Vec<J
         context.readiness.register(&part);
         let records = scoped::<DeserializeGuard<DeploymentRecord>>(client, namespace.as_deref());
         let (store, writer) = reflector::store();
+        // Its task ending on `stop` drops the writer, which ends the controller even when it
+        // is stopped before the store has listed.
         let (record_events, task) = forwarded(
             reflector::reflector(
                 writer,
@@ -175,7 +216,7 @@ pub fn start(context: &ControllerContext, stop: &watch::Receiver<bool>) -> Vec<J
         let controller = Controller::for_stream(record_events, store.clone());
         let shared = Arc::new(Context {
             client: client.clone(),
-            recorder: recorder.clone(),
+            events: events.clone(),
             leadership: context.leadership.clone(),
             memory: memory.clone(),
             trigger,
@@ -258,40 +299,6 @@ pub fn start(context: &ControllerContext, stop: &watch::Receiver<bool>) -> Vec<J
     tasks
 }
 
-/// Polls a watch stream in a task of its own and hands its items to the controller through a
-/// bounded channel. Why: a watched object is deserialized where its stream is polled, and a
-/// `deployments.slipway.dev` record (pod and Job templates inside) takes a deep stack to
-/// deserialize; polled inside the controller's nested streams it overflowed a 2 MiB thread
-/// stack in debug builds. In a task of its own it starts from the top of the stack.
-fn forwarded<T, S>(
-    stream: S,
-    stop: &watch::Receiver<bool>,
-) -> (
-    futures::channel::mpsc::Receiver<Result<T, watcher::Error>>,
-    JoinHandle<()>,
-)
-where
-    T: Send + 'static,
-    S: futures::Stream<Item = Result<T, watcher::Error>> + Send + 'static,
-{
-    let (mut sender, receiver) = futures::channel::mpsc::channel(64);
-    let mut stop = stop.clone();
-    let task = tokio::spawn(async move {
-        let mut stream = Box::pin(stream);
-        loop {
-            let item = tokio::select! {
-                item = stream.next() => item,
-                () = async { let _ = stop.wait_for(|stop| *stop).await; } => None,
-            };
-            let Some(item) = item else { return };
-            if futures::SinkExt::send(&mut sender, item).await.is_err() {
-                return;
-            }
-        }
-    });
-    (receiver, task)
-}
-
 /// The records in `namespace` whose target workload has the label value `target`.
 fn records_targeting(
     store: &Store<DeserializeGuard<DeploymentRecord>>,
@@ -307,7 +314,7 @@ fn records_targeting(
         .filter_map(|guard| {
             let record = guard.0.as_ref().ok()?;
             (record.namespace().as_deref() == Some(namespace.as_str())
-                && target_label_value(&record.spec.template.target.workload) == *target)
+                && label_value(&record.spec.template.target.workload) == *target)
                 .then(|| ObjectRef::new(&record.name_any()).within(&namespace))
         })
         .collect()
@@ -322,17 +329,46 @@ async fn reconcile(
     match tokio::spawn(reconcile_record(object, context)).await {
         Ok(result) => result,
         Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-        Err(_) => Ok(Requeue::requeue(ERROR_BACKOFF)),
+        Err(_) => Ok(Requeue::requeue(CANCELLED_RECHECK)),
     }
 }
 
+/// Reconciles one record and reports a permanent failure on it (see the module's Errors).
 #[tracing::instrument(skip_all, fields(namespace = object.namespace(), name = %object.name_any()))]
 async fn reconcile_record(
     object: Arc<DeserializeGuard<DeploymentRecord>>,
     context: Arc<Context>,
 ) -> Result<Requeue, Error> {
+    let error = match Box::pin(reconcile_admitted(&object, &context)).await {
+        Ok(requeue) => {
+            context.errors.on_success(object.as_ref());
+            return Ok(requeue);
+        }
+        Err(error) => error,
+    };
+    if let (ErrorClass::Permanent, Ok(record)) = (error.class(), &object.0) {
+        let message = format!("{error}; {}", error.remedy());
+        report_permanent(
+            &context.client,
+            &context.events,
+            record,
+            record.status.as_ref(),
+            READY,
+            error.category(),
+            &message,
+        )
+        .await
+        .map_err(Error::Report)?;
+    }
+    Err(error)
+}
+
+async fn reconcile_admitted(
+    object: &DeserializeGuard<DeploymentRecord>,
+    context: &Context,
+) -> Result<Requeue, Error> {
     let record = match crate::runtime::admit(
-        &object,
+        object,
         &context.leadership,
         "deployments.slipway.dev record",
     ) {
@@ -353,61 +389,42 @@ async fn reconcile_record(
         record,
         others.iter().filter_map(|guard| guard.0.as_ref().ok()),
     );
-    let observation = match Box::pin(observe::observe(
+    let observation = Box::pin(observe::observe(
         &context.client,
         record,
         &context.memory,
         on_target,
     ))
-    .await
-    {
-        Ok(observation) => observation,
-        Err(error @ ObserveError::Reference { .. }) => {
-            Box::pin(report_reference(
-                &context,
-                record,
-                &stored,
-                &error.to_string(),
-            ))
-            .await?;
-            return Ok(Requeue::requeue(REFERENCE_RECHECK));
-        }
-        Err(error) => return Err(error.into()),
-    };
+    .await?;
     let identity = DeploymentIdentity {
         name: record.name_any(),
         uid: uid.clone(),
         generation: record.metadata.generation,
     };
-    let now = whole_seconds(Timestamp::now());
-    let mut decision = crate::rollout::decide(&DecideInput {
+    let now = Time(whole_seconds(Timestamp::now()));
+    let decision = crate::rollout::decide(&DecideInput {
         identity: &identity,
         spec: &record.spec,
         status: &stored,
         world: &observation.world,
         now: &now,
     });
-    let hashes = |status: &DeploymentStatus| {
-        (
-            status
-                .stable_revision
-                .as_ref()
-                .map(|r| r.hash.clone())
-                .unwrap_or_default(),
-            status
-                .canary_revision
-                .as_ref()
-                .map(|r| r.hash.clone())
-                .unwrap_or_default(),
-        )
+    let hash = |revision: &Option<crate::api::deployment::RevisionStatus>| {
+        revision
+            .as_ref()
+            .map(|revision| revision.hash.clone())
+            .unwrap_or_default()
     };
-    let (stable, canary) = hashes(&decision.status);
-    let mut applied = Box::pin(apply::apply(
+    let (stable, canary) = (
+        hash(&decision.status.stable_revision),
+        hash(&decision.status.canary_revision),
+    );
+    let applied = Box::pin(apply::apply(
         &ApplyContext {
             client: &context.client,
             record,
             observation: &observation,
-            recorder: &context.recorder,
+            events: &context.events,
             memory: &context.memory,
             trigger: &context.trigger,
             stable: &stable,
@@ -416,48 +433,6 @@ async fn reconcile_record(
         &decision.intents,
     ))
     .await?;
-    if !applied.probe_results.is_empty() {
-        // Decide again over the results just taken: a threshold crossed now acts now.
-        let mut world = world_after(&observation.world, &decision.intents);
-        world
-            .health_results
-            .extend(std::mem::take(&mut applied.probe_results));
-        let mut observation = observation.clone();
-        if decision
-            .intents
-            .iter()
-            .any(|intent| matches!(intent, Intent::SetRouteWeights { .. }))
-        {
-            // The route was written since observe read it: the next write reads it afresh.
-            observation.route_spec = None;
-        }
-        let again = crate::rollout::decide(&DecideInput {
-            identity: &identity,
-            spec: &record.spec,
-            status: &decision.status,
-            world: &world,
-            now: &now,
-        });
-        let (stable, canary) = hashes(&again.status);
-        let more = Box::pin(apply::apply(
-            &ApplyContext {
-                client: &context.client,
-                record,
-                observation: &observation,
-                recorder: &context.recorder,
-                memory: &context.memory,
-                trigger: &context.trigger,
-                stable: &stable,
-                canary: &canary,
-            },
-            &again.intents,
-        ))
-        .await?;
-        // The first decision's requeue was computed before the results; the second one knows.
-        applied.requeue = more.requeue;
-        applied.writes += more.writes;
-        decision = again;
-    }
     let wrote = crate::runtime::write_status(
         &context.client,
         record,
@@ -470,7 +445,7 @@ async fn reconcile_record(
         context.memory.forget(&uid);
         if stored.stage != Some(RolloutStage::Done) {
             // The target is free: wake the rollouts queued on it now, not at their next look.
-            let target = target_label_value(&record.spec.template.target.workload);
+            let target = label_value(&record.spec.template.target.workload);
             for queued in records_targeting(&context.records, record.namespace(), Some(&target)) {
                 if queued.name != record.name_any() {
                     let _ = context.trigger.unbounded_send(queued);
@@ -484,226 +459,10 @@ async fn reconcile_record(
     })
 }
 
-/// The observed world with the effects of `intents` just applied (as the pure core's test
-/// simulation applies them): created revisions with no Ready pods yet, scaled revisions with
-/// their Ready pods capped, selectors and weights as written. The second decision of a
-/// reconcile starts from it, so it does not ask for the same writes again.
-fn world_after(world: &ObservedWorld, intents: &[Intent]) -> ObservedWorld {
-    let mut world = world.clone();
-    for intent in intents {
-        match intent {
-            Intent::CreateRevision { hash, replicas, .. } => {
-                if !world
-                    .revisions
-                    .iter()
-                    .any(|revision| &revision.hash == hash)
-                {
-                    world.revisions.push(RevisionWorkload {
-                        hash: hash.clone(),
-                        replicas: *replicas,
-                        ready_replicas: 0,
-                    });
-                }
-            }
-            Intent::ScaleRevision { hash, replicas } => {
-                for revision in world.revisions.iter_mut().filter(|r| &r.hash == hash) {
-                    revision.replicas = *replicas;
-                    revision.ready_replicas = revision.ready_replicas.min(*replicas);
-                }
-            }
-            Intent::ScaleDownUserWorkload { .. } => {
-                if let Some(workload) = &mut world.workload {
-                    workload.replicas = 0;
-                    workload.ready_replicas = 0;
-                }
-            }
-            Intent::SetServiceSelector {
-                role, selection, ..
-            } => {
-                let slot = match role {
-                    ServiceRole::Production => &mut world.production_selection,
-                    ServiceRole::Test => &mut world.test_selection,
-                    ServiceRole::Canary => &mut world.canary_selection,
-                };
-                *slot = Some(selection.clone());
-            }
-            Intent::SetRouteWeights {
-                production, canary, ..
-            } => world.route_weights = Some((production.1, canary.1)),
-            Intent::StartHook { child_name, .. } => {
-                if !world
-                    .hooks
-                    .iter()
-                    .any(|hook| &hook.child_name == child_name)
-                {
-                    world.hooks.push(HookObservation {
-                        child_name: child_name.clone(),
-                        outcome: HookOutcome::Running,
-                    });
-                }
-            }
-            Intent::StopHook { child_name } => {
-                world.hooks.retain(|hook| &hook.child_name != child_name);
-            }
-            Intent::RunHealthCheck { .. } | Intent::RequeueAfter(_) | Intent::Event { .. } => {}
-        }
-    }
-    world
-}
-
-/// Reports a missing or unusable reference on the record (once per message).
-async fn report_reference(
-    context: &Context,
-    record: &DeploymentRecord,
-    stored: &DeploymentStatus,
-    message: &str,
-) -> Result<(), Error> {
-    let now = whole_seconds(Timestamp::now());
-    let generation = record.metadata.generation;
-    let mut status = stored.clone();
-    status.observed_generation = generation;
-    let first = status.message.as_deref() != Some(message);
-    status.message = Some(message.to_owned());
-    let conditions = &mut status.conditions;
-    set_condition(
-        conditions,
-        reasons::READY,
-        false,
-        reasons::INVALID_REFERENCE,
-        message,
-        generation,
-        &now,
-    );
-    set_condition(
-        conditions,
-        reasons::RECONCILING,
-        false,
-        reasons::INVALID_REFERENCE,
-        message,
-        generation,
-        &now,
-    );
-    set_condition(
-        conditions,
-        reasons::STALLED,
-        true,
-        reasons::INVALID_REFERENCE,
-        message,
-        generation,
-        &now,
-    );
-    if first {
-        apply::publish(
-            &context.recorder,
-            record,
-            EventType::Warning,
-            reasons::INVALID_REFERENCE,
-            message,
-        )
-        .await;
-    }
-    crate::runtime::write_status(&context.client, record, record.status.as_ref(), &status).await?;
-    Ok(())
-}
-
 fn error_policy(
     object: Arc<DeserializeGuard<DeploymentRecord>>,
     error: &Error,
     context: Arc<Context>,
 ) -> Requeue {
-    let category = error.category();
-    context
-        .errors
-        .get_or_create(&ErrorLabels {
-            category: category.to_owned(),
-        })
-        .inc();
-    tracing::warn!(%error, category, name = %object.name_any(), namespace = object.namespace(), "Deployment reconcile failed");
-    Requeue::requeue(ERROR_BACKOFF)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::rollout::traffic::Selection;
-
-    fn world() -> ObservedWorld {
-        ObservedWorld {
-            workload: None,
-            new_revision: Err(String::new()),
-            revisions: vec![RevisionWorkload {
-                hash: "old".into(),
-                replicas: 2,
-                ready_replicas: 2,
-            }],
-            production_selection: Some(Selection::Revision("old".into())),
-            test_selection: None,
-            canary_selection: None,
-            route_weights: Some((100, 0)),
-            hooks: Vec::new(),
-            health_results: Vec::new(),
-            rollouts_on_target: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn the_second_decision_sees_the_writes_of_the_first() {
-        let after = world_after(
-            &world(),
-            &[
-                Intent::CreateRevision {
-                    role: crate::rollout::state::RevisionRole::Canary,
-                    hash: "new".into(),
-                    images: Vec::new(),
-                    replicas: 2,
-                },
-                Intent::ScaleRevision {
-                    hash: "old".into(),
-                    replicas: 1,
-                },
-                Intent::SetServiceSelector {
-                    role: ServiceRole::Production,
-                    service: "web".into(),
-                    selection: Selection::AllRevisions,
-                },
-                Intent::SetRouteWeights {
-                    route: "web".into(),
-                    rule: None,
-                    production: ("web".into(), 50),
-                    canary: ("web-canary".into(), 50),
-                },
-            ],
-        );
-        assert_eq!(
-            after.revisions,
-            vec![
-                RevisionWorkload {
-                    hash: "old".into(),
-                    replicas: 1,
-                    ready_replicas: 1
-                },
-                RevisionWorkload {
-                    hash: "new".into(),
-                    replicas: 2,
-                    ready_replicas: 0
-                },
-            ]
-        );
-        assert_eq!(after.production_selection, Some(Selection::AllRevisions));
-        assert_eq!(after.route_weights, Some((50, 50)));
-    }
-
-    #[test]
-    fn a_started_hook_is_running_for_the_second_decision() {
-        let after = world_after(
-            &world(),
-            &[Intent::StartHook {
-                event: crate::api::deployment::LifecycleEvent::AfterInstall,
-                child_name: "web-v2-after-install-0a1b2c3d-0".into(),
-                hook: Box::default(),
-                timeout: Duration::from_secs(60),
-            }],
-        );
-        assert_eq!(after.hooks[0].outcome, HookOutcome::Running);
-    }
+    context.errors.on_error(object.as_ref(), error)
 }

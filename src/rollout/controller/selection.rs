@@ -1,7 +1,7 @@
 //! The pure core's [`Selection`] and the Service selectors [`traffic_apply`] writes, reconciled.
 //!
 //! Both sides agree with [`crate::rollout::revision`]: a revision's pods carry the target's own
-//! labels plus `slipway.dev/target: <target_label_value(workload)>` and `slipway.dev/revision:
+//! labels plus `slipway.dev/target: <label_value(workload)>` and `slipway.dev/revision:
 //! <hash>`. So:
 //! - [`Selection::Revision`] is [`SelectorTarget::Revision`]: base + target + revision;
 //! - [`Selection::AllRevisions`] is [`SelectorTarget::Spanning`]: base + target (the pairs the
@@ -12,8 +12,9 @@
 //! selector without it (the user's own, before the first takeover) or naming another target is
 //! `None`.
 
-use super::super::traffic::{REVISION_LABEL, Selection, TARGET_LABEL};
+use super::super::traffic::Selection;
 use super::super::traffic_apply::{Selector, SelectorTarget};
+use crate::runtime::labels::{REVISION_LABEL, TARGET_LABEL};
 
 /// The selector target that realises `selection` for a rollout from `stable` to `canary`.
 pub fn selector_target(selection: &Selection, stable: &str, canary: &str) -> SelectorTarget {

@@ -1,7 +1,11 @@
 //! The BuildRun controller against the test cluster, through the real kube client: simulated
 //! build pods with scripted results, stop, timeouts, fail-fast validation, missing Secrets, a
 //! restart in the middle of a build, the bounded history — and one build whose pod really runs
-//! the executor (`testcluster.slipway.dev/run: local`).
+//! the executor (`testcluster.slipway.dev/run: local`). Permanent API failures: [`errors`].
+
+mod errors;
+#[path = "../support/mod.rs"]
+mod support;
 
 use std::time::Duration;
 
