@@ -24,8 +24,7 @@ use slipway_testcluster::simulate::RunMode;
 use super::support::registry::{PASSWORD, TestRegistry, USER};
 use super::*;
 
-#[path = "../git_fixture/mod.rs"]
-mod git_fixture;
+use super::git_fixture;
 
 /// The registry repository the build pushes to (under the test registry's address).
 const REPOSITORY: &str = "shop/web";
