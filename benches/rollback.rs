@@ -26,6 +26,9 @@
 //! A plain `main` (no criterion), like the other benches. The ratio is reported, not enforced:
 //! what dominates it is printed with it.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -42,9 +45,8 @@ use slipway::api::deployment::{DeploymentPhase, DeploymentSpec};
 use slipway::rollout::traffic_apply::httproute_resource;
 use slipway::runtime::labels::REVISION_LABEL;
 use slipway::runtime::{BuildOptions, ControllerOptions, LogFormat, run_with_client};
-use slipway_testcluster::RequestRecord;
-use slipway_testcluster::TestCluster;
-use slipway_testcluster::simulate::{Simulation, SimulationConfig};
+use slipway_testcluster::{RequestRecord, TestCluster};
+use support::{cluster_apart, free_address, percentile};
 
 const NAMESPACE: &str = "default";
 const PATCHES: usize = 50;
@@ -62,18 +64,6 @@ fn main() {
         .build()
         .expect("a runtime");
     runtime.block_on(run());
-}
-
-fn free_address() -> std::net::SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("bound address")
-}
-
-fn percentile(samples: &[Duration], percent: usize) -> Duration {
-    let mut sorted = samples.to_vec();
-    sorted.sort();
-    let index = ((sorted.len() * percent).div_ceil(100)).saturating_sub(1);
-    sorted[index.min(sorted.len() - 1)]
 }
 
 async fn create<K>(api: &Api<K>, value: Value)
@@ -198,33 +188,6 @@ fn tally(requests: &[RequestRecord]) -> (usize, BTreeMap<String, usize>) {
         *writes.entry(key).or_insert(0) += 1;
     }
     (reconciles, writes)
-}
-
-/// A test cluster with the CRDs and the HTTPRoute CRD, and its simulation, served from a thread
-/// and runtime of their own — as kube-apiserver and the kubelet are other processes — so their
-/// work (a status write's validation takes milliseconds) never holds up the controller's or the
-/// observing watches' tasks and the measurement shows the controller's latency, not the
-/// stand-in's scheduling.
-fn cluster_apart() -> (TestCluster, Simulation) {
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a runtime for the cluster");
-        runtime.block_on(async move {
-            let cluster = TestCluster::start().await;
-            cluster
-                .apply_crds_from(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crds"))
-                .expect("the CRDs apply");
-            cluster.install_httproute_crd();
-            let simulation = cluster.simulate(SimulationConfig::default());
-            sender.send((cluster, simulation)).expect("the bench waits");
-            std::future::pending::<()>().await;
-        });
-    });
-    receiver.recv().expect("the cluster starts")
 }
 
 /// Median round trip of `patch` applied [`PATCHES`] times (`index` varies the change).

@@ -155,3 +155,114 @@ where
     });
     (receiver, task)
 }
+
+/// The touched objects of a label-selected watch of `K` in one scope, polled in a task of its
+/// own (see [`forwarded`]): the shape of every child and related-object watch.
+pub fn watched<K>(
+    client: &Client,
+    namespace: Option<&str>,
+    config: kube::runtime::watcher::Config,
+    stop: &watch::Receiver<bool>,
+) -> (
+    futures::channel::mpsc::Receiver<Result<K, kube::runtime::watcher::Error>>,
+    JoinHandle<()>,
+)
+where
+    K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + 'static,
+{
+    use kube::runtime::WatchStreamExt;
+    forwarded(
+        kube::runtime::watcher::watcher(scoped::<K>(client, namespace), config)
+            .default_backoff()
+            .touched_objects(),
+        stop,
+    )
+}
+
+/// Runs one reconcile in a task of its own, because observing Slipway's kinds deserializes and
+/// clones deep objects (see [`forwarded`]) and must not run nested in the controller's streams.
+/// A panic carries on as a panic; a cancelled task (the runtime shutting down) asks to come back
+/// after `recheck`.
+pub async fn in_own_task<F, E>(
+    reconcile: F,
+    recheck: Duration,
+) -> Result<kube::runtime::controller::Action, E>
+where
+    F: std::future::Future<Output = Result<kube::runtime::controller::Action, E>> + Send + 'static,
+    E: Send + 'static,
+{
+    match tokio::spawn(reconcile).await {
+        Ok(result) => result,
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => Ok(kube::runtime::controller::Action::requeue(recheck)),
+    }
+}
+
+/// Drives a controller's outcome stream in a task: logs its errors at debug (each failure is
+/// already counted, evented and logged by the controller's error policy) and keeps `counts` in
+/// step with the store of `namespace`'s watch.
+pub fn drive<S, T, E, K>(
+    outcomes: S,
+    kind: &'static str,
+    counts: ObjectCounts,
+    namespace: Option<String>,
+    store: Store<K>,
+) -> JoinHandle<()>
+where
+    S: futures::Stream<Item = Result<T, E>> + Send + 'static,
+    E: std::fmt::Display,
+    K: Resource<DynamicType = ()> + Clone + Send + Sync + 'static,
+{
+    use futures::StreamExt;
+    tokio::spawn(outcomes.for_each(move |outcome| {
+        if let Err(error) = &outcome {
+            tracing::debug!(%error, kind, "controller event");
+        }
+        counts.record(&namespace, store.state().len());
+        futures::future::ready(())
+    }))
+}
+
+/// A controller's primary watch of `K` in one scope: its store and its applied objects, both
+/// fed by a reflector polled in a task of its own (see [`forwarded`]).
+///
+/// The task ends on `stop` and drops the store's writer. Why: a controller reconciles only once
+/// its store has listed, and a writer that stays alive unpolled (as `Controller::new` keeps its
+/// own once shutdown begins) leaves it waiting for that list forever when `stop` comes first; a
+/// dropped writer ends the wait.
+pub fn reflected<K>(
+    client: &Client,
+    namespace: Option<&str>,
+    stop: &watch::Receiver<bool>,
+) -> (
+    Store<K>,
+    futures::channel::mpsc::Receiver<Result<K, kube::runtime::watcher::Error>>,
+    JoinHandle<()>,
+)
+where
+    K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
+{
+    use kube::runtime::WatchStreamExt;
+    let (store, writer) = kube::runtime::reflector::store();
+    let watch = kube::runtime::watcher::watcher(
+        scoped::<K>(client, namespace),
+        kube::runtime::watcher::Config::default(),
+    )
+    .default_backoff();
+    let (events, task) = forwarded(
+        kube::runtime::reflector::reflector(writer, watch).applied_objects(),
+        stop,
+    );
+    (store, events, task)
+}

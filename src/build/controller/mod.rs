@@ -47,13 +47,11 @@ pub mod world;
 
 use std::sync::Arc;
 
-use futures::StreamExt;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use kube::core::DeserializeGuard;
-use kube::runtime::WatchStreamExt;
 use kube::runtime::controller::{Action as Requeue, Controller};
-use kube::runtime::reflector::{self, ObjectRef};
+use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use prometheus_client::metrics::counter::Counter;
@@ -72,7 +70,7 @@ use crate::runtime::error_policy::{
 };
 use crate::runtime::events::EventPublisher;
 use crate::runtime::kind_watch::{
-    ObjectCounts, forwarded, readiness_part, report_ready_when_synced, scoped,
+    ObjectCounts, drive, readiness_part, reflected, report_ready_when_synced, watched,
 };
 use crate::runtime::labels::{BUILDRUN_ANNOTATION, BUILDRUN_LABEL, BUILDRUN_UID_LABEL};
 use crate::runtime::{ControllerContext, Leadership};
@@ -197,39 +195,17 @@ pub fn start(
     let mut tasks = Vec::new();
     for namespace in scopes {
         let client = &context.client;
-        let builds = scoped::<DeserializeGuard<BuildRun>>(client, namespace.as_deref());
-        let jobs = scoped::<DeserializeGuard<Job>>(client, namespace.as_deref());
-        let pods = scoped::<DeserializeGuard<Pod>>(client, namespace.as_deref());
         let part = readiness_part("BuildRun", namespace.as_deref());
         context.readiness.register(&part);
         let children = watcher::Config::default().labels(BUILDRUN_UID_LABEL);
-        // The reflector runs in a task that ends on `stop` and drops the store's writer. Why:
-        // the controller reconciles only once its store has listed, and a writer that stays
-        // alive unpolled (as `Controller::new` keeps its own once shutdown begins) leaves it
-        // waiting for that list forever when `stop` comes first; a dropped writer ends the wait.
-        let (store, writer) = reflector::store();
-        let (build_events, task) = forwarded(
-            reflector::reflector(
-                writer,
-                watcher::watcher(builds, watcher::Config::default()).default_backoff(),
-            )
-            .applied_objects(),
-            stop,
-        );
+        let (store, build_events, task) =
+            reflected::<DeserializeGuard<BuildRun>>(client, namespace.as_deref(), stop);
         tasks.push(task);
-        let (job_events, task) = forwarded(
-            watcher::watcher(jobs, children.clone())
-                .default_backoff()
-                .touched_objects(),
-            stop,
-        );
+        let (job_events, task) =
+            watched::<DeserializeGuard<Job>>(client, namespace.as_deref(), children.clone(), stop);
         tasks.push(task);
-        let (pod_events, task) = forwarded(
-            watcher::watcher(pods, children)
-                .default_backoff()
-                .touched_objects(),
-            stop,
-        );
+        let (pod_events, task) =
+            watched::<DeserializeGuard<Pod>>(client, namespace.as_deref(), children, stop);
         tasks.push(task);
         let mut shutdown = stop.clone();
         let controller = Controller::for_stream(build_events, store.clone())
@@ -245,17 +221,13 @@ pub fn start(
             "BuildRun",
             stop.clone(),
         ));
-        let counts = counts.clone();
-        let run = controller
-            .run(reconcile, error_policy, shared.clone())
-            .for_each(move |outcome| {
-                if let Err(error) = &outcome {
-                    tracing::debug!(%error, "BuildRun controller event");
-                }
-                counts.record(&namespace, store.state().len());
-                futures::future::ready(())
-            });
-        tasks.push(tokio::spawn(run));
+        tasks.push(drive(
+            controller.run(reconcile, error_policy, shared.clone()),
+            "BuildRun",
+            counts.clone(),
+            namespace,
+            store,
+        ));
     }
     tasks
 }

@@ -30,13 +30,12 @@ pub mod sources;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::batch::v1::Job;
 use kube::core::DeserializeGuard;
 use kube::runtime::PredicateConfig;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::controller::{Action as Requeue, Controller};
-use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use prometheus_client::metrics::counter::Counter;
@@ -55,7 +54,8 @@ use crate::runtime::error_policy::{
 };
 use crate::runtime::events::EventPublisher;
 use crate::runtime::kind_watch::{
-    ObjectCounts, forwarded, readiness_part, report_ready_when_synced, scoped,
+    ObjectCounts, drive, forwarded, in_own_task, readiness_part, reflected,
+    report_ready_when_synced, scoped, watched,
 };
 use crate::runtime::labels::{EXECUTION_UID_LABEL, STAGE_LOCKS_ANNOTATION};
 use crate::runtime::{ControllerContext, Leadership};
@@ -127,50 +127,26 @@ pub fn start(
         let client = &context.client;
         let part = readiness_part("PipelineExecution", namespace.as_deref());
         context.readiness.register(&part);
-        let (store, writer) = reflector::store();
-        let (run_events, task) = forwarded(
-            reflector::reflector(
-                writer,
-                watcher::watcher(
-                    scoped::<DeserializeGuard<PipelineExecution>>(client, namespace.as_deref()),
-                    watcher::Config::default(),
-                )
-                .default_backoff(),
-            )
-            .applied_objects(),
-            stop,
-        );
+        let (store, run_events, task) =
+            reflected::<DeserializeGuard<PipelineExecution>>(client, namespace.as_deref(), stop);
         tasks.push(task);
         let children = watcher::Config::default().labels(EXECUTION_UID_LABEL);
-        let (build_events, task) = forwarded(
-            watcher::watcher(
-                scoped::<DeserializeGuard<BuildRun>>(client, namespace.as_deref()),
-                children.clone(),
-            )
-            .default_backoff()
-            .touched_objects(),
+        let (build_events, task) = watched::<DeserializeGuard<BuildRun>>(
+            client,
+            namespace.as_deref(),
+            children.clone(),
             stop,
         );
         tasks.push(task);
-        let (record_events, task) = forwarded(
-            watcher::watcher(
-                scoped::<DeserializeGuard<Record>>(client, namespace.as_deref()),
-                children.clone(),
-            )
-            .default_backoff()
-            .touched_objects(),
+        let (record_events, task) = watched::<DeserializeGuard<Record>>(
+            client,
+            namespace.as_deref(),
+            children.clone(),
             stop,
         );
         tasks.push(task);
-        let (job_events, task) = forwarded(
-            watcher::watcher(
-                scoped::<DeserializeGuard<Job>>(client, namespace.as_deref()),
-                children,
-            )
-            .default_backoff()
-            .touched_objects(),
-            stop,
-        );
+        let (job_events, task) =
+            watched::<DeserializeGuard<Job>>(client, namespace.as_deref(), children, stop);
         tasks.push(task);
         let (pipeline_events, task) = forwarded(
             watcher::watcher(
@@ -220,17 +196,13 @@ pub fn start(
             "PipelineExecution",
             stop.clone(),
         ));
-        let counts = counts.clone();
-        let run = controller
-            .run(reconcile, error_policy, shared)
-            .for_each(move |outcome| {
-                if let Err(error) = &outcome {
-                    tracing::debug!(%error, "PipelineExecution controller event");
-                }
-                counts.record(&namespace, store.state().len());
-                futures::future::ready(())
-            });
-        tasks.push(tokio::spawn(run));
+        tasks.push(drive(
+            controller.run(reconcile, error_policy, shared),
+            "PipelineExecution",
+            counts.clone(),
+            namespace,
+            store,
+        ));
     }
     tasks.extend(pipeline::start(context, events, errors, stop));
     tasks
@@ -280,11 +252,7 @@ async fn reconcile(
     object: Arc<DeserializeGuard<PipelineExecution>>,
     context: Arc<Context>,
 ) -> Result<Requeue, Error> {
-    match tokio::spawn(reconcile_run(object, context)).await {
-        Ok(result) => result,
-        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-        Err(_) => Ok(Requeue::requeue(Duration::from_secs(1))),
-    }
+    in_own_task(reconcile_run(object, context), Duration::from_secs(1)).await
 }
 
 #[tracing::instrument(skip_all, fields(namespace = object.namespace(), name = %object.name_any()))]

@@ -12,7 +12,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::DeleteParams;
 use kube::core::DeserializeGuard;
@@ -37,7 +36,8 @@ use crate::runtime::error_policy::{
 };
 use crate::runtime::events::{EventIntent, EventPublisher};
 use crate::runtime::kind_watch::{
-    ObjectCounts, forwarded, readiness_part, report_ready_when_synced, scoped,
+    ObjectCounts, drive, forwarded, in_own_task, readiness_part, reflected,
+    report_ready_when_synced, scoped,
 };
 use crate::runtime::{ControllerContext, Leadership};
 
@@ -96,19 +96,8 @@ pub fn start(
             stop,
         );
         tasks.push(task);
-        let (store, pipeline_writer) = reflector::store();
-        let (pipeline_events, task) = forwarded(
-            reflector::reflector(
-                pipeline_writer,
-                watcher::watcher(
-                    scoped::<DeserializeGuard<Pipeline>>(client, namespace.as_deref()),
-                    watcher::Config::default(),
-                )
-                .default_backoff(),
-            )
-            .applied_objects(),
-            stop,
-        );
+        let (store, pipeline_events, task) =
+            reflected::<DeserializeGuard<Pipeline>>(client, namespace.as_deref(), stop);
         tasks.push(task);
         let shared = Arc::new(Context {
             client: client.clone(),
@@ -134,17 +123,13 @@ pub fn start(
             "Pipeline",
             stop.clone(),
         ));
-        let counts = counts.clone();
-        let run = controller
-            .run(reconcile, error_policy, shared)
-            .for_each(move |outcome| {
-                if let Err(error) = &outcome {
-                    tracing::debug!(%error, "Pipeline controller event");
-                }
-                counts.record(&namespace, store.state().len());
-                futures::future::ready(())
-            });
-        tasks.push(tokio::spawn(run));
+        tasks.push(drive(
+            controller.run(reconcile, error_policy, shared),
+            "Pipeline",
+            counts.clone(),
+            namespace,
+            store,
+        ));
     }
     tasks
 }
@@ -153,11 +138,7 @@ async fn reconcile(
     object: Arc<DeserializeGuard<Pipeline>>,
     context: Arc<Context>,
 ) -> Result<Requeue, Error> {
-    match tokio::spawn(reconcile_pipeline(object, context)).await {
-        Ok(result) => result,
-        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-        Err(_) => Ok(Requeue::requeue(Duration::from_secs(1))),
-    }
+    in_own_task(reconcile_pipeline(object, context), Duration::from_secs(1)).await
 }
 
 async fn reconcile_pipeline(

@@ -54,16 +54,14 @@ pub mod selection;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment as AppsDeployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use kube::core::DeserializeGuard;
-use kube::runtime::WatchStreamExt;
 use kube::runtime::controller::{Action as Requeue, Controller};
-use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use prometheus_client::metrics::counter::Counter;
@@ -81,7 +79,7 @@ use crate::runtime::error_policy::{
 };
 use crate::runtime::events::EventPublisher;
 use crate::runtime::kind_watch::{
-    ObjectCounts, forwarded, readiness_part, report_ready_when_synced, scoped,
+    ObjectCounts, drive, in_own_task, readiness_part, reflected, report_ready_when_synced, watched,
 };
 use crate::runtime::labels::{DEPLOYMENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_LABEL};
 use crate::runtime::names::label_value;
@@ -200,18 +198,8 @@ pub fn start(context: &ControllerContext, stop: &watch::Receiver<bool>) -> Vec<J
         let (trigger, woken) = futures::channel::mpsc::unbounded();
         let part = readiness_part("Deployment", namespace.as_deref());
         context.readiness.register(&part);
-        let records = scoped::<DeserializeGuard<DeploymentRecord>>(client, namespace.as_deref());
-        let (store, writer) = reflector::store();
-        // Its task ending on `stop` drops the writer, which ends the controller even when it
-        // is stopped before the store has listed.
-        let (record_events, task) = forwarded(
-            reflector::reflector(
-                writer,
-                watcher::watcher(records, watcher::Config::default()).default_backoff(),
-            )
-            .applied_objects(),
-            stop,
-        );
+        let (store, record_events, task) =
+            reflected::<DeserializeGuard<DeploymentRecord>>(client, namespace.as_deref(), stop);
         tasks.push(task);
         let controller = Controller::for_stream(record_events, store.clone());
         let shared = Arc::new(Context {
@@ -225,35 +213,22 @@ pub fn start(context: &ControllerContext, stop: &watch::Receiver<bool>) -> Vec<J
         });
         let managed =
             watcher::Config::default().labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}"));
-        let (job_events, task) = forwarded(
-            watcher::watcher(
-                scoped::<DeserializeGuard<Job>>(client, namespace.as_deref()),
-                watcher::Config::default().labels(DEPLOYMENT_LABEL),
-            )
-            .default_backoff()
-            .touched_objects(),
+        let (job_events, task) = watched::<DeserializeGuard<Job>>(
+            client,
+            namespace.as_deref(),
+            watcher::Config::default().labels(DEPLOYMENT_LABEL),
             stop,
         );
         tasks.push(task);
-        let (workload_events, task) = forwarded(
-            watcher::watcher(
-                scoped::<DeserializeGuard<AppsDeployment>>(client, namespace.as_deref()),
-                managed.clone(),
-            )
-            .default_backoff()
-            .touched_objects(),
+        let (workload_events, task) = watched::<DeserializeGuard<AppsDeployment>>(
+            client,
+            namespace.as_deref(),
+            managed.clone(),
             stop,
         );
         tasks.push(task);
-        let (service_events, task) = forwarded(
-            watcher::watcher(
-                scoped::<DeserializeGuard<Service>>(client, namespace.as_deref()),
-                managed,
-            )
-            .default_backoff()
-            .touched_objects(),
-            stop,
-        );
+        let (service_events, task) =
+            watched::<DeserializeGuard<Service>>(client, namespace.as_deref(), managed, stop);
         tasks.push(task);
         let mut shutdown = stop.clone();
         let (workloads_store, services_store) = (store.clone(), store.clone());
@@ -284,17 +259,13 @@ pub fn start(context: &ControllerContext, stop: &watch::Receiver<bool>) -> Vec<J
             "Deployment",
             stop.clone(),
         ));
-        let counts = counts.clone();
-        let run = controller
-            .run(reconcile, error_policy, shared)
-            .for_each(move |outcome| {
-                if let Err(error) = &outcome {
-                    tracing::debug!(%error, "Deployment controller event");
-                }
-                counts.record(&namespace, store.state().len());
-                futures::future::ready(())
-            });
-        tasks.push(tokio::spawn(run));
+        tasks.push(drive(
+            controller.run(reconcile, error_policy, shared),
+            "Deployment",
+            counts.clone(),
+            namespace,
+            store,
+        ));
     }
     tasks
 }
@@ -326,11 +297,7 @@ async fn reconcile(
     object: Arc<DeserializeGuard<DeploymentRecord>>,
     context: Arc<Context>,
 ) -> Result<Requeue, Error> {
-    match tokio::spawn(reconcile_record(object, context)).await {
-        Ok(result) => result,
-        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-        Err(_) => Ok(Requeue::requeue(CANCELLED_RECHECK)),
-    }
+    in_own_task(reconcile_record(object, context), CANCELLED_RECHECK).await
 }
 
 /// Reconciles one record and reports a permanent failure on it (see the module's Errors).

@@ -248,10 +248,7 @@ fn with_conditions(extra: &str) -> String {
 #[test]
 fn an_entry_rule_needing_io_is_evaluated_by_apply_then_decides_entry() {
     let mut sim = Sim::new(&with_conditions(CONDITIONS));
-    sim.add_run("r1", &"a".repeat(40));
-    sim.step("r1");
-    sim.build_succeeds("r1", 1, "sha256:1");
-    sim.step("r1");
+    sim.built("r1");
     sim.job_ends("r1", "Test", "Smoke", 1, JobOutcome::Succeeded, "RESULT=ok");
     let evaluating = sim.step("r1");
     let Some(Intent::EvaluateRules(evaluation)) = evaluating
@@ -303,10 +300,7 @@ fn an_automatic_retry_runs_the_stage_once_more() {
         "  - name: Test\n    onFailure: {result: Retry, retryMode: FailedActions}\n",
     );
     let mut sim = Sim::new(&spec);
-    sim.add_run("r1", &"a".repeat(40));
-    sim.step("r1");
-    sim.build_succeeds("r1", 1, "sha256:1");
-    sim.step("r1");
+    sim.built("r1");
     sim.job_ends(
         "r1",
         "Test",

@@ -445,6 +445,22 @@ impl Sim {
         );
     }
 
+    /// Adds run `name` (commit `a…a`) and takes it through a successful Build (image
+    /// `sha256:1`) to its Test stage.
+    pub fn built(&mut self, name: &str) {
+        self.add_run(name, &"a".repeat(40));
+        self.step(name);
+        self.build_succeeds(name, 1, "sha256:1");
+        self.step(name);
+    }
+
+    /// [`Sim::built`], then a successful Smoke job: the run stands past its Test stage.
+    pub fn tested(&mut self, name: &str) {
+        self.built(name);
+        self.job_ends(name, "Test", "Smoke", 1, JobOutcome::Succeeded, "RESULT=ok");
+        self.step(name);
+    }
+
     /// Runs `name` through Build, Test and Deploy successfully with image `digest`.
     pub fn run_through(&mut self, name: &str, digest: &str) {
         self.step(name);

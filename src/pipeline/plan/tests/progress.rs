@@ -128,10 +128,7 @@ fn actions_of_one_run_order_run_together_and_the_next_order_waits_for_all() {
         "      - name: Lint\n        runOrder: 1\n        job: {template: {template: {spec: {containers: [{name: l, image: lint}]}}}}\n      - name: Late\n        runOrder: 2\n        job: {template: {template: {spec: {containers: [{name: l, image: late}]}}}}\n      - name: Smoke\n",
     );
     let mut sim = Sim::new(&spec);
-    sim.add_run("r1", &"a".repeat(40));
-    sim.step("r1");
-    sim.build_succeeds("r1", 1, "sha256:1");
-    sim.step("r1");
+    sim.built("r1");
     let running: Vec<String> = sim.status("r1").stages[1]
         .actions
         .iter()
@@ -161,10 +158,7 @@ fn a_failed_action_fails_the_stage_once_its_siblings_finish() {
         "      - name: Lint\n        job: {template: {template: {spec: {containers: [{name: l, image: lint}]}}}}\n      - name: Smoke\n",
     );
     let mut sim = Sim::new(&spec);
-    sim.add_run("r1", &"a".repeat(40));
-    sim.step("r1");
-    sim.build_succeeds("r1", 1, "sha256:1");
-    sim.step("r1");
+    sim.built("r1");
     sim.job_ends(
         "r1",
         "Test",
@@ -207,10 +201,7 @@ fn an_unknown_variable_fails_the_action_before_anything_is_created() {
         "#{BuildVariables.IMAGE_API_URI}\"}]}}}",
     );
     let mut sim = Sim::new(&spec);
-    sim.add_run("r1", &"a".repeat(40));
-    sim.step("r1");
-    sim.build_succeeds("r1", 1, "sha256:1");
-    sim.step("r1");
+    sim.built("r1");
     let smoke = sim.action("r1", "Test", "Smoke");
     assert_eq!(smoke.status, Some(ActionExecutionStatus::Failed));
     let message = smoke.message.unwrap();
@@ -443,12 +434,7 @@ fn approvals_count_only_for_their_attempt_and_approvers() {
         "  - name: Approve\n    actions:\n      - name: Release\n        approval: {summary: \"ship #{BuildVariables.VERSION}?\", approvers: [jane], timeoutInMinutes: 60}\n  - name: Deploy\n",
     );
     let mut sim = Sim::new(&spec);
-    sim.add_run("r1", &"a".repeat(40));
-    sim.step("r1");
-    sim.build_succeeds("r1", 1, "sha256:1");
-    sim.step("r1");
-    sim.job_ends("r1", "Test", "Smoke", 1, JobOutcome::Succeeded, "RESULT=ok");
-    sim.step("r1");
+    sim.tested("r1");
     assert_eq!(
         sim.action("r1", "Approve", "Release").message.as_deref(),
         Some("ship 1.0?")
@@ -529,10 +515,7 @@ fn a_rejected_or_unanswered_approval_fails_the_stage() {
             .starts_with("rejected by jane")
     );
     let mut sim = Sim::new(&spec);
-    sim.add_run("r2", &"a".repeat(40));
-    sim.step("r2");
-    sim.build_succeeds("r2", 1, "sha256:1");
-    sim.step("r2");
+    sim.built("r2");
     sim.advance(301);
     sim.step("r2");
     assert_eq!(
@@ -548,12 +531,7 @@ fn a_deploy_action_past_its_timeout_is_stopped_and_fails() {
         "      - name: Roll\n        timeoutInMinutes: 10\n",
     );
     let mut sim = Sim::new(&spec);
-    sim.add_run("r1", &"a".repeat(40));
-    sim.step("r1");
-    sim.build_succeeds("r1", 1, "sha256:1");
-    sim.step("r1");
-    sim.job_ends("r1", "Test", "Smoke", 1, JobOutcome::Succeeded, "RESULT=ok");
-    sim.step("r1");
+    sim.tested("r1");
     sim.step("r1");
     sim.advance(601);
     sim.step("r1");
