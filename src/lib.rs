@@ -21,4 +21,5 @@ pub mod pipeline;
 pub mod rollout;
 pub mod runtime;
 pub mod tls;
+pub mod trigger;
 pub mod yaml;

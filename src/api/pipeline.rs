@@ -269,23 +269,45 @@ pub struct WebhookConfig {
     /// Secret key holding the shared secret (HMAC key or GitLab token). Deliveries are refused
     /// while it is missing: the receiver fails closed.
     pub secret_ref: SecretKeyReference,
+    /// For the `generic` provider: the request header holding `sha256=<hex HMAC-SHA256 of the
+    /// body>` (or the bare hex); default `X-Slipway-Signature-256`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 100), regex(pattern = r"^[A-Za-z0-9-]+$"))]
+    pub signature_header: Option<String>,
 }
 
 /// A git host's webhook dialect.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum WebhookProvider {
-    /// GitHub (`X-Hub-Signature-256`).
+    /// GitHub.com and GitHub Enterprise Server (`X-Hub-Signature-256`).
     #[default]
     Github,
-    /// GitLab (`X-Gitlab-Token`).
+    /// GitLab (`X-Gitlab-Token`, compared in constant time).
     Gitlab,
-    /// Bitbucket (`X-Hub-Signature`).
+    /// Bitbucket Cloud (`X-Hub-Signature: sha256=…`).
     Bitbucket,
-    /// Gitea or Forgejo (`X-Gitea-Signature`).
+    /// Gitea (`X-Gitea-Signature`).
     Gitea,
-    /// Any sender that signs the body with HMAC-SHA256 in `X-Slipway-Signature-256`.
+    /// Forgejo (`X-Forgejo-Signature`, or Gitea's header).
+    Forgejo,
+    /// Any sender that signs the body with HMAC-SHA256 in `signatureHeader` and posts Slipway's
+    /// generic JSON (`{"event":"push","branch":…,"commit":…}`; see the README).
     Generic,
+}
+
+impl WebhookProvider {
+    /// The provider's name as the spec writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookProvider::Github => "github",
+            WebhookProvider::Gitlab => "gitlab",
+            WebhookProvider::Bitbucket => "bitbucket",
+            WebhookProvider::Gitea => "gitea",
+            WebhookProvider::Forgejo => "forgejo",
+            WebhookProvider::Generic => "generic",
+        }
+    }
 }
 
 /// How overlapping runs are handled, as in CodePipeline V2.
@@ -638,9 +660,11 @@ pub struct PipelineStatus {
     /// Path of this pipeline's webhook on the receiver.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_path: Option<String>,
-    /// Delivery ids of recently accepted webhooks, newest first, so redeliveries start no second run.
+    /// The newest webhook deliveries (at most 20, newest first): what each was and what the
+    /// receiver did with it. Written by the receiver, not the Pipeline controller.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub recent_deliveries: Vec<String>,
+    #[schemars(length(max = 20))]
+    pub recent_deliveries: Vec<DeliveryRecord>,
 }
 
 /// The lifecycle phase of a pipeline.
@@ -669,4 +693,48 @@ pub struct ExecutionSummary {
     /// When it started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<Time>,
+}
+
+/// One webhook delivery as the receiver handled it. Holds no payload content beyond the names
+/// filters read (event, ref, revision) and never a secret.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryRecord {
+    /// The provider's delivery id (or `sha256:<body hash>` when it sends none).
+    pub id: String,
+    /// When the receiver answered it.
+    pub time: Time,
+    /// The provider's event name (`push`, `pull_request`, `Push Hook`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    /// The branch or tag the event is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// The commit the event points at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// `Accepted`, `Filtered`, `Ignored`, `Duplicate` or `Failed`.
+    pub outcome: DeliveryOutcome,
+    /// Why: the filter that rejected it, the run it started, the error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The PipelineExecution it started (or that already existed for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution: Option<String>,
+}
+
+/// What the receiver did with a delivery.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    /// It started a run.
+    #[default]
+    Accepted,
+    /// The pipeline's triggers do not ask for it; the message names the filter.
+    Filtered,
+    /// An event that starts nothing (a ping, a deleted branch, an event kind Slipway does not run).
+    Ignored,
+    /// A redelivery: its run already exists.
+    Duplicate,
+    /// Its run could not be created; the poll backs it up.
+    Failed,
 }

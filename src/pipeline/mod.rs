@@ -7,5 +7,6 @@ pub mod jenkins;
 pub mod plan;
 pub mod reasons;
 pub mod rules;
+pub mod runs;
 pub mod validate;
 pub mod variables;

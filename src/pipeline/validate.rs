@@ -12,6 +12,8 @@
 //! - Action namespaces are unique and differ from `variables`, `slipway` and the source's namespace.
 //! - A `#{Namespace.Name}` reference in an action names `variables.<declared variable>`, a
 //!   built-in `slipway.…`, a source variable, or the namespace of an action that runs earlier.
+//! - Every trigger sets `push`, `tag` or `pullRequest`, and its globs compile
+//!   ([`crate::trigger::filter::check_triggers`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -60,7 +62,7 @@ pub fn source_variable_names(spec: &PipelineSpec) -> &'static [&'static str] {
 
 /// Every problem of `spec`, in field order.
 pub fn check_pipeline(spec: &PipelineSpec) -> Vec<SpecProblem> {
-    let mut problems = Vec::new();
+    let mut problems = crate::trigger::filter::check_triggers(&spec.triggers);
     let source_artifact = spec.source.output_artifact.as_str();
     let source_namespace = spec.source.namespace.as_str();
     let declared: BTreeSet<&str> = spec.variables.iter().map(|v| v.name.as_str()).collect();

@@ -2,27 +2,18 @@
 //! (pure, so every refusal and every field is unit-tested).
 //!
 //! # Guarantees
-//! - The run is named `<pipeline>-<random>` by the API server (`generateName`), labelled
-//!   `slipway.dev/pipeline` and owned by the Pipeline (its UID, `controller: true`,
-//!   `blockOwnerDeletion: false`): deleting a Pipeline removes its runs, and a user who may create
-//!   runs needs no permission on the Pipeline's finalizers (the `OwnerReferencesPermissionEnforcement`
-//!   admission plugin asks for it when `blockOwnerDeletion` is true).
+//! - The run is named `<pipeline>-<random>` by the API server (`generateName`), labelled and
+//!   owned as every new run is ([`crate::pipeline::runs`]).
 //! - `--var` names must be declared in the Pipeline's `spec.variables`: a misspelt name would
 //!   otherwise run with the default without anyone noticing.
 //! - `--revision` is a commit when it is 7–64 lowercase hex digits (`spec.source.commitId`), else
 //!   a branch (`spec.source.branchName`, which the controller resolves to its head commit).
 
-use std::collections::BTreeMap;
-
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
-use kube::Resource;
-
+use crate::api::PipelineExecution;
 use crate::api::common::NameValue;
-use crate::api::execution::{ExecutionTrigger, PipelineReference, SourceRevision, TriggerType};
+use crate::api::execution::{ExecutionTrigger, SourceRevision, TriggerType};
 use crate::api::pipeline::Pipeline;
-use crate::api::{PipelineExecution, PipelineExecutionSpec};
-use crate::runtime::labels::PIPELINE_LABEL;
-use crate::runtime::names::label_value;
+use crate::pipeline::runs::{RunName, new_run};
 
 /// `start`'s request.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -104,40 +95,18 @@ pub fn execution_for(
             Some(revision_source(revision))
         }
     };
-    let owner = OwnerReference {
-        api_version: Pipeline::api_version(&()).into_owned(),
-        kind: Pipeline::kind(&()).into_owned(),
-        name: name.clone(),
-        uid: pipeline.metadata.uid.clone().unwrap_or_default(),
-        controller: Some(true),
-        block_owner_deletion: Some(false),
+    let trigger = ExecutionTrigger {
+        type_: TriggerType::StartPipelineExecution,
+        actor: request.actor.clone(),
+        ..ExecutionTrigger::default()
     };
-    let spec = PipelineExecutionSpec {
-        pipeline_ref: PipelineReference { name: name.clone() },
-        trigger: ExecutionTrigger {
-            type_: TriggerType::StartPipelineExecution,
-            actor: request.actor.clone(),
-            ..ExecutionTrigger::default()
-        },
+    Ok(new_run(
+        pipeline,
+        RunName::Generated,
+        trigger,
         source,
         variables,
-        rollback: None,
-        control: Default::default(),
-    };
-    Ok(PipelineExecution {
-        metadata: ObjectMeta {
-            generate_name: Some(format!("{name}-")),
-            namespace: pipeline.metadata.namespace.clone(),
-            labels: Some(BTreeMap::from([(
-                PIPELINE_LABEL.to_owned(),
-                label_value(&name),
-            )])),
-            owner_references: Some(vec![owner]),
-            ..ObjectMeta::default()
-        },
-        spec,
-        status: None,
-    })
+    ))
 }
 
 /// `--revision` as the run's source: a commit id when it looks like one, else a branch.
