@@ -58,3 +58,24 @@ pub const ACTIVE: &str = "Active";
 pub const RECONCILE_FAILED: &str = "ReconcileFailed";
 /// Finished runs beyond the history limit were deleted.
 pub const HISTORY_PRUNED: &str = "HistoryPruned";
+/// Condition of a Pipeline: its source answers with the configured credentials.
+pub const SOURCE_AVAILABLE_CONDITION: &str = "SourceAvailable";
+/// The source answered (the `SourceAvailable` reason; the failures are the
+/// [`crate::pipeline::controller::sources::SourceFailure`] reasons).
+pub const AVAILABLE: &str = "Available";
+/// The source's connection works again after failing.
+pub const SOURCE_RECOVERED: &str = "SourceRecovered";
+/// A poll found a new revision and started a run for it.
+pub const SOURCE_CHANGED: &str = "SourceChanged";
+/// A poll found a new revision the triggers do not ask for.
+pub const SOURCE_CHANGE_FILTERED: &str = "SourceChangeFiltered";
+/// A webhook delivery started a run.
+pub const WEBHOOK_ACCEPTED: &str = "WebhookAccepted";
+/// A webhook delivery matched no trigger.
+pub const WEBHOOK_FILTERED: &str = "WebhookFiltered";
+/// A webhook delivery starts nothing (ping, deleted branch, unsupported event, redelivery).
+pub const WEBHOOK_IGNORED: &str = "WebhookIgnored";
+/// A webhook delivery was refused (signature, secret, payload).
+pub const WEBHOOK_REFUSED: &str = "WebhookRefused";
+/// A webhook delivery's run could not be created.
+pub const WEBHOOK_FAILED: &str = "WebhookFailed";

@@ -9,10 +9,13 @@
 //! logged and skipped instead of stalling the watch.
 
 use kube::Client;
+use kube::core::DeserializeGuard;
+use kube::runtime::reflector::Store;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::{ControllerOptions, Leadership, Metrics, Readiness};
+use crate::api::pipeline::Pipeline;
 
 /// What every controller shares: the client, the watched namespaces, metrics and readiness.
 #[derive(Clone)]
@@ -51,6 +54,8 @@ impl ControllerContext {
 /// The running controller tasks.
 pub struct Controllers {
     tasks: Vec<JoinHandle<()>>,
+    /// The Pipeline stores (one per watched scope), for the webhook receiver.
+    pub pipelines: Vec<Store<DeserializeGuard<Pipeline>>>,
 }
 
 impl Controllers {
@@ -64,10 +69,14 @@ impl Controllers {
         let plan = crate::pipeline::plan::PlanSettings {
             job: build.job.clone(),
         };
-        tasks.extend(crate::pipeline::controller::start(&context, plan, &stop));
+        let pipelines = crate::pipeline::controller::start(&context, plan, &stop);
+        tasks.extend(pipelines.tasks);
         tasks.extend(crate::build::controller::start(&context, build, &stop));
         tasks.extend(crate::rollout::controller::start(&context, &stop));
-        Self { tasks }
+        Self {
+            tasks,
+            pipelines: pipelines.pipelines,
+        }
     }
 
     /// Waits for every task to end (after the stop signal).

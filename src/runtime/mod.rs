@@ -7,7 +7,7 @@
 //! 3. Preflight: the four `slipway.dev/v1alpha1` kinds must be served; otherwise exit with a hint
 //!    naming the `kubectl apply` that installs the CRDs.
 //! 4. Serve `/healthz`, `/readyz` and `/metrics`; `/readyz` answers 200 only once every watch has
-//!    listed its kind once.
+//!    listed its kind once. Serve the webhook receiver on `--webhook-addr` (every replica).
 //! 5. With `--leader-elect`, compete for the `slipway-controller` Lease; controllers act only
 //!    while this replica holds it (watches and `/readyz` run on every replica).
 //! 6. Run the controllers until SIGTERM or SIGINT, then stop them, release the Lease and exit 0.
@@ -110,8 +110,34 @@ pub async fn run_with_client(
     let leadership = election
         .as_ref()
         .map_or_else(Leadership::always, |election| election.leadership.clone());
-    let context = ControllerContext::new(client, &options, metrics, readiness, leadership);
-    let controllers = Controllers::start(context, options.build.settings(), stop_rx);
+    let webhook_listener = tokio::net::TcpListener::bind(options.webhook_addr)
+        .await
+        .with_context(|| {
+            format!(
+                "failed to bind the webhook receiver's address {}",
+                options.webhook_addr
+            )
+        })?;
+    let context = ControllerContext::new(
+        client.clone(),
+        &options,
+        metrics.clone(),
+        readiness,
+        leadership,
+    );
+    let controllers = Controllers::start(context, options.build.settings(), stop_rx.clone());
+    tracing::info!(address = %webhook_listener.local_addr()?, "serving webhooks on /webhooks/…");
+    let receiver =
+        crate::trigger::receiver::Receiver::new(client, controllers.pipelines.clone(), &metrics)
+            .router();
+    let mut receiver_stop = stop_rx;
+    let webhooks = tokio::spawn(async move {
+        axum::serve(webhook_listener, receiver)
+            .with_graceful_shutdown(async move {
+                let _ = receiver_stop.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
     shutdown.await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
@@ -123,6 +149,10 @@ pub async fn run_with_client(
         .await
         .context("health server task panicked")?
         .context("health server failed")?;
+    webhooks
+        .await
+        .context("webhook receiver task panicked")?
+        .context("webhook receiver failed")?;
     tracing::info!("stopped");
     Ok(())
 }

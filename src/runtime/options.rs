@@ -11,7 +11,7 @@ pub struct ControllerOptions {
     /// Address of the health and metrics server (`/healthz`, `/readyz`, `/metrics`).
     #[arg(long, env = "SLIPWAY_HTTP_ADDR", default_value = "0.0.0.0:8080")]
     pub http_addr: SocketAddr,
-    /// Address reserved for the git webhook receiver (not served yet: nothing listens here).
+    /// Address of the git webhook receiver (`POST /webhooks/<token>`; each Pipeline's path is in its `status.webhookPath`).
     #[arg(long, env = "SLIPWAY_WEBHOOK_ADDR", default_value = "0.0.0.0:8090")]
     pub webhook_addr: SocketAddr,
     /// Namespaces to watch, comma-separated; all namespaces when empty.

@@ -108,12 +108,21 @@ struct Context {
     jenkins: jenkins_link::JenkinsLink,
 }
 
+/// The started run and pipeline controllers.
+pub struct Started {
+    /// Their tasks.
+    pub tasks: Vec<JoinHandle<()>>,
+    /// The Pipeline controller's stores, one per watched scope (every replica keeps them; the
+    /// webhook receiver finds Pipelines there).
+    pub pipelines: Vec<Store<DeserializeGuard<Pipeline>>>,
+}
+
 /// Starts the run and pipeline controllers (per watched namespace, or one for all).
 pub fn start(
     context: &ControllerContext,
     settings: PlanSettings,
     stop: &watch::Receiver<bool>,
-) -> Vec<JoinHandle<()>> {
+) -> Started {
     let errors = Family::<ErrorLabels, Counter>::default();
     context.metrics.register(
         "pipeline_reconcile_errors",
@@ -204,8 +213,9 @@ pub fn start(
             store,
         ));
     }
-    tasks.extend(pipeline::start(context, events, errors, stop));
-    tasks
+    let (pipeline_tasks, pipelines) = pipeline::start(context, events, errors, stop);
+    tasks.extend(pipeline_tasks);
+    Started { tasks, pipelines }
 }
 
 /// What of a Pipeline wakes its runs: its spec (generation) and its stage locks, not its status.

@@ -108,7 +108,8 @@ pub async fn observe(
             Some(
                 sources
                     .resolve(client, &namespace, &pipeline.spec, run.spec.source.as_ref())
-                    .await,
+                    .await
+                    .map_err(|error| error.message),
             )
         }
         _ => None,

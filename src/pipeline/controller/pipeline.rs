@@ -5,6 +5,11 @@
 //!   `Invalid` and the first problem of [`crate::pipeline::validate::check_pipeline`] naming its
 //!   field (a Warning Event once per message; runs of it fail before they create anything).
 //! - **lastExecution**: the newest run, its status and revision.
+//! - **Source check** ([`crate::trigger::poll`]): polls the source at its `pollInterval` (and on
+//!   every spec change), sets `SourceAvailable`, `lastPollTime` and `lastSeenRevision`, and starts
+//!   one run for a new revision no webhook brought.
+//! - **webhookPath**: where this Pipeline's deliveries go, when `spec.webhook` is set;
+//!   `recentDeliveries` belongs to the receiver ([`crate::trigger::receiver`]).
 //! - **History**: finished runs beyond the newest `historyLimit` are deleted, oldest first; a run in
 //!   progress (or waiting) is never deleted, nor a run a retry could still revive while it is among
 //!   the newest.
@@ -29,6 +34,7 @@ use crate::api::execution::{ExecutionStatus, PipelineExecution};
 use crate::api::pipeline::{ExecutionSummary, Pipeline, PipelinePhase, PipelineStatus};
 use crate::pipeline::plan::is_terminal;
 use crate::pipeline::reasons;
+use crate::pipeline::runs::{RunName, new_run};
 use crate::pipeline::validate::check_pipeline;
 use crate::runtime::conditions::{ConditionStatus, READY, Summary, set_summary};
 use crate::runtime::error_policy::{
@@ -40,6 +46,11 @@ use crate::runtime::kind_watch::{
     report_ready_when_synced, scoped,
 };
 use crate::runtime::{ControllerContext, Leadership};
+use crate::trigger::poll::{CheckDue, apply_check, check_due};
+use crate::trigger::receiver::webhook_path;
+use crate::trigger::runs::{create_run, poll_run_name};
+
+use super::sources::SourceResolver;
 
 /// A Pipeline reconcile failure.
 #[derive(Debug, thiserror::Error)]
@@ -47,16 +58,29 @@ pub enum Error {
     /// Writing the status failed.
     #[error(transparent)]
     Status(#[from] crate::runtime::StatusError),
+    /// Creating the run a poll found a new revision for failed (the status is not written, so
+    /// the next reconcile tries again).
+    #[error("unable to create PipelineExecution {name} for a new source revision: {source}")]
+    PollRun {
+        /// The run's name.
+        name: String,
+        /// The API's refusal.
+        source: kube::Error,
+    },
 }
 
 impl ReconcileError for Error {
     fn category(&self) -> &'static str {
-        "StatusWriteFailed"
+        match self {
+            Error::Status(_) => "StatusWriteFailed",
+            Error::PollRun { .. } => "PollRunCreateFailed",
+        }
     }
 
     fn class(&self) -> ErrorClass {
         match self {
             Error::Status(error) => classify_kube(error.api_error()),
+            Error::PollRun { source, .. } => classify_kube(source),
         }
     }
 }
@@ -67,6 +91,7 @@ struct Context {
     leadership: Leadership,
     executions: Store<DeserializeGuard<PipelineExecution>>,
     policy: ErrorPolicy,
+    sources: SourceResolver,
 }
 
 /// Starts the Pipeline controller (per watched namespace, or one for all).
@@ -75,9 +100,10 @@ pub fn start(
     events: EventPublisher,
     errors: Family<ErrorLabels, Counter>,
     stop: &watch::Receiver<bool>,
-) -> Vec<JoinHandle<()>> {
+) -> (Vec<JoinHandle<()>>, Vec<Store<DeserializeGuard<Pipeline>>>) {
     let counts = ObjectCounts::new(context, "Pipeline");
     let mut tasks = Vec::new();
+    let mut stores = Vec::new();
     for namespace in context.scopes() {
         let client = &context.client;
         let part = readiness_part("Pipeline", namespace.as_deref());
@@ -105,6 +131,7 @@ pub fn start(
             leadership: context.leadership.clone(),
             executions,
             policy: ErrorPolicy::new("Pipeline", errors.clone()),
+            sources: SourceResolver,
         });
         let mut shutdown = stop.clone();
         let controller = Controller::for_stream(pipeline_events, store.clone())
@@ -128,10 +155,11 @@ pub fn start(
             "Pipeline",
             counts.clone(),
             namespace,
-            store,
+            store.clone(),
         ));
+        stores.push(store);
     }
-    tasks
+    (tasks, stores)
 }
 
 async fn reconcile(
@@ -164,11 +192,27 @@ async fn reconcile_pipeline(
         })
         .collect();
     let stored = pipeline.status.clone();
-    let (status, event) = pipeline_status(pipeline, stored.as_ref(), &runs, Timestamp::now());
-    crate::runtime::write_status(&context.client, pipeline, stored.as_ref(), &status).await?;
-    if let Some(event) = event {
-        context.events.publish(pipeline, &event).await;
-    }
+    let now = crate::runtime::whole_seconds(Timestamp::now());
+    let (mut status, event) = pipeline_status(pipeline, stored.as_ref(), &runs, now);
+    let mut events: Vec<EventIntent> = event.into_iter().collect();
+    let requeue = check_source(
+        &context,
+        pipeline,
+        stored.as_ref(),
+        &mut status,
+        &runs,
+        &mut events,
+        now,
+    )
+    .await?;
+    // `recentDeliveries` is the receiver's field: left out of this apply, it stays the receiver's.
+    status.recent_deliveries.clear();
+    let compared = stored.clone().map(|mut stored| {
+        stored.recent_deliveries.clear();
+        stored
+    });
+    crate::runtime::write_status(&context.client, pipeline, compared.as_ref(), &status).await?;
+    context.events.publish_all(pipeline, &events).await;
     let doomed = history_to_delete(
         &runs,
         usize::try_from(pipeline.spec.history_limit).unwrap_or(20),
@@ -197,7 +241,73 @@ async fn reconcile_pipeline(
             .await;
     }
     context.policy.on_success(pipeline);
-    Ok(Requeue::await_change())
+    Ok(requeue)
+}
+
+/// The source check when it is due ([`crate::trigger::poll`]): a new revision's run is created
+/// before the status that records the revision is written. Returns when to come back.
+async fn check_source(
+    context: &Context,
+    pipeline: &Pipeline,
+    stored: Option<&PipelineStatus>,
+    status: &mut PipelineStatus,
+    runs: &[&PipelineExecution],
+    events: &mut Vec<EventIntent>,
+    now: Timestamp,
+) -> Result<Requeue, Error> {
+    let generation = pipeline.metadata.generation;
+    match check_due(&pipeline.spec, stored, generation, now) {
+        CheckDue::Never => return Ok(Requeue::await_change()),
+        CheckDue::After(wait) => return Ok(Requeue::requeue(wait)),
+        CheckDue::Now => {}
+    }
+    let namespace = pipeline.namespace().unwrap_or_default();
+    let check = context
+        .sources
+        .check(&context.client, &namespace, &pipeline.spec)
+        .await;
+    let delivered = stored.map_or(&[][..], |stored| stored.recent_deliveries.as_slice());
+    let seen = |revision: &str| {
+        delivered
+            .iter()
+            .any(|record| record.revision.as_deref() == Some(revision))
+            || runs.iter().any(|run| run_has_revision(run, revision))
+    };
+    let outcome = apply_check(&pipeline.spec, status, generation, &check, seen, now);
+    if let Some(run) = outcome.run {
+        let name = poll_run_name(&pipeline.name_any(), &run.revision);
+        let object = new_run(
+            pipeline,
+            RunName::Fixed(name.clone()),
+            run.trigger,
+            Some(run.source),
+            Vec::new(),
+        );
+        create_run(&context.client, &object)
+            .await
+            .map_err(|source| Error::PollRun { name, source })?;
+    }
+    events.extend(outcome.event);
+    Ok(
+        match check_due(&pipeline.spec, Some(status), generation, now) {
+            CheckDue::After(wait) => Requeue::requeue(wait),
+            CheckDue::Now => Requeue::requeue(crate::trigger::poll::MIN_RETRY),
+            CheckDue::Never => Requeue::await_change(),
+        },
+    )
+}
+
+/// Whether `run` runs `revision` (a commit or an image digest).
+fn run_has_revision(run: &PipelineExecution, revision: &str) -> bool {
+    let given = run.spec.source.as_ref();
+    let resolved = run
+        .status
+        .as_ref()
+        .and_then(|status| status.source_revision.as_ref());
+    [given, resolved].into_iter().flatten().any(|source| {
+        source.commit_id.as_deref() == Some(revision)
+            || source.image_digest.as_deref() == Some(revision)
+    })
 }
 
 /// The Pipeline's status from its spec and its runs, and the Event a new problem deserves.
@@ -271,6 +381,12 @@ pub fn pipeline_status(
     };
     status.phase = Some(phase);
     status.message = Some(message.clone());
+    status.webhook_path = pipeline
+        .spec
+        .webhook
+        .as_ref()
+        .and(pipeline.metadata.uid.as_deref())
+        .map(webhook_path);
     set_summary(
         &mut status.conditions,
         &Summary {

@@ -2,7 +2,8 @@
 //! branch (or the run's `branchName`/`tagName`), or the digest behind an image source's tag.
 //!
 //! The source's credentials Secret is read here (the controller's only reason to read a git
-//! token); its values never reach status, Events or logs.
+//! token); its values never reach status, Events or logs. Failures say what kind they are
+//! ([`SourceFailure`]), which the Pipeline's `SourceAvailable` condition reports.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +12,48 @@ use kube::{Api, Client};
 
 use crate::api::execution::SourceRevision;
 use crate::api::pipeline::PipelineSpec;
-use crate::build::source::{GitCredentials, resolve_head};
+use crate::build::source::{GitCredentials, GitFetchError, resolve_head};
+
+/// Why a source cannot be read, in the `SourceAvailable` condition's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceFailure {
+    /// The host refused the credentials (or asked for some and none were given).
+    Unauthorized,
+    /// The host has no such repository, branch, tag or image.
+    NotFound,
+    /// The host cannot be reached, or answered with an error.
+    Unreachable,
+}
+
+impl SourceFailure {
+    /// The condition reason.
+    pub fn reason(self) -> &'static str {
+        match self {
+            SourceFailure::Unauthorized => "Unauthorized",
+            SourceFailure::NotFound => "NotFound",
+            SourceFailure::Unreachable => "Unreachable",
+        }
+    }
+}
+
+/// A source that cannot be read: what kind of failure, and the host's words (URLs redacted).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SourceError {
+    /// The kind of failure.
+    pub failure: SourceFailure,
+    /// For people.
+    pub message: String,
+}
+
+impl SourceError {
+    fn new(failure: SourceFailure, message: impl Into<String>) -> Self {
+        SourceError {
+            failure,
+            message: message.into(),
+        }
+    }
+}
 
 /// Resolves source revisions (the git and registry clients it needs are made per call).
 #[derive(Clone, Default)]
@@ -19,13 +61,16 @@ pub struct SourceResolver;
 
 impl SourceResolver {
     /// The revision to run: `Err` with a message for people when it cannot be resolved.
+    ///
+    /// # Errors
+    /// [`SourceError`] naming the kind of failure and the host's words.
     pub async fn resolve(
         &self,
         client: &Client,
         namespace: &str,
         spec: &PipelineSpec,
         given: Option<&SourceRevision>,
-    ) -> Result<SourceRevision, String> {
+    ) -> Result<SourceRevision, SourceError> {
         if let Some(git) = &spec.source.git {
             let reference = given
                 .and_then(|source| {
@@ -44,7 +89,12 @@ impl SourceResolver {
             let commit =
                 tokio::task::spawn_blocking(move || git_head(&url, &reference, secret.as_ref()))
                     .await
-                    .map_err(|error| format!("unable to resolve the source revision: {error}"))??;
+                    .map_err(|error| {
+                        SourceError::new(
+                            SourceFailure::Unreachable,
+                            format!("unable to resolve the source revision: {error}"),
+                        )
+                    })??;
             return Ok(SourceRevision {
                 commit_id: Some(commit),
                 ..SourceRevision::default()
@@ -61,10 +111,11 @@ impl SourceResolver {
             )
             .await
             .map_err(|error| {
-                format!(
+                let message = format!(
                     "unable to resolve spec.source.image {}:{tag}: {error}",
                     image.repository
-                )
+                );
+                SourceError::new(registry_failure(&message), message)
             })?;
             return Ok(SourceRevision {
                 image_uri: Some(format!("{}@{digest}", image.repository)),
@@ -73,18 +124,69 @@ impl SourceResolver {
                 ..SourceRevision::default()
             });
         }
-        Err("an objectStore source has no head to resolve here: start the run with spec.source.objectVersion set".into())
+        Err(SourceError::new(
+            SourceFailure::NotFound,
+            "an objectStore source has no head to resolve here: start the run with spec.source.objectVersion set",
+        ))
     }
 }
 
+impl SourceResolver {
+    /// The source's head now, for the poll and the connection check (at most [`CHECK_TIMEOUT`]).
+    pub async fn check(
+        &self,
+        client: &Client,
+        namespace: &str,
+        spec: &PipelineSpec,
+    ) -> crate::trigger::poll::SourceCheck {
+        use crate::trigger::poll::SourceCheck;
+        match tokio::time::timeout(CHECK_TIMEOUT, self.resolve(client, namespace, spec, None)).await
+        {
+            Ok(Ok(mut head)) => {
+                if let Some(git) = &spec.source.git {
+                    head.branch_name = Some(git.branch.clone());
+                }
+                SourceCheck::Head(Box::new(head))
+            }
+            Ok(Err(error)) => SourceCheck::Failed(error),
+            Err(_) => SourceCheck::Failed(SourceError::new(
+                SourceFailure::Unreachable,
+                format!(
+                    "the source did not answer within {} seconds",
+                    CHECK_TIMEOUT.as_secs()
+                ),
+            )),
+        }
+    }
+}
+
+/// How long a source check may take.
+pub const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The raw data of Secret `name` (values are used, never shown).
-async fn read_secret(client: &Client, namespace: &str, name: &str) -> Result<SecretData, String> {
+async fn read_secret(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+) -> Result<SecretData, SourceError> {
     let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
     let secret = api
         .get_opt(name)
         .await
-        .map_err(|error| format!("unable to read the source's credentials Secret {name}: {error}"))?
-        .ok_or_else(|| format!("the source's credentials Secret {name} does not exist (spec.source.git.credentialsSecret)"))?;
+        .map_err(|error| {
+            SourceError::new(
+                SourceFailure::Unreachable,
+                format!("unable to read the source's credentials Secret {name}: {error}"),
+            )
+        })?
+        .ok_or_else(|| {
+            SourceError::new(
+                SourceFailure::Unauthorized,
+                format!(
+                    "the source's credentials Secret {name} does not exist (spec.source.git.credentialsSecret)"
+                ),
+            )
+        })?;
     Ok(SecretData {
         name: name.to_owned(),
         values: secret
@@ -103,15 +205,53 @@ struct SecretData {
 }
 
 /// The commit `reference` (a branch, tag or `refs/…` name) of `url` points at.
-fn git_head(url: &str, reference: &str, secret: Option<&SecretData>) -> Result<String, String> {
+fn git_head(
+    url: &str,
+    reference: &str,
+    secret: Option<&SecretData>,
+) -> Result<String, SourceError> {
     let credentials = match secret {
         Some(secret) => GitCredentials::from_secret_values(
             &format!("Secret {}", secret.name),
             secret.values.get("username").map(Vec::as_slice),
             secret.values.get("password").map(Vec::as_slice),
         )
-        .map_err(|error| error.to_string())?,
+        .map_err(|error| SourceError::new(SourceFailure::Unauthorized, error.to_string()))?,
         None => GitCredentials::default(),
     };
-    resolve_head(url, reference, &credentials).map_err(|error| error.to_string())
+    resolve_head(url, reference, &credentials)
+        .map_err(|error| SourceError::new(git_failure(&error), error.to_string()))
+}
+
+/// The kind of a git failure.
+fn git_failure(error: &GitFetchError) -> SourceFailure {
+    match error {
+        GitFetchError::Authentication { .. } | GitFetchError::InsecureCredentials { .. } => {
+            SourceFailure::Unauthorized
+        }
+        GitFetchError::UnknownReference { .. } | GitFetchError::UnknownRevision { .. } => {
+            SourceFailure::NotFound
+        }
+        GitFetchError::Unreachable { detail, .. } if mentions_not_found(detail) => {
+            SourceFailure::NotFound
+        }
+        _ => SourceFailure::Unreachable,
+    }
+}
+
+/// The kind of a registry failure, read from the registry's words (oci-client gives no codes).
+fn registry_failure(message: &str) -> SourceFailure {
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("401") || lower.contains("403") || lower.contains("unauthorized") {
+        SourceFailure::Unauthorized
+    } else if mentions_not_found(&lower) || lower.contains("manifest_unknown") {
+        SourceFailure::NotFound
+    } else {
+        SourceFailure::Unreachable
+    }
+}
+
+fn mentions_not_found(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    lower.contains("404") || lower.contains("not found")
 }
