@@ -148,6 +148,18 @@ impl Upstream {
     pub fn file_url(&self) -> String {
         format!("file://{}", self.bare.display())
     }
+
+    /// Commits `file` with `text` on `branch` of the working repository and pushes it to the
+    /// served one, as a developer's push; returns the new commit.
+    pub fn push(&self, branch: &str, file: &str, text: &str, message: &str) -> String {
+        let work = self.folder.join("work");
+        git(&work, &["checkout", "-q", branch]);
+        let commit = commit(&work, file, text, message);
+        let bare = self.bare.to_str().unwrap().to_owned();
+        git(&work, &["push", "-q", &bare, branch]);
+        git(&work, &["checkout", "-q", "main"]);
+        commit
+    }
 }
 
 /// A bare repository with one commit on `main` holding given files (text or binary), read

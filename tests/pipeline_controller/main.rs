@@ -18,6 +18,7 @@ mod rollback;
 mod source;
 #[path = "../support/mod.rs"]
 mod support;
+mod webhook;
 
 use std::time::Duration;
 

@@ -25,6 +25,8 @@ pub const STABLE_IMAGE: &str = "shop/web:1";
 pub struct Controller {
     stop: oneshot::Sender<()>,
     task: JoinHandle<anyhow::Result<()>>,
+    /// Where its webhook receiver listens.
+    pub webhook_addr: std::net::SocketAddr,
 }
 
 impl Controller {
@@ -36,9 +38,10 @@ impl Controller {
     /// [`Controller::start`] with `build` as the build options (e.g. the executor's path, for
     /// build pods that really run).
     pub fn start_with_build(cluster: &TestCluster, build: BuildOptions) -> Self {
+        let webhook_addr = free_address();
         let options = ControllerOptions {
             http_addr: free_address(),
-            webhook_addr: free_address(),
+            webhook_addr,
             namespaces: Vec::new(),
             leader_elect: false,
             leader_election_namespace: None,
@@ -50,7 +53,11 @@ impl Controller {
         let task = tokio::spawn(run_with_client(cluster.client(), options, async {
             let _ = stopped.await;
         }));
-        Controller { stop, task }
+        Controller {
+            stop,
+            task,
+            webhook_addr,
+        }
     }
 
     /// Stops the controller and checks it exited cleanly.
