@@ -17,6 +17,7 @@
 pub mod api;
 pub mod build;
 pub mod cli;
+pub mod notify;
 pub mod pipeline;
 pub mod rollout;
 pub mod runtime;

@@ -306,6 +306,33 @@ pub struct PipelineExecutionStatus {
     /// stopped stage, the stop in the spec is not applied again).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applied_stop: Option<AppliedStop>,
+    /// What each notification sink of the run has received. Written by the notifier (its own
+    /// field manager), never by the run's controller.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 10))]
+    pub notifications: Vec<NotificationProgress>,
+}
+
+/// One sink's progress: the notifications it acknowledged and the last failure.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationProgress {
+    /// The sink's name in the run's `pipelineSpec.notifications`.
+    pub name: String,
+    /// Keys of the notifications the sink answered 2xx to (`run:started`, `stage:Build#1:started`,
+    /// `action:Build/Image#1:Succeeded`…), in the order they were sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 1000))]
+    pub delivered: Vec<String>,
+    /// Failed attempts since the last delivery (reset by a delivery).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failures: i32,
+    /// The last failure: the sink's status code or the connection error, never a body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// When the last attempt ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_attempt_time: Option<Time>,
 }
 
 /// A stop the controller acted on.

@@ -60,6 +60,71 @@ pub struct PipelineSpec {
     /// The stages every run goes through, in order.
     #[schemars(length(min = 2, max = 50), transform = unique_names("stage"))]
     pub stages: Vec<Stage>,
+    /// Where runs' state changes are sent (CloudEvents or a JSON webhook), at least once, without
+    /// ever holding up or failing a run. A run uses the sinks of the spec it started with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 10), transform = unique_names("notification"))]
+    pub notifications: Vec<NotificationSink>,
+}
+
+/// One notification sink.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationSink {
+    /// Unique in the pipeline; names the sink in the run's `status.notifications`.
+    #[schemars(
+        length(min = 1, max = 63),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    )]
+    pub name: String,
+    /// The URL the notifications are POSTed to.
+    #[schemars(regex(pattern = r"^https?://[^\s]+$"), length(min = 1, max = 2048))]
+    pub url: String,
+    /// `CloudEvents` (HTTP binary mode: `ce-*` headers, the data as the JSON body) or `Webhook`
+    /// (one JSON document with `type`, `id`, `time` and `data`).
+    #[serde(default)]
+    pub format: NotificationFormat,
+    /// What to send: `Execution` (a run started and ended), `Stage` and `Action` (each started and
+    /// ended, per attempt); default all three.
+    #[serde(default = "default_notification_scopes")]
+    #[schemars(length(min = 1, max = 3))]
+    #[schemars(extend("x-kubernetes-list-type" = "set"))]
+    pub on: Vec<NotificationScope>,
+    /// A Secret key whose value signs each body: `X-Slipway-Signature-256: sha256=<hex
+    /// HMAC-SHA256>`. Unset: unsigned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_ref: Option<SecretKeyReference>,
+}
+
+fn default_notification_scopes() -> Vec<NotificationScope> {
+    vec![
+        NotificationScope::Execution,
+        NotificationScope::Stage,
+        NotificationScope::Action,
+    ]
+}
+
+/// The body format of a notification sink.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum NotificationFormat {
+    /// CloudEvents 1.0 over HTTP, binary mode.
+    #[default]
+    CloudEvents,
+    /// A JSON document `{type, id, source, subject, time, data}`.
+    Webhook,
+}
+
+/// What a notification is about.
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord,
+)]
+pub enum NotificationScope {
+    /// A run started or ended.
+    Execution,
+    /// A stage attempt started or ended.
+    Stage,
+    /// An action attempt started or ended.
+    Action,
 }
 
 fn default_history_limit() -> i32 {

@@ -71,6 +71,11 @@ impl Controllers {
         };
         let pipelines = crate::pipeline::controller::start(&context, plan, &stop);
         tasks.extend(pipelines.tasks);
+        tasks.push(crate::notify::sender::start(
+            &context,
+            pipelines.executions,
+            &stop,
+        ));
         tasks.extend(crate::build::controller::start(&context, build, &stop));
         tasks.extend(crate::rollout::controller::start(&context, &stop));
         Self {

@@ -24,6 +24,7 @@ mod metrics;
 pub mod names;
 mod options;
 mod preflight;
+pub mod secrets;
 mod server;
 mod shutdown;
 pub mod status;

@@ -423,28 +423,14 @@ async fn read_secret(
             ));
         }
     };
-    let value = secret
-        .data
-        .as_ref()
-        .and_then(|data| data.get(key))
-        .map(|value| value.0.clone())
-        .or_else(|| {
-            secret
-                .string_data
-                .as_ref()
-                .and_then(|data| data.get(key))
-                .map(|value| value.clone().into_bytes())
-        })
-        .unwrap_or_default();
-    if value.is_empty() {
-        return Err(Refusal::new(
+    crate::runtime::secrets::key_value(&secret, key).ok_or_else(|| {
+        Refusal::new(
             StatusCode::UNAUTHORIZED,
             format!(
                 "the webhook Secret {name} has no value under key {key} (spec.webhook.secretRef.key): deliveries are refused until it has one"
             ),
-        ));
-    }
-    Ok(value)
+        )
+    })
 }
 
 /// The branch or tag an event is about.

@@ -13,6 +13,7 @@ mod flow;
 #[path = "../git_fixture/mod.rs"]
 mod git_fixture;
 mod jenkins;
+mod notify;
 mod restart;
 mod rollback;
 mod source;

@@ -115,6 +115,8 @@ pub struct Started {
     /// The Pipeline controller's stores, one per watched scope (every replica keeps them; the
     /// webhook receiver finds Pipelines there).
     pub pipelines: Vec<Store<DeserializeGuard<Pipeline>>>,
+    /// The PipelineExecution stores, one per watched scope (the notifier reads runs there).
+    pub executions: Vec<Store<DeserializeGuard<PipelineExecution>>>,
 }
 
 /// Starts the run and pipeline controllers (per watched namespace, or one for all).
@@ -132,6 +134,7 @@ pub fn start(
     let events = EventPublisher::new(context.client.clone());
     let counts = ObjectCounts::new(context, "PipelineExecution");
     let mut tasks = Vec::new();
+    let mut executions = Vec::new();
     for namespace in context.scopes() {
         let client = &context.client;
         let part = readiness_part("PipelineExecution", namespace.as_deref());
@@ -181,6 +184,7 @@ pub fn start(
             jenkins: jenkins_link::JenkinsLink,
         });
         let runs = store.clone();
+        executions.push(store.clone());
         let mut shutdown = stop.clone();
         let controller = Controller::for_stream(run_events, store.clone())
             .owns_stream(build_events)
@@ -215,7 +219,11 @@ pub fn start(
     }
     let (pipeline_tasks, pipelines) = pipeline::start(context, events, errors, stop);
     tasks.extend(pipeline_tasks);
-    Started { tasks, pipelines }
+    Started {
+        tasks,
+        pipelines,
+        executions,
+    }
 }
 
 /// What of a Pipeline wakes its runs: its spec (generation) and its stage locks, not its status.
@@ -356,9 +364,19 @@ async fn run_once(execution: &PipelineExecution, context: &Context) -> Result<Re
     )
     .await?;
     let stored = execution.status.as_ref();
-    let wrote =
-        crate::runtime::write_status_at(&context.client, execution, stored, &decision.status)
-            .await?;
+    // `notifications` is the notifier's field: left out of this apply, it stays the notifier's.
+    decision.status.notifications.clear();
+    let compared = stored.cloned().map(|mut stored| {
+        stored.notifications.clear();
+        stored
+    });
+    let wrote = crate::runtime::write_status_at(
+        &context.client,
+        execution,
+        compared.as_ref(),
+        &decision.status,
+    )
+    .await?;
     context
         .events
         .publish_all(execution, &decision.events)
