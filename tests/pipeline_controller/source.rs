@@ -95,3 +95,166 @@ async fn an_unknown_branch_fails_the_run_naming_the_branches_that_exist() {
     );
     harness.controller.unwrap().stop().await;
 }
+
+/// Pushes a one-layer artifact holding `content` to `registry` as `repository:tag`; returns
+/// its manifest digest.
+async fn push_artifact(
+    registry: &super::support::registry::TestRegistry,
+    repository: &str,
+    tag: &str,
+    content: &[u8],
+) -> String {
+    use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
+    use oci_client::manifest::OciImageManifest;
+    use oci_client::secrets::RegistryAuth;
+    slipway::tls::install_crypto_provider();
+    let client = oci_client::Client::new(ClientConfig {
+        protocol: ClientProtocol::Http,
+        ..ClientConfig::default()
+    });
+    let reference: oci_client::Reference = format!("{}/{repository}:{tag}", registry.address)
+        .parse()
+        .unwrap();
+    let layers = [ImageLayer::new(
+        content.to_vec(),
+        "application/vnd.oci.image.layer.v1.tar".to_owned(),
+        None,
+    )];
+    let config = Config::new(
+        b"{}".to_vec(),
+        "application/vnd.oci.empty.v1+json".to_owned(),
+        None,
+    );
+    let manifest = OciImageManifest::build(&layers, &config, None);
+    let auth = RegistryAuth::Basic(
+        super::support::registry::USER.to_owned(),
+        super::support::registry::PASSWORD.to_owned(),
+    );
+    client
+        .push(&reference, &layers, config, &auth, Some(manifest))
+        .await
+        .expect("the artifact is pushed");
+    registry
+        .manifest_digest(repository, tag)
+        .expect("the pushed tag has a digest")
+}
+
+fn image_pipeline(repository: &str, credentials: Option<&str>) -> Value {
+    let mut image = json!({"repository": repository, "tag": "latest", "pollInterval": "2s"});
+    if let Some(secret) = credentials {
+        image["credentialsSecret"] = json!({"name": secret});
+    }
+    json!({
+        "source": {"image": image},
+        "executionMode": "Parallel",
+        "stages": [
+            {"name": "Hold", "actions": [{"name": "Wait", "approval": {}}]},
+            {"name": "Done", "actions": [{"name": "Note", "approval": {}}]}
+        ]
+    })
+}
+
+/// The Pipeline's `SourceAvailable` condition once it has status `wanted`: reason and message.
+async fn source_available(harness: &Harness, name: &str, wanted: &str) -> (String, String) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let pipeline = harness.pipelines().get(name).await.unwrap();
+        let condition = pipeline.status.as_ref().and_then(|status| {
+            status
+                .conditions
+                .iter()
+                .find(|c| c.type_ == "SourceAvailable")
+                .map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
+        });
+        if let Some((status, reason, message)) = &condition
+            && status == wanted
+        {
+            return (reason.clone(), message.clone());
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Pipeline {name} never had SourceAvailable={wanted}: {:#?}",
+            pipeline.status
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_private_image_source_is_polled_with_its_pull_secret_and_a_new_digest_runs() {
+    use base64::Engine;
+    let registry = super::support::registry::TestRegistry::start();
+    let first = push_artifact(&registry, "team/app", "latest", b"one").await;
+    let harness = Harness::start().await;
+    let config = registry.docker_config(
+        super::support::registry::USER,
+        super::support::registry::PASSWORD,
+    );
+    let secret: Secret = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "pull"},
+        "type": "kubernetes.io/dockerconfigjson",
+        "data": {".dockerconfigjson": base64::engine::general_purpose::STANDARD.encode(config)}
+    }))
+    .unwrap();
+    Api::<Secret>::namespaced(harness.client(), NAMESPACE)
+        .create(&PostParams::default(), &secret)
+        .await
+        .unwrap();
+    let repository = format!("{}/team/app", registry.address);
+    harness
+        .pipeline("private", image_pipeline(&repository, Some("pull")))
+        .await;
+    harness
+        .pipeline("anonymous", image_pipeline(&repository, None))
+        .await;
+
+    let (reason, message) = source_available(&harness, "anonymous", "False").await;
+    assert_eq!(
+        reason, "Unauthorized",
+        "the registry refuses anonymous pulls: {message}"
+    );
+    source_available(&harness, "private", "True").await;
+    let seen = harness
+        .pipelines()
+        .get("private")
+        .await
+        .unwrap()
+        .status
+        .and_then(|status| status.last_seen_revision);
+    assert_eq!(
+        seen.as_deref(),
+        Some(first.as_str()),
+        "the first digest is the baseline"
+    );
+
+    let second = push_artifact(&registry, "team/app", "latest", b"two").await;
+    assert_ne!(first, second);
+    let run_name = slipway::trigger::runs::poll_run_name("private", &second);
+    let run = harness
+        .wait_run(&run_name, "the poll's run of the new digest", 60, |run| {
+            run.status.is_some()
+        })
+        .await;
+    let source = run.spec.source.as_ref().unwrap();
+    assert_eq!(source.image_digest.as_deref(), Some(second.as_str()));
+    assert_eq!(
+        run.spec.trigger.type_,
+        slipway::api::execution::TriggerType::ImagePush,
+        "a new digest behind the tag is CodePipeline's image push trigger"
+    );
+    assert_eq!(
+        run.spec.trigger.actor.as_deref(),
+        Some(slipway::trigger::poll::POLLER_ACTOR)
+    );
+    let runs = harness
+        .runs()
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        runs.len(),
+        1,
+        "one run: the baseline starts none and the anonymous pipeline cannot see the tag"
+    );
+}

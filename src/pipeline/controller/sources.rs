@@ -104,19 +104,23 @@ impl SourceResolver {
             let tag = given
                 .and_then(|source| source.image_tag.clone())
                 .unwrap_or_else(|| image.tag.clone());
-            let digest = crate::build::image::digest::fetch_manifest_digest(
-                &image.repository,
-                &tag,
-                &oci_client::secrets::RegistryAuth::Anonymous,
-            )
-            .await
-            .map_err(|error| {
-                let message = format!(
-                    "unable to resolve spec.source.image {}:{tag}: {error}",
-                    image.repository
-                );
-                SourceError::new(registry_failure(&message), message)
-            })?;
+            let auth = match &image.credentials_secret {
+                Some(reference) => registry_auth(
+                    &read_secret(client, namespace, &reference.name).await?,
+                    &image.repository,
+                )?,
+                None => oci_client::secrets::RegistryAuth::Anonymous,
+            };
+            let digest =
+                crate::build::image::digest::fetch_manifest_digest(&image.repository, &tag, &auth)
+                    .await
+                    .map_err(|error| {
+                        let message = format!(
+                            "unable to resolve spec.source.image {}:{tag}: {error}",
+                            image.repository
+                        );
+                        SourceError::new(registry_failure(&message), message)
+                    })?;
             return Ok(SourceRevision {
                 image_uri: Some(format!("{}@{digest}", image.repository)),
                 image_digest: Some(digest),
@@ -183,7 +187,7 @@ async fn read_secret(
             SourceError::new(
                 SourceFailure::Unauthorized,
                 format!(
-                    "the source's credentials Secret {name} does not exist (spec.source.git.credentialsSecret)"
+                    "the source's credentials Secret {name} does not exist (the credentialsSecret of spec.source)"
                 ),
             )
         })?;
@@ -196,6 +200,36 @@ async fn read_secret(
             .map(|(key, value)| (key, value.0))
             .collect(),
     })
+}
+
+/// The pull credentials for `repository`'s registry in a `kubernetes.io/dockerconfigjson`
+/// Secret; anonymous when it names other registries only.
+fn registry_auth(
+    secret: &SecretData,
+    repository: &str,
+) -> Result<oci_client::secrets::RegistryAuth, SourceError> {
+    use crate::build::image::credentials::{DOCKER_CONFIG_KEY, DockerConfig};
+    let origin = format!(
+        "Secret {} (spec.source.image.credentialsSecret)",
+        secret.name
+    );
+    let text = secret
+        .values
+        .get(DOCKER_CONFIG_KEY)
+        .and_then(|value| std::str::from_utf8(value).ok())
+        .ok_or_else(|| {
+            SourceError::new(
+                SourceFailure::Unauthorized,
+                format!("{origin} has no {DOCKER_CONFIG_KEY} key: create it with kubectl create secret docker-registry"),
+            )
+        })?;
+    let config = DockerConfig::parse(text, std::path::Path::new(&origin))
+        .map_err(|error| SourceError::new(SourceFailure::Unauthorized, error.to_string()))?;
+    let host = crate::build::image::reference::registry_host(repository);
+    Ok(config.for_registry(&host).map_or(
+        oci_client::secrets::RegistryAuth::Anonymous,
+        |credentials| credentials.to_oci(),
+    ))
 }
 
 /// A Secret's name and raw values.
@@ -242,7 +276,10 @@ fn git_failure(error: &GitFetchError) -> SourceFailure {
 /// The kind of a registry failure, read from the registry's words (oci-client gives no codes).
 fn registry_failure(message: &str) -> SourceFailure {
     let lower = message.to_ascii_lowercase();
-    if lower.contains("401") || lower.contains("403") || lower.contains("unauthorized") {
+    if ["401", "403", "unauthorized", "not authorized", "denied"]
+        .iter()
+        .any(|word| lower.contains(word))
+    {
         SourceFailure::Unauthorized
     } else if mentions_not_found(&lower) || lower.contains("manifest_unknown") {
         SourceFailure::NotFound
