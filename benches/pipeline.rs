@@ -31,7 +31,7 @@ use serde_json::json;
 use slipway::api::execution::{ExecutionStatus, PipelineExecution};
 use slipway::api::pipeline::Pipeline;
 use slipway::pipeline::children::child_name;
-use slipway::runtime::{BuildOptions, ControllerOptions, LogFormat, run_with_client};
+use slipway::runtime::run_with_client;
 use support::{cluster_apart, free_address, percentile};
 
 const NAMESPACE: &str = "default";
@@ -45,12 +45,7 @@ struct JobTimes {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime.block_on(run());
+    support::run_on_two_workers(run());
 }
 
 async fn run() {
@@ -103,16 +98,7 @@ async fn run() {
         "uid": pipeline.metadata.uid.clone().unwrap_or_default(), "controller": true, "blockOwnerDeletion": false}]);
 
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let options = ControllerOptions {
-        http_addr: free_address(),
-        webhook_addr: free_address(),
-        namespaces: Vec::new(),
-        leader_elect: false,
-        leader_election_namespace: None,
-        log_level: "warn".into(),
-        log_format: LogFormat::Text,
-        build: BuildOptions::default(),
-    };
+    let options = support::controller_options(free_address());
     let controller = tokio::spawn(run_with_client(client.clone(), options, async {
         let _ = stopped.await;
     }));

@@ -44,7 +44,7 @@ use slipway::api::Deployment as Record;
 use slipway::api::deployment::{DeploymentPhase, DeploymentSpec};
 use slipway::rollout::traffic_apply::httproute_resource;
 use slipway::runtime::labels::REVISION_LABEL;
-use slipway::runtime::{BuildOptions, ControllerOptions, LogFormat, run_with_client};
+use slipway::runtime::run_with_client;
 use slipway_testcluster::{RequestRecord, TestCluster};
 use support::{cluster_apart, free_address, percentile};
 
@@ -58,12 +58,7 @@ type Answers = Arc<Mutex<Vec<(Instant, bool)>>>;
 type Seen = Arc<Mutex<Vec<(Instant, String)>>>;
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime.block_on(run());
+    support::run_on_two_workers(run());
 }
 
 async fn create<K>(api: &Api<K>, value: Value)
@@ -501,16 +496,7 @@ async fn run() {
     };
     watch_into(routes, bench.routes_seen.clone(), weights_summary);
     watch_into(services, bench.services_seen.clone(), selected_revision);
-    let options = ControllerOptions {
-        http_addr: free_address(),
-        webhook_addr: free_address(),
-        namespaces: Vec::new(),
-        leader_elect: false,
-        leader_election_namespace: None,
-        log_level: "warn".into(),
-        log_format: LogFormat::Text,
-        build: BuildOptions::default(),
-    };
+    let options = support::controller_options(free_address());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let controller = tokio::spawn(run_with_client(client.clone(), options, async {
         let _ = stopped.await;

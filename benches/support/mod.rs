@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use slipway::runtime::{BuildOptions, ControllerOptions, LogFormat};
 use slipway_testcluster::TestCluster;
 use slipway_testcluster::simulate::{Simulation, SimulationConfig};
 
@@ -45,4 +46,29 @@ pub fn percentile(samples: &[Duration], percent: usize) -> Duration {
     sorted.sort();
     let index = ((sorted.len() * percent).div_ceil(100)).saturating_sub(1);
     sorted[index.min(sorted.len() - 1)]
+}
+
+/// Runs `bench` on a two-worker runtime (the machine's two cores).
+pub fn run_on_two_workers(bench: impl std::future::Future<Output = ()>) {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(bench);
+}
+
+/// Options of a controller run in the bench's process: every namespace, no leader election,
+/// warnings only, the webhook receiver on `webhook_addr`.
+pub fn controller_options(webhook_addr: std::net::SocketAddr) -> ControllerOptions {
+    ControllerOptions {
+        http_addr: free_address(),
+        webhook_addr,
+        namespaces: Vec::new(),
+        leader_elect: false,
+        leader_election_namespace: None,
+        log_level: "warn".into(),
+        log_format: LogFormat::Text,
+        build: BuildOptions::default(),
+    }
 }

@@ -168,12 +168,8 @@ fn github_like(event_name: String, body: &Value) -> Result<SourceEvent, PayloadE
                     ],
                 ),
                 repository,
-                commit_message: head
-                    .and_then(|head| string_at(head, &["message"]))
-                    .map(first_line),
-                author_date: head
-                    .and_then(|head| string_at(head, &["timestamp"]))
-                    .map(|date| text(date, 64)),
+                commit_message: message_of(head),
+                author_date: date_of(head, "timestamp"),
             })
         }
         "pull_request" => {
@@ -260,12 +256,8 @@ fn gitlab(event_name: String, body: &Value) -> Result<SourceEvent, PayloadError>
                     .flatten(),
                 actor,
                 repository,
-                commit_message: head
-                    .and_then(|head| string_at(head, &["message"]))
-                    .map(first_line),
-                author_date: head
-                    .and_then(|head| string_at(head, &["timestamp"]))
-                    .map(|date| text(date, 64)),
+                commit_message: message_of(head),
+                author_date: date_of(head, "timestamp"),
             })
         }
         "Merge Request Hook" => {
@@ -308,14 +300,8 @@ fn gitlab(event_name: String, body: &Value) -> Result<SourceEvent, PayloadError>
                 changed_files: None,
                 actor,
                 repository,
-                commit_message: attributes
-                    .get("last_commit")
-                    .and_then(|c| string_at(c, &["message"]))
-                    .map(first_line),
-                author_date: attributes
-                    .get("last_commit")
-                    .and_then(|c| string_at(c, &["timestamp"]))
-                    .map(|date| text(date, 64)),
+                commit_message: message_of(attributes.get("last_commit")),
+                author_date: date_of(attributes.get("last_commit"), "timestamp"),
             })
         }
         _ => Ok(unsupported(event_name, repository)),
@@ -379,12 +365,8 @@ fn bitbucket(event_name: String, body: &Value) -> Result<SourceEvent, PayloadErr
                 changed_files: None,
                 actor,
                 repository,
-                commit_message: target
-                    .and_then(|t| string_at(t, &["message"]))
-                    .map(first_line),
-                author_date: target
-                    .and_then(|t| string_at(t, &["date"]))
-                    .map(|date| text(date, 64)),
+                commit_message: message_of(target),
+                author_date: date_of(target, "date"),
             })
         }
         key if key.starts_with("pullrequest:") => {
@@ -640,6 +622,20 @@ fn first_string(value: &Value, paths: &[&[&str]]) -> Option<String> {
         .filter_map(|path| string_at(value, path))
         .map(|found| text(found, 256))
         .find(|found| !found.is_empty())
+}
+
+/// The first line of `commit`'s message.
+fn message_of(commit: Option<&Value>) -> Option<String> {
+    commit
+        .and_then(|commit| string_at(commit, &["message"]))
+        .map(first_line)
+}
+
+/// `commit`'s date under `key`, bounded.
+fn date_of(commit: Option<&Value>, key: &str) -> Option<String> {
+    commit
+        .and_then(|commit| string_at(commit, &[key]))
+        .map(|date| text(date, 64))
 }
 
 /// A message's first line, bounded.
