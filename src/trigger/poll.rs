@@ -16,8 +16,8 @@
 //!   ([`super::filter::judge`]), so a `filePaths` trigger starts runs from webhooks only. The
 //!   run's name derives from the revision ([`super::runs::poll_run_name`]): a restart between
 //!   its create and the status write cannot start a second one.
-//! - Image sources: a new digest behind the tag starts a run (triggers are for git events).
-//!   Object store sources are not polled.
+//! - Image sources: a new digest behind the tag starts a run (triggers are for git events);
+//!   object store sources: a new version (S3 version id, else ETag) of the object does.
 
 use std::time::Duration;
 
@@ -48,7 +48,7 @@ pub enum CheckDue {
     Now,
     /// Check after this long.
     After(Duration),
-    /// This source is not checked (object store).
+    /// This source is not checked (a spec with no source).
     Never,
 }
 
@@ -58,6 +58,8 @@ fn poll_interval(spec: &PipelineSpec) -> Option<Option<Duration>> {
         &git.poll_interval
     } else if let Some(image) = &spec.source.image {
         &image.poll_interval
+    } else if let Some(object) = &spec.source.object_store {
+        &object.poll_interval
     } else {
         return None;
     };
@@ -180,6 +182,7 @@ pub fn apply_check(
                 .commit_id
                 .clone()
                 .or_else(|| head.image_digest.clone())
+                .or_else(|| head.object_version.clone())
                 .unwrap_or_default();
             set_condition(
                 &mut status.conditions,
@@ -242,6 +245,18 @@ fn new_revision_run(
     head: &SourceRevision,
     revision: &str,
 ) -> Result<PollRun, String> {
+    if let Some(object) = &spec.source.object_store {
+        return Ok(PollRun {
+            revision: revision.to_owned(),
+            source: head.clone(),
+            trigger: ExecutionTrigger {
+                type_: TriggerType::PollForSourceChanges,
+                actor: Some(POLLER_ACTOR.to_owned()),
+                delivery_id: None,
+                detail: Some(format!("new version {} of {}", short(revision), object.url)),
+            },
+        });
+    }
     let Some(git) = &spec.source.git else {
         let tag = head.image_tag.clone().unwrap_or_default();
         return Ok(PollRun {

@@ -354,11 +354,45 @@ fn an_image_source_starts_a_run_for_a_new_digest() {
 }
 
 #[test]
-fn an_object_store_source_is_not_checked() {
+fn an_object_store_source_starts_a_run_for_a_new_version() {
     let spec: PipelineSpec = serde_json::from_value(serde_json::json!({
-        "source": {"objectStore": {"url": "s3://bucket/app.zip"}},
+        "source": {"objectStore": {"url": "s3://bucket/app.zip", "pollInterval": "30s"}},
         "stages": [{"name": "Build", "actions": [{"name": "b", "approval": {}}]}]
     }))
     .unwrap();
-    assert_eq!(check_due(&spec, None, Some(1), at(1)), CheckDue::Never);
+    assert_eq!(check_due(&spec, None, Some(1), at(1)), CheckDue::Now);
+    let version = |v: &str| {
+        SourceCheck::Head(Box::new(SourceRevision {
+            object_version: Some(v.to_owned()),
+            ..SourceRevision::default()
+        }))
+    };
+    let mut status = PipelineStatus::default();
+    let baseline = apply_check(
+        &spec,
+        &mut status,
+        Some(1),
+        &version("v1"),
+        never_seen,
+        at(1),
+    );
+    assert!(baseline.run.is_none(), "the first version is a baseline");
+    assert_eq!(status.last_seen_revision.as_deref(), Some("v1"));
+    assert_eq!(
+        check_due(&spec, Some(&status), Some(1), at(2)),
+        CheckDue::After(Duration::from_secs(29))
+    );
+    let changed = apply_check(
+        &spec,
+        &mut status,
+        Some(1),
+        &version("v2"),
+        never_seen,
+        at(31),
+    );
+    let run = changed.run.expect("a new version starts a run");
+    assert_eq!(run.revision, "v2");
+    assert_eq!(run.source.object_version.as_deref(), Some("v2"));
+    assert_eq!(run.trigger.type_, TriggerType::PollForSourceChanges);
+    assert!(run.trigger.detail.unwrap().contains("s3://bucket/app.zip"));
 }

@@ -258,3 +258,134 @@ async fn a_private_image_source_is_polled_with_its_pull_secret_and_a_new_digest_
         "one run: the baseline starts none and the anonymous pipeline cannot see the tag"
     );
 }
+
+/// A stand-in for an S3-compatible store that answers `HEAD /<bucket>/<key>` for one object
+/// with the ETag it holds, and records each request's `Authorization` header.
+#[derive(Clone, Default)]
+struct FakeS3 {
+    etag: std::sync::Arc<std::sync::Mutex<String>>,
+    authorizations: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+async fn fake_s3_object(
+    axum::extract::State(store): axum::extract::State<FakeS3>,
+    axum::extract::Path((bucket, key)): axum::extract::Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    store.authorizations.lock().unwrap().push(
+        headers
+            .get("authorization")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+    );
+    if bucket != "releases" || key != "app.zip" {
+        return axum::http::StatusCode::NOT_FOUND.into_response();
+    }
+    let etag = store.etag.lock().unwrap().clone();
+    (
+        [
+            ("etag", format!("\"{etag}\"")),
+            ("last-modified", "Tue, 08 Dec 2026 00:00:00 GMT".to_owned()),
+            ("content-length", "3".to_owned()),
+        ],
+        "zip",
+    )
+        .into_response()
+}
+
+#[tokio::test]
+async fn an_object_store_source_is_polled_for_new_versions_with_its_credentials() {
+    use base64::Engine;
+    let store = FakeS3::default();
+    *store.etag.lock().unwrap() = "etag-one".to_owned();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new()
+        .route("/{bucket}/{*key}", axum::routing::get(fake_s3_object))
+        .with_state(store.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let harness = Harness::start().await;
+    let encode = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+    let secret: Secret = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s3"},
+        "data": {"AWS_ACCESS_KEY_ID": encode("AKIDSLIPWAYTEST"), "AWS_SECRET_ACCESS_KEY": encode("not-shown")}
+    }))
+    .unwrap();
+    Api::<Secret>::namespaced(harness.client(), NAMESPACE)
+        .create(&PostParams::default(), &secret)
+        .await
+        .unwrap();
+    let spec = |url: &str| {
+        json!({
+            "source": {"objectStore": {"url": url, "endpoint": endpoint, "region": "us-east-1",
+                                       "credentialsSecret": {"name": "s3"}, "pollInterval": "2s"}},
+            "executionMode": "Parallel",
+            "stages": [
+                {"name": "Hold", "actions": [{"name": "Wait", "approval": {}}]},
+                {"name": "Done", "actions": [{"name": "Note", "approval": {}}]}
+            ]
+        })
+    };
+    harness
+        .pipeline("bundle", spec("s3://releases/app.zip"))
+        .await;
+    harness
+        .pipeline("missing", spec("s3://releases/gone.zip"))
+        .await;
+
+    let (reason, message) = source_available(&harness, "missing", "False").await;
+    assert_eq!(reason, "NotFound", "{message}");
+    assert!(!message.contains("not-shown"), "{message}");
+    source_available(&harness, "bundle", "True").await;
+    let seen = harness
+        .pipelines()
+        .get("bundle")
+        .await
+        .unwrap()
+        .status
+        .and_then(|status| status.last_seen_revision);
+    assert_eq!(
+        seen.as_deref(),
+        Some("etag-one"),
+        "the first version is the baseline"
+    );
+    assert!(
+        store
+            .authorizations
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|header| header.contains("Credential=AKIDSLIPWAYTEST/")),
+        "every request is signed with the Secret's key"
+    );
+
+    *store.etag.lock().unwrap() = "etag-two".to_owned();
+    let run_name = slipway::trigger::runs::poll_run_name("bundle", "etag-two");
+    let run = harness
+        .wait_run(&run_name, "the poll's run of the new version", 60, |run| {
+            run.status.is_some()
+        })
+        .await;
+    assert_eq!(
+        run.spec.source.as_ref().unwrap().object_version.as_deref(),
+        Some("etag-two")
+    );
+    assert_eq!(
+        run.spec.trigger.type_,
+        slipway::api::execution::TriggerType::PollForSourceChanges
+    );
+    assert_eq!(
+        harness
+            .runs()
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1,
+        "only the new version ran"
+    );
+}

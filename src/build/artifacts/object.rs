@@ -71,33 +71,183 @@ pub fn split_location(location: &str) -> Result<(String, String), StoreError> {
     Ok((format!("{scheme}://{bucket}"), key.to_owned()))
 }
 
-/// Reads one credentials file, trimmed; `None` when absent.
-fn credential(folder: &Path, name: &str) -> Result<Option<String>, StoreError> {
-    let path = folder.join(name);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(Some(text.trim().to_owned())),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(StoreError::Credentials {
-            path: path.display().to_string(),
-            message: error.to_string(),
-        }),
+/// Where a store's credentials come from: the files of a mounted Secret (the executor), or a
+/// Secret's values read through the API (the controller's source check).
+pub enum StoreCredentials<'a> {
+    /// One file per key under this folder.
+    Folder(std::path::PathBuf),
+    /// A Secret's keys and values; `origin` names the Secret in errors.
+    Values {
+        /// `Secret NAME`, for messages.
+        origin: &'a str,
+        /// The Secret's data.
+        values: &'a std::collections::BTreeMap<String, Vec<u8>>,
+    },
+}
+
+impl StoreCredentials<'_> {
+    /// One credential, trimmed; `None` when absent.
+    fn get(&self, name: &str) -> Result<Option<String>, StoreError> {
+        match self {
+            StoreCredentials::Folder(folder) => {
+                let path = folder.join(name);
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => Ok(Some(text.trim().to_owned())),
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(error) => Err(StoreError::Credentials {
+                        path: path.display().to_string(),
+                        message: error.to_string(),
+                    }),
+                }
+            }
+            StoreCredentials::Values { origin, values } => values
+                .get(name)
+                .map(|value| {
+                    std::str::from_utf8(value)
+                        .map(|text| text.trim().to_owned())
+                        .map_err(|_| StoreError::Credentials {
+                            path: format!("{origin} key {name}"),
+                            message: "not UTF-8 text".to_owned(),
+                        })
+                })
+                .transpose(),
+        }
+    }
+
+    /// Where the credentials are, for messages.
+    fn origin(&self) -> String {
+        match self {
+            StoreCredentials::Folder(folder) => folder.display().to_string(),
+            StoreCredentials::Values { origin, .. } => (*origin).to_owned(),
+        }
+    }
+
+    /// Both of a pair, or neither.
+    fn pair(&self, first: &str, second: &str) -> Result<Option<(String, String)>, StoreError> {
+        match (self.get(first)?, self.get(second)?) {
+            (Some(a), Some(b)) => Ok(Some((a, b))),
+            (None, None) => Ok(None),
+            (Some(_), None) | (None, Some(_)) => Err(StoreError::Credentials {
+                path: self.origin(),
+                message: format!("{first} and {second} must be given together"),
+            }),
+        }
     }
 }
 
-/// Both files of a pair, or neither.
-fn credential_pair(
-    folder: &Path,
-    first: &str,
-    second: &str,
-) -> Result<Option<(String, String)>, StoreError> {
-    match (credential(folder, first)?, credential(folder, second)?) {
-        (Some(a), Some(b)) => Ok(Some((a, b))),
-        (None, None) => Ok(None),
-        (Some(_), None) | (None, Some(_)) => Err(StoreError::Credentials {
-            path: folder.display().to_string(),
-            message: format!("{first} and {second} must be given together"),
-        }),
-    }
+/// A store opened from `settings`: its scheme, bucket, key prefix and client.
+pub struct OpenedStore {
+    /// `s3`, `gs`, `az` or `file`.
+    pub scheme: String,
+    /// The bucket (container); empty for `file`.
+    pub bucket: String,
+    /// The key prefix from the URL's path.
+    pub prefix: String,
+    /// The client.
+    pub store: Arc<dyn ObjectStore>,
+}
+
+/// Opens the store `settings` names with `credentials` (the pod's ambient identity where they
+/// hold none).
+///
+/// # Errors
+/// When the URL or the credentials are unusable.
+pub fn open_store(
+    settings: &ObjectArtifactStore,
+    credentials: &StoreCredentials<'_>,
+) -> Result<OpenedStore, StoreError> {
+    let url = settings.url.trim();
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| StoreError::Config(format!("the object store URL `{url}` has no scheme")))?;
+    let build_error = |error: object_store::Error| {
+        StoreError::Config(format!(
+            "unable to set up the {scheme} store: {}",
+            describe_error(&error)
+        ))
+    };
+    let (bucket, prefix) = match scheme {
+        "file" => (String::new(), rest.trim_matches('/').to_owned()),
+        _ => {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(StoreError::Config(format!(
+                    "the object store URL `{url}` names no bucket"
+                )));
+            }
+            (bucket.to_owned(), prefix.trim_matches('/').to_owned())
+        }
+    };
+    let endpoint = settings.endpoint.as_deref().map(str::trim);
+    let allow_http = endpoint.is_some_and(|endpoint| endpoint.starts_with("http://"));
+    let store: Arc<dyn ObjectStore> = match scheme {
+        "s3" => {
+            let mut builder = object_store::aws::AmazonS3Builder::from_env()
+                .with_bucket_name(&bucket)
+                .with_allow_http(allow_http);
+            builder = builder.with_region(settings.region.as_deref().unwrap_or("us-east-1"));
+            if let Some(endpoint) = endpoint {
+                builder = builder.with_endpoint(endpoint);
+            }
+            if let Some((id, secret)) =
+                credentials.pair("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")?
+            {
+                builder = builder
+                    .with_access_key_id(id)
+                    .with_secret_access_key(secret);
+            }
+            if let Some(token) = credentials.get("AWS_SESSION_TOKEN")? {
+                builder = builder.with_token(token);
+            }
+            Arc::new(builder.build().map_err(build_error)?)
+        }
+        "gs" => {
+            let mut builder =
+                object_store::gcp::GoogleCloudStorageBuilder::from_env().with_bucket_name(&bucket);
+            match credentials {
+                StoreCredentials::Folder(folder) => {
+                    let key_file = folder.join("service-account.json");
+                    if key_file.exists() {
+                        builder = builder.with_service_account_path(key_file.display().to_string());
+                    }
+                }
+                StoreCredentials::Values { .. } => {
+                    if let Some(key) = credentials.get("service-account.json")? {
+                        builder = builder.with_service_account_key(key);
+                    }
+                }
+            }
+            Arc::new(builder.build().map_err(build_error)?)
+        }
+        "az" => {
+            let mut builder = object_store::azure::MicrosoftAzureBuilder::from_env()
+                .with_container_name(&bucket)
+                .with_allow_http(allow_http);
+            if let Some(endpoint) = endpoint {
+                builder = builder.with_endpoint(endpoint.to_owned());
+            }
+            if let Some((account, key)) =
+                credentials.pair("AZURE_STORAGE_ACCOUNT_NAME", "AZURE_STORAGE_ACCOUNT_KEY")?
+            {
+                builder = builder.with_account(account).with_access_key(key);
+            }
+            Arc::new(builder.build().map_err(build_error)?)
+        }
+        "file" => Arc::new(
+            object_store::local::LocalFileSystem::new_with_prefix("/").map_err(build_error)?,
+        ),
+        other => {
+            return Err(StoreError::Config(format!(
+                "the object store scheme `{other}` is not one of s3, gs, az"
+            )));
+        }
+    };
+    Ok(OpenedStore {
+        scheme: scheme.to_owned(),
+        bucket,
+        prefix,
+        store,
+    })
 }
 
 impl ObjectStorage {
@@ -109,91 +259,15 @@ impl ObjectStorage {
         settings: &ObjectArtifactStore,
         credentials_dir: &Path,
     ) -> Result<ObjectStorage, StoreError> {
-        let url = settings.url.trim();
-        let (scheme, rest) = url.split_once("://").ok_or_else(|| {
-            StoreError::Config(format!("the object store URL `{url}` has no scheme"))
-        })?;
-        let folder = credentials_folder(credentials_dir);
-        let build_error = |error: object_store::Error| {
-            StoreError::Config(format!(
-                "unable to set up the {scheme} store: {}",
-                describe_error(&error)
-            ))
-        };
-        let (bucket, prefix) = match scheme {
-            "file" => (String::new(), rest.trim_matches('/').to_owned()),
-            _ => {
-                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-                if bucket.is_empty() {
-                    return Err(StoreError::Config(format!(
-                        "the object store URL `{url}` names no bucket"
-                    )));
-                }
-                (bucket.to_owned(), prefix.trim_matches('/').to_owned())
-            }
-        };
-        let endpoint = settings.endpoint.as_deref().map(str::trim);
-        let allow_http = endpoint.is_some_and(|endpoint| endpoint.starts_with("http://"));
-        let store: Arc<dyn ObjectStore> = match scheme {
-            "s3" => {
-                let mut builder = object_store::aws::AmazonS3Builder::from_env()
-                    .with_bucket_name(&bucket)
-                    .with_allow_http(allow_http);
-                builder = builder.with_region(settings.region.as_deref().unwrap_or("us-east-1"));
-                if let Some(endpoint) = endpoint {
-                    builder = builder.with_endpoint(endpoint);
-                }
-                if let Some((id, secret)) =
-                    credential_pair(&folder, "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")?
-                {
-                    builder = builder
-                        .with_access_key_id(id)
-                        .with_secret_access_key(secret);
-                }
-                if let Some(token) = credential(&folder, "AWS_SESSION_TOKEN")? {
-                    builder = builder.with_token(token);
-                }
-                Arc::new(builder.build().map_err(build_error)?)
-            }
-            "gs" => {
-                let mut builder = object_store::gcp::GoogleCloudStorageBuilder::from_env()
-                    .with_bucket_name(&bucket);
-                let key_file = folder.join("service-account.json");
-                if key_file.exists() {
-                    builder = builder.with_service_account_path(key_file.display().to_string());
-                }
-                Arc::new(builder.build().map_err(build_error)?)
-            }
-            "az" => {
-                let mut builder = object_store::azure::MicrosoftAzureBuilder::from_env()
-                    .with_container_name(&bucket)
-                    .with_allow_http(allow_http);
-                if let Some(endpoint) = endpoint {
-                    builder = builder.with_endpoint(endpoint.to_owned());
-                }
-                if let Some((account, key)) = credential_pair(
-                    &folder,
-                    "AZURE_STORAGE_ACCOUNT_NAME",
-                    "AZURE_STORAGE_ACCOUNT_KEY",
-                )? {
-                    builder = builder.with_account(account).with_access_key(key);
-                }
-                Arc::new(builder.build().map_err(build_error)?)
-            }
-            "file" => Arc::new(
-                object_store::local::LocalFileSystem::new_with_prefix("/").map_err(build_error)?,
-            ),
-            other => {
-                return Err(StoreError::Config(format!(
-                    "the object store scheme `{other}` is not one of s3, gs, az"
-                )));
-            }
-        };
+        let opened = open_store(
+            settings,
+            &StoreCredentials::Folder(credentials_folder(credentials_dir)),
+        )?;
         Ok(ObjectStorage {
-            scheme: scheme.to_owned(),
-            bucket,
-            prefix,
-            store,
+            scheme: opened.scheme,
+            bucket: opened.bucket,
+            prefix: opened.prefix,
+            store: opened.store,
             runtime: runtime()?,
         })
     }

@@ -297,7 +297,7 @@ async fn check_source(
     )
 }
 
-/// Whether `run` runs `revision` (a commit or an image digest).
+/// Whether `run` runs `revision` (a commit, an image digest or an object version).
 fn run_has_revision(run: &PipelineExecution, revision: &str) -> bool {
     let given = run.spec.source.as_ref();
     let resolved = run
@@ -307,6 +307,7 @@ fn run_has_revision(run: &PipelineExecution, revision: &str) -> bool {
     [given, resolved].into_iter().flatten().any(|source| {
         source.commit_id.as_deref() == Some(revision)
             || source.image_digest.as_deref() == Some(revision)
+            || source.object_version.as_deref() == Some(revision)
     })
 }
 

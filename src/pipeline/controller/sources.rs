@@ -1,5 +1,6 @@
 //! Resolving the revision a run without a pinned commit builds: the head of the pipeline's git
-//! branch (or the run's `branchName`/`tagName`), or the digest behind an image source's tag.
+//! branch (or the run's `branchName`/`tagName`), the digest behind an image source's tag, or the
+//! version of an object-store source's object.
 //!
 //! The source's credentials Secret is read here (the controller's only reason to read a git
 //! token); its values never reach status, Events or logs. Failures say what kind they are
@@ -128,9 +129,25 @@ impl SourceResolver {
                 ..SourceRevision::default()
             });
         }
+        if let Some(object) = &spec.source.object_store {
+            if let Some(version) = given.and_then(|source| source.object_version.clone()) {
+                return Ok(SourceRevision {
+                    object_version: Some(version),
+                    ..SourceRevision::default()
+                });
+            }
+            let secret = match &object.credentials_secret {
+                Some(reference) => Some(read_secret(client, namespace, &reference.name).await?),
+                None => None,
+            };
+            return Ok(SourceRevision {
+                object_version: Some(object_version(object, secret.as_ref()).await?),
+                ..SourceRevision::default()
+            });
+        }
         Err(SourceError::new(
             SourceFailure::NotFound,
-            "an objectStore source has no head to resolve here: start the run with spec.source.objectVersion set",
+            "spec.source names no git, image or objectStore source",
         ))
     }
 }
@@ -230,6 +247,69 @@ fn registry_auth(
         oci_client::secrets::RegistryAuth::Anonymous,
         |credentials| credentials.to_oci(),
     ))
+}
+
+/// The version of `object` now: its S3 version id, or else its ETag.
+async fn object_version(
+    object: &crate::api::pipeline::ObjectSource,
+    secret: Option<&SecretData>,
+) -> Result<String, SourceError> {
+    use crate::build::artifacts::object::{StoreCredentials, open_store, split_location};
+    use object_store::ObjectStoreExt;
+    let config = |message: String| SourceError::new(SourceFailure::NotFound, message);
+    let (store_url, key) = split_location(&object.url).map_err(|e| config(e.to_string()))?;
+    let settings = crate::api::common::ObjectArtifactStore {
+        url: store_url,
+        endpoint: object.endpoint.clone(),
+        region: object.region.clone(),
+        ..Default::default()
+    };
+    let empty = BTreeMap::new();
+    let origin = secret.map_or_else(String::new, |secret| {
+        format!(
+            "Secret {} (spec.source.objectStore.credentialsSecret)",
+            secret.name
+        )
+    });
+    let credentials = StoreCredentials::Values {
+        origin: &origin,
+        values: secret.map_or(&empty, |secret| &secret.values),
+    };
+    let opened = open_store(&settings, &credentials)
+        .map_err(|error| SourceError::new(SourceFailure::Unauthorized, error.to_string()))?;
+    let meta = opened
+        .store
+        .head(&object_store::path::Path::from(key))
+        .await
+        .map_err(|error| {
+            let failure = match &error {
+                object_store::Error::NotFound { .. } => SourceFailure::NotFound,
+                object_store::Error::PermissionDenied { .. }
+                | object_store::Error::Unauthenticated { .. } => SourceFailure::Unauthorized,
+                _ => SourceFailure::Unreachable,
+            };
+            SourceError::new(
+                failure,
+                format!(
+                    "unable to read spec.source.objectStore {}: {}",
+                    object.url,
+                    crate::build::artifacts::store::describe_error(&error)
+                ),
+            )
+        })?;
+    meta.version
+        .or(meta.e_tag)
+        .map(|version| version.trim_matches('"').to_owned())
+        .filter(|version| !version.is_empty())
+        .ok_or_else(|| {
+            SourceError::new(
+                SourceFailure::Unreachable,
+                format!(
+                    "the store answered for {} with neither a version id nor an ETag",
+                    object.url
+                ),
+            )
+        })
 }
 
 /// A Secret's name and raw values.
