@@ -94,7 +94,7 @@ pub fn judge(spec: &PipelineSpec, event: &SourceEvent) -> Decision {
     }
     let mut refusals = Vec::new();
     for (index, trigger) in spec.triggers.iter().enumerate() {
-        match matches(trigger, index, source_branch, event, &commit) {
+        match trigger_run(trigger, index, source_branch, event, &commit) {
             Ok(request) => return Decision::Start(request),
             Err(refusal) => refusals.push(refusal),
         }
@@ -129,7 +129,7 @@ fn ignored(event: &SourceEvent) -> Option<String> {
 }
 
 /// The run `trigger` asks for, or the filter that said no.
-fn matches(
+fn trigger_run(
     trigger: &Trigger,
     index: usize,
     source_branch: Option<&str>,

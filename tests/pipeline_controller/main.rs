@@ -102,6 +102,28 @@ impl Harness {
             .expect("the Pipeline is created");
     }
 
+    /// Creates Secret `name` with `data` (values base64-encoded here, as `data` holds them).
+    pub async fn secret(&self, name: &str, data: &[(&str, &str)]) {
+        use base64::Engine;
+        let data: serde_json::Map<String, Value> = data
+            .iter()
+            .map(|(key, value)| {
+                (
+                    (*key).to_owned(),
+                    json!(base64::engine::general_purpose::STANDARD.encode(value)),
+                )
+            })
+            .collect();
+        let secret: k8s_openapi::api::core::v1::Secret = serde_json::from_value(json!({
+            "apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "data": data
+        }))
+        .expect("a Secret");
+        Api::<k8s_openapi::api::core::v1::Secret>::namespaced(self.client(), NAMESPACE)
+            .create(&PostParams::default(), &secret)
+            .await
+            .expect("the Secret is created");
+    }
+
     /// Starts run `name` of `pipeline` at `commit`.
     pub async fn start_run(&self, pipeline: &str, name: &str, commit: &str) {
         let run: PipelineExecution = serde_json::from_value(json!({

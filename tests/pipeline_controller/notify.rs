@@ -9,7 +9,6 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use k8s_openapi::api::core::v1::Secret;
 use slipway::api::execution::NotificationProgress;
 
 use super::*;
@@ -93,15 +92,7 @@ async fn a_run_notifies_each_sink_of_what_it_asks_for_once_in_order() {
     let hook = Sink::default();
     let cloud_url = serve(cloud.clone()).await;
     let hook_url = serve(hook.clone()).await;
-    let secret: Secret = serde_json::from_value(json!({
-        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "notify"},
-        "stringData": {"hmac": "notify-secret"}
-    }))
-    .unwrap();
-    Api::<Secret>::namespaced(harness.client(), NAMESPACE)
-        .create(&PostParams::default(), &secret)
-        .await
-        .unwrap();
+    harness.secret("notify", &[("hmac", "notify-secret")]).await;
     harness
         .pipeline(
             "notified",

@@ -1,7 +1,7 @@
-//! A run started without a commit builds the head of its branch, resolved with ls-remote
-//! against a real git repository served over HTTP with basic authentication.
-
-use k8s_openapi::api::core::v1::Secret;
+//! Sources read by the controller: a run started without a commit builds the head of its
+//! branch, resolved with ls-remote against a real git repository served over HTTP with basic
+//! authentication; an image source behind an htpasswd registry and an object-store source behind
+//! a loopback S3 stand-in are polled with their Secrets, and a new digest or version starts a run.
 
 use super::*;
 use git_fixture::{GitHttpServer, Upstream};
@@ -11,16 +11,12 @@ async fn a_run_without_a_commit_builds_the_head_of_its_branch() {
     let harness = Harness::start().await;
     let upstream = Upstream::create();
     let server = GitHttpServer::start(&upstream.project_root(), Some(("robot", "s3cret-token")));
-    let secret: Secret = serde_json::from_value(json!({
-        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "git-token"},
-        // The test cluster does not fold stringData into data as kube-apiserver does.
-        "data": {"username": "cm9ib3Q=", "password": "czNjcmV0LXRva2Vu"}
-    }))
-    .unwrap();
-    Api::<Secret>::namespaced(harness.client(), NAMESPACE)
-        .create(&PostParams::default(), &secret)
-        .await
-        .unwrap();
+    harness
+        .secret(
+            "git-token",
+            &[("username", "robot"), ("password", "s3cret-token")],
+        )
+        .await;
     let mut spec = web_pipeline("Superseded");
     spec["source"]["git"] = json!({"url": server.url("repo.git"), "branch": "feature", "credentialsSecret": {"name": "git-token"}, "pollInterval": "0s"});
     harness.pipeline("web", spec).await;
@@ -154,6 +150,17 @@ fn image_pipeline(repository: &str, credentials: Option<&str>) -> Value {
     })
 }
 
+/// The Pipeline's `status.lastSeenRevision`.
+async fn last_seen(harness: &Harness, name: &str) -> Option<String> {
+    harness
+        .pipelines()
+        .get(name)
+        .await
+        .unwrap()
+        .status
+        .and_then(|status| status.last_seen_revision)
+}
+
 /// The Pipeline's `SourceAvailable` condition once it has status `wanted`: reason and message.
 async fn source_available(harness: &Harness, name: &str, wanted: &str) -> (String, String) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
@@ -182,7 +189,6 @@ async fn source_available(harness: &Harness, name: &str, wanted: &str) -> (Strin
 
 #[tokio::test]
 async fn a_private_image_source_is_polled_with_its_pull_secret_and_a_new_digest_runs() {
-    use base64::Engine;
     let registry = super::support::registry::TestRegistry::start();
     let first = push_artifact(&registry, "team/app", "latest", b"one").await;
     let harness = Harness::start().await;
@@ -190,16 +196,9 @@ async fn a_private_image_source_is_polled_with_its_pull_secret_and_a_new_digest_
         super::support::registry::USER,
         super::support::registry::PASSWORD,
     );
-    let secret: Secret = serde_json::from_value(json!({
-        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "pull"},
-        "type": "kubernetes.io/dockerconfigjson",
-        "data": {".dockerconfigjson": base64::engine::general_purpose::STANDARD.encode(config)}
-    }))
-    .unwrap();
-    Api::<Secret>::namespaced(harness.client(), NAMESPACE)
-        .create(&PostParams::default(), &secret)
-        .await
-        .unwrap();
+    harness
+        .secret("pull", &[(".dockerconfigjson", &config)])
+        .await;
     let repository = format!("{}/team/app", registry.address);
     harness
         .pipeline("private", image_pipeline(&repository, Some("pull")))
@@ -214,15 +213,8 @@ async fn a_private_image_source_is_polled_with_its_pull_secret_and_a_new_digest_
         "the registry refuses anonymous pulls: {message}"
     );
     source_available(&harness, "private", "True").await;
-    let seen = harness
-        .pipelines()
-        .get("private")
-        .await
-        .unwrap()
-        .status
-        .and_then(|status| status.last_seen_revision);
     assert_eq!(
-        seen.as_deref(),
+        last_seen(&harness, "private").await.as_deref(),
         Some(first.as_str()),
         "the first digest is the baseline"
     );
@@ -297,7 +289,6 @@ async fn fake_s3_object(
 
 #[tokio::test]
 async fn an_object_store_source_is_polled_for_new_versions_with_its_credentials() {
-    use base64::Engine;
     let store = FakeS3::default();
     *store.etag.lock().unwrap() = "etag-one".to_owned();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -308,16 +299,15 @@ async fn an_object_store_source_is_polled_for_new_versions_with_its_credentials(
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let harness = Harness::start().await;
-    let encode = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
-    let secret: Secret = serde_json::from_value(json!({
-        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s3"},
-        "data": {"AWS_ACCESS_KEY_ID": encode("AKIDSLIPWAYTEST"), "AWS_SECRET_ACCESS_KEY": encode("not-shown")}
-    }))
-    .unwrap();
-    Api::<Secret>::namespaced(harness.client(), NAMESPACE)
-        .create(&PostParams::default(), &secret)
-        .await
-        .unwrap();
+    harness
+        .secret(
+            "s3",
+            &[
+                ("AWS_ACCESS_KEY_ID", "AKIDSLIPWAYTEST"),
+                ("AWS_SECRET_ACCESS_KEY", "not-shown"),
+            ],
+        )
+        .await;
     let spec = |url: &str| {
         json!({
             "source": {"objectStore": {"url": url, "endpoint": endpoint, "region": "us-east-1",
@@ -340,15 +330,8 @@ async fn an_object_store_source_is_polled_for_new_versions_with_its_credentials(
     assert_eq!(reason, "NotFound", "{message}");
     assert!(!message.contains("not-shown"), "{message}");
     source_available(&harness, "bundle", "True").await;
-    let seen = harness
-        .pipelines()
-        .get("bundle")
-        .await
-        .unwrap()
-        .status
-        .and_then(|status| status.last_seen_revision);
     assert_eq!(
-        seen.as_deref(),
+        last_seen(&harness, "bundle").await.as_deref(),
         Some("etag-one"),
         "the first version is the baseline"
     );

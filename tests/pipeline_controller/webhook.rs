@@ -5,7 +5,6 @@
 //! and the `SourceAvailable` condition tells a wrong token before the first push.
 
 use hmac::{KeyInit, Mac};
-use k8s_openapi::api::core::v1::Secret;
 use slipway::api::execution::TriggerType;
 use slipway::api::pipeline::{DeliveryOutcome, PipelineStatus};
 use slipway::trigger::runs::webhook_run_name;
@@ -15,26 +14,20 @@ use git_fixture::{GitHttpServer, Upstream};
 
 const SECRET: &str = "It's a Secret to Everybody";
 
-/// Creates Secret `name` with `data` (values base64-encoded here).
-async fn secret(harness: &Harness, name: &str, data: &[(&str, &str)]) {
-    use base64::Engine;
-    let data: serde_json::Map<String, Value> = data
-        .iter()
-        .map(|(key, value)| {
-            (
-                (*key).to_owned(),
-                json!(base64::engine::general_purpose::STANDARD.encode(value)),
-            )
-        })
-        .collect();
-    let secret: Secret = serde_json::from_value(json!({
-        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "data": data
-    }))
-    .unwrap();
-    Api::<Secret>::namespaced(harness.client(), NAMESPACE)
-        .create(&PostParams::default(), &secret)
-        .await
-        .unwrap();
+/// A harness, a repository served over HTTP with basic authentication, and the Secrets the
+/// webhook pipeline names (`git-token`, `hook`).
+async fn git_host_and_secrets() -> (Harness, Upstream, GitHttpServer) {
+    let harness = Harness::start().await;
+    let upstream = Upstream::create();
+    let server = GitHttpServer::start(&upstream.project_root(), Some(("robot", "s3cret-token")));
+    harness
+        .secret(
+            "git-token",
+            &[("username", "robot"), ("password", "s3cret-token")],
+        )
+        .await;
+    harness.secret("hook", &[("secret", SECRET)]).await;
+    (harness, upstream, server)
 }
 
 /// Waits until Pipeline `name`'s status satisfies `done`.
@@ -126,16 +119,7 @@ async fn runs_of(harness: &Harness) -> Vec<PipelineExecution> {
 
 #[tokio::test]
 async fn a_signed_push_runs_that_commit_to_production_once() {
-    let harness = Harness::start().await;
-    let upstream = Upstream::create();
-    let server = GitHttpServer::start(&upstream.project_root(), Some(("robot", "s3cret-token")));
-    secret(
-        &harness,
-        "git-token",
-        &[("username", "robot"), ("password", "s3cret-token")],
-    )
-    .await;
-    secret(&harness, "hook", &[("secret", SECRET)]).await;
+    let (harness, upstream, server) = git_host_and_secrets().await;
     harness
         .pipeline("web", webhook_pipeline(&server.url("repo.git"), "0s"))
         .await;
@@ -285,16 +269,7 @@ async fn a_signed_push_runs_that_commit_to_production_once() {
 
 #[tokio::test]
 async fn filtered_forged_and_unconfigured_deliveries_start_nothing() {
-    let harness = Harness::start().await;
-    let upstream = Upstream::create();
-    let server = GitHttpServer::start(&upstream.project_root(), Some(("robot", "s3cret-token")));
-    secret(
-        &harness,
-        "git-token",
-        &[("username", "robot"), ("password", "s3cret-token")],
-    )
-    .await;
-    secret(&harness, "hook", &[("secret", SECRET)]).await;
+    let (harness, upstream, server) = git_host_and_secrets().await;
     harness
         .pipeline("web", webhook_pipeline(&server.url("repo.git"), "0s"))
         .await;
@@ -443,16 +418,7 @@ async fn filtered_forged_and_unconfigured_deliveries_start_nothing() {
 
 #[tokio::test]
 async fn with_the_delivery_dropped_the_poll_starts_the_run() {
-    let harness = Harness::start().await;
-    let upstream = Upstream::create();
-    let server = GitHttpServer::start(&upstream.project_root(), Some(("robot", "s3cret-token")));
-    secret(
-        &harness,
-        "git-token",
-        &[("username", "robot"), ("password", "s3cret-token")],
-    )
-    .await;
-    secret(&harness, "hook", &[("secret", SECRET)]).await;
+    let (harness, upstream, server) = git_host_and_secrets().await;
     let mut spec = webhook_pipeline(&server.url("repo.git"), "1s");
     spec.as_object_mut().unwrap().remove("triggers");
     harness.pipeline("web", spec).await;
@@ -495,12 +461,9 @@ async fn a_wrong_token_shows_as_an_unauthorized_source_before_the_first_push() {
     let harness = Harness::start().await;
     let upstream = Upstream::create();
     let server = GitHttpServer::start(&upstream.project_root(), Some(("robot", "s3cret-token")));
-    secret(
-        &harness,
-        "git-token",
-        &[("username", "robot"), ("password", "wrong")],
-    )
-    .await;
+    harness
+        .secret("git-token", &[("username", "robot"), ("password", "wrong")])
+        .await;
     let mut spec = web_pipeline("Superseded");
     spec["source"]["git"] = json!({"url": server.url("repo.git"), "branch": "main", "credentialsSecret": {"name": "git-token"}, "pollInterval": "5m"});
     harness.pipeline("web", spec).await;
@@ -531,12 +494,12 @@ async fn a_wrong_token_shows_as_an_unauthorized_source_before_the_first_push() {
     );
 
     // The spec change that fixes it is checked at once, not after the poll interval.
-    secret(
-        &harness,
-        "git-token-2",
-        &[("username", "robot"), ("password", "s3cret-token")],
-    )
-    .await;
+    harness
+        .secret(
+            "git-token-2",
+            &[("username", "robot"), ("password", "s3cret-token")],
+        )
+        .await;
     let fix = json!({"spec": {"source": {"git": {"credentialsSecret": {"name": "git-token-2"}}}}});
     harness
         .pipelines()
