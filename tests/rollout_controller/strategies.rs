@@ -387,6 +387,9 @@ async fn rolling_replaces_pods_within_max_surge_and_ends_on_the_new_revision() {
 #[tokio::test]
 async fn a_readiness_check_of_a_replica_ratio_canary_asks_only_for_the_new_revisions_share() {
     // 10 % of 3 pods is one new pod: the check must not wait for three (it did, and rolled back).
+    // Three failures in a row fail it: a check that wanted three pods sees 1/3 on each of the
+    // six probes of the 6 s canary and rolls back, while the scale-up to three pods after the
+    // canary has a few seconds to become Ready on a loaded machine.
     let harness = Harness::start().await;
     harness.application(3).await;
     harness
@@ -394,8 +397,8 @@ async fn a_readiness_check_of_a_replica_ratio_canary_asks_only_for_the_new_revis
             "web-v2",
             "shop/web:2",
             json!({
-                "strategy": {"canary": {"percent": 10, "interval": "3s"}, "blueGreen": {"terminationWait": "1s"}},
-                "healthChecks": [{"name": "pods", "readiness": {}, "interval": "1s", "timeout": "1s", "failureThreshold": 1}]
+                "strategy": {"canary": {"percent": 10, "interval": "6s"}, "blueGreen": {"terminationWait": "1s"}},
+                "healthChecks": [{"name": "pods", "readiness": {}, "interval": "1s", "timeout": "1s", "failureThreshold": 3}]
             }),
         )
         .await;
