@@ -31,7 +31,6 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
-use base64::Engine;
 use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
 use oci_client::manifest::{OciDescriptor, OciImageManifest};
 use oci_client::secrets::RegistryAuth;
@@ -43,6 +42,7 @@ use super::store::{
     write_chunks,
 };
 use crate::api::common::OciArtifactStore;
+use crate::build::image::credentials::DockerConfig;
 
 /// The manifest's `artifactType`.
 pub const ARTIFACT_TYPE: &str = "application/vnd.slipway.artifact.v1+zip";
@@ -419,92 +419,25 @@ pub fn is_loopback(registry: &str) -> bool {
             .is_ok_and(|address| address.is_loopback())
 }
 
-/// The credentials for `registry` in a dockerconfigjson file (anonymous when none).
+/// The credentials for `registry` in a dockerconfigjson file (anonymous when none), read as
+/// image builds read theirs ([`DockerConfig`]).
 ///
 /// # Errors
 /// When the file exists but is not a readable docker config.
 pub fn registry_auth(path: &Path, registry: &str) -> Result<RegistryAuth, StoreError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(RegistryAuth::Anonymous);
-        }
-        Err(error) => {
-            return Err(StoreError::Credentials {
-                path: path.display().to_string(),
-                message: error.to_string(),
-            });
-        }
-    };
-    credentials_for(&text, registry)
-        .map(|found| {
-            found.map_or(RegistryAuth::Anonymous, |(user, password)| {
-                RegistryAuth::Basic(user, password)
-            })
-        })
-        .map_err(|message| StoreError::Credentials {
-            path: path.display().to_string(),
-            message,
-        })
-}
-
-/// The user and password for `registry` in docker config JSON text.
-fn credentials_for(text: &str, registry: &str) -> Result<Option<(String, String)>, String> {
-    #[derive(serde::Deserialize)]
-    struct DockerConfig {
-        #[serde(default)]
-        auths: BTreeMap<String, Entry>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Entry {
-        auth: Option<String>,
-        username: Option<String>,
-        password: Option<String>,
-    }
-    let config: DockerConfig = serde_json::from_str(text)
-        .map_err(|error| format!("not a docker config JSON document: {error}"))?;
-    let wanted = registry_host(registry);
-    let Some((key, entry)) = config
-        .auths
-        .iter()
-        .find(|(key, _)| registry_host(key) == wanted)
-    else {
-        return Ok(None);
-    };
-    if let (Some(user), Some(password)) = (&entry.username, &entry.password) {
-        return Ok(Some((user.clone(), password.clone())));
-    }
-    let Some(encoded) = &entry.auth else {
-        return Err(format!(
-            "the entry for {key} has neither auth nor username and password"
-        ));
-    };
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .map_err(|_| format!("the auth of {key} is not base64"))?;
-    let decoded =
-        String::from_utf8(decoded).map_err(|_| format!("the auth of {key} is not UTF-8"))?;
-    let (user, password) = decoded
-        .split_once(':')
-        .ok_or_else(|| format!("the auth of {key} is not user:password"))?;
-    Ok(Some((user.to_owned(), password.to_owned())))
-}
-
-/// A registry key reduced to its host: scheme and path dropped, Docker Hub's aliases merged.
-fn registry_host(key: &str) -> String {
-    let without_scheme = key
-        .strip_prefix("https://")
-        .or_else(|| key.strip_prefix("http://"))
-        .unwrap_or(key);
-    let host = without_scheme.split('/').next().unwrap_or(without_scheme);
-    match host {
-        "index.docker.io" | "registry-1.docker.io" | "docker.io" => "docker.io".to_owned(),
-        other => other.to_ascii_lowercase(),
-    }
+    let config = DockerConfig::load(path).map_err(|error| StoreError::Credentials {
+        path: path.display().to_string(),
+        message: error.to_string(),
+    })?;
+    Ok(config
+        .for_registry(registry)
+        .map_or(RegistryAuth::Anonymous, |credentials| credentials.to_oci()))
 }
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine;
+
     use super::*;
 
     #[test]
@@ -524,28 +457,35 @@ mod tests {
     }
 
     #[test]
-    fn docker_config_entries_match_by_host() {
+    fn docker_config_entries_match_by_host_and_a_missing_file_is_anonymous() {
+        let folder = std::env::temp_dir().join(format!("slipway-oci-auth-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).unwrap();
+        let path = folder.join(".dockerconfigjson");
         let encoded = base64::engine::general_purpose::STANDARD.encode("robot:s3cret");
-        let text = format!(
-            r#"{{"auths": {{"https://127.0.0.1:5000/v1/": {{"auth": "{encoded}"}},
-                "other:5000": {{"username": "u", "password": "p"}},
-                "broken:1": {{}}}}}}"#
+        std::fs::write(
+            &path,
+            format!(
+                r#"{{"auths": {{"https://127.0.0.1:5000/v1/": {{"auth": "{encoded}"}},
+                    "other:5000": {{"username": "u", "password": "p"}}}}}}"#
+            ),
+        )
+        .unwrap();
+        let pair = |auth: RegistryAuth| match auth {
+            RegistryAuth::Basic(user, password) => Some((user, password)),
+            _ => None,
+        };
+        let found = |registry: &str| pair(registry_auth(&path, registry).unwrap());
+        assert_eq!(
+            found("127.0.0.1:5000"),
+            Some(("robot".into(), "s3cret".into()))
         );
-        let table = [
-            ("127.0.0.1:5000", Ok(Some(("robot", "s3cret")))),
-            ("other:5000", Ok(Some(("u", "p")))),
-            ("missing:5000", Ok(None)),
-            ("broken:1", Err(())),
-        ];
-        for (registry, expected) in table {
-            let found = credentials_for(&text, registry);
-            let found = found
-                .as_ref()
-                .map(|found| found.as_ref().map(|(u, p)| (u.as_str(), p.as_str())))
-                .map_err(|_| ());
-            assert_eq!(found, expected, "{registry}");
-        }
-        assert!(credentials_for("not json", "x").is_err());
+        assert_eq!(found("other:5000"), Some(("u".into(), "p".into())));
+        assert_eq!(found("missing:5000"), None);
+        let absent = registry_auth(&folder.join("absent"), "127.0.0.1:5000").unwrap();
+        assert_eq!(pair(absent), None, "no file: anonymous");
+        std::fs::write(&path, "not json").unwrap();
+        assert!(registry_auth(&path, "x").is_err());
+        std::fs::remove_dir_all(&folder).unwrap();
     }
 
     #[test]
