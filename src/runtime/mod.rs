@@ -38,7 +38,9 @@ pub use options::{BuildOptions, ControllerOptions, LogFormat};
 pub use preflight::{PreflightError, check_crds_served};
 pub use server::{Readiness, router};
 pub use shutdown::shutdown_signal;
-pub use status::{FIELD_MANAGER, StatusError, whole_seconds, write_status, write_status_at};
+pub use status::{
+    FIELD_MANAGER, StatusError, leave_out, whole_seconds, write_status, write_status_at,
+};
 
 use anyhow::Context;
 

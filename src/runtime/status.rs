@@ -51,6 +51,22 @@ impl StatusError {
     }
 }
 
+/// Leaves a status field another writer owns out of this controller's apply: clears it in
+/// `status` and returns `stored` with it cleared too, to compare against. A field this field
+/// manager never applies stays the other writer's under server-side apply, so neither undoes the
+/// other (the receiver's `recentDeliveries`, the notifier's `notifications`).
+pub fn leave_out<S: Clone>(
+    stored: Option<&S>,
+    status: &mut S,
+    clear: impl Fn(&mut S),
+) -> Option<S> {
+    clear(status);
+    stored.cloned().map(|mut stored| {
+        clear(&mut stored);
+        stored
+    })
+}
+
 /// Writes `status` on `object` when it differs from `stored`; returns whether it wrote.
 ///
 /// # Errors

@@ -36,6 +36,16 @@ fn failed(failure: SourceFailure) -> SourceCheck {
     })
 }
 
+/// A check of generation 1 on a source no run or delivery has seen.
+fn check(
+    spec: &PipelineSpec,
+    status: &mut PipelineStatus,
+    answer: &SourceCheck,
+    now: Timestamp,
+) -> PollOutcome {
+    apply_check(spec, status, Some(1), answer, never_seen, now)
+}
+
 fn never_seen(_: &str) -> bool {
     false
 }
@@ -52,14 +62,7 @@ fn a_pipeline_never_checked_is_checked_at_once() {
 fn the_first_answer_is_a_baseline_and_starts_no_run() {
     let spec = spec(serde_json::json!({}));
     let mut status = PipelineStatus::default();
-    let outcome = apply_check(
-        &spec,
-        &mut status,
-        Some(1),
-        &head(HEAD_1),
-        never_seen,
-        at(100),
-    );
+    let outcome = check(&spec, &mut status, &head(HEAD_1), at(100));
     assert_eq!(outcome.run, None);
     assert_eq!(status.last_seen_revision.as_deref(), Some(HEAD_1));
     assert_eq!(status.last_poll_time, Some(Time(at(100))));
@@ -78,14 +81,7 @@ fn the_first_answer_is_a_baseline_and_starts_no_run() {
 fn the_next_check_waits_for_the_poll_interval_and_a_spec_change_brings_it_forward() {
     let spec = spec(serde_json::json!({}));
     let mut status = PipelineStatus::default();
-    apply_check(
-        &spec,
-        &mut status,
-        Some(1),
-        &head(HEAD_1),
-        never_seen,
-        at(100),
-    );
+    check(&spec, &mut status, &head(HEAD_1), at(100));
     assert_eq!(
         check_due(&spec, Some(&status), Some(1), at(130)),
         CheckDue::After(Duration::from_secs(30))
@@ -104,22 +100,8 @@ fn the_next_check_waits_for_the_poll_interval_and_a_spec_change_brings_it_forwar
 fn a_new_head_starts_one_run_of_that_commit_on_the_source_branch() {
     let spec = spec(serde_json::json!({}));
     let mut status = PipelineStatus::default();
-    apply_check(
-        &spec,
-        &mut status,
-        Some(1),
-        &head(HEAD_1),
-        never_seen,
-        at(100),
-    );
-    let outcome = apply_check(
-        &spec,
-        &mut status,
-        Some(1),
-        &head(HEAD_2),
-        never_seen,
-        at(160),
-    );
+    check(&spec, &mut status, &head(HEAD_1), at(100));
+    let outcome = check(&spec, &mut status, &head(HEAD_2), at(160));
     let run = outcome.run.expect("a run");
     assert_eq!(run.revision, HEAD_2);
     assert_eq!(run.source.commit_id.as_deref(), Some(HEAD_2));
@@ -127,14 +109,7 @@ fn a_new_head_starts_one_run_of_that_commit_on_the_source_branch() {
     assert_eq!(run.trigger.type_, TriggerType::PollForSourceChanges);
     assert_eq!(outcome.event.unwrap().reason, reasons::SOURCE_CHANGED);
     assert_eq!(status.last_seen_revision.as_deref(), Some(HEAD_2));
-    let again = apply_check(
-        &spec,
-        &mut status,
-        Some(1),
-        &head(HEAD_2),
-        never_seen,
-        at(220),
-    );
+    let again = check(&spec, &mut status, &head(HEAD_2), at(220));
     assert_eq!(again.run, None, "an unchanged head starts nothing");
 }
 
@@ -142,14 +117,7 @@ fn a_new_head_starts_one_run_of_that_commit_on_the_source_branch() {
 fn a_revision_a_run_or_a_delivery_already_carried_starts_nothing() {
     let spec = spec(serde_json::json!({}));
     let mut status = PipelineStatus::default();
-    apply_check(
-        &spec,
-        &mut status,
-        Some(1),
-        &head(HEAD_1),
-        never_seen,
-        at(100),
-    );
+    check(&spec, &mut status, &head(HEAD_1), at(100));
     let outcome = apply_check(
         &spec,
         &mut status,
@@ -168,22 +136,8 @@ fn a_new_head_the_triggers_do_not_ask_for_starts_nothing_and_says_why() {
         serde_json::json!({"triggers": [{"push": {"branches": {"includes": ["main"]}, "filePaths": {"includes": ["src/**"]}}}]}),
     );
     let mut status = PipelineStatus::default();
-    apply_check(
-        &spec,
-        &mut status,
-        Some(1),
-        &head(HEAD_1),
-        never_seen,
-        at(100),
-    );
-    let outcome = apply_check(
-        &spec,
-        &mut status,
-        Some(1),
-        &head(HEAD_2),
-        never_seen,
-        at(160),
-    );
+    check(&spec, &mut status, &head(HEAD_1), at(100));
+    let outcome = check(&spec, &mut status, &head(HEAD_2), at(160));
     assert_eq!(outcome.run, None, "a poll knows no changed files");
     let event = outcome.event.unwrap();
     assert_eq!(event.reason, reasons::SOURCE_CHANGE_FILTERED);
@@ -196,22 +150,8 @@ fn with_polling_off_the_connection_is_checked_but_no_run_starts() {
         serde_json::json!({"source": {"git": {"url": "https://git.test/a.git", "pollInterval": "0s"}}}),
     );
     let mut status = PipelineStatus::default();
-    apply_check(
-        &spec,
-        &mut status,
-        Some(1),
-        &head(HEAD_1),
-        never_seen,
-        at(100),
-    );
-    let outcome = apply_check(
-        &spec,
-        &mut status,
-        Some(1),
-        &head(HEAD_2),
-        never_seen,
-        at(800),
-    );
+    check(&spec, &mut status, &head(HEAD_1), at(100));
+    let outcome = check(&spec, &mut status, &head(HEAD_2), at(800));
     assert_eq!(outcome.run, None);
     assert_eq!(
         check_due(&spec, Some(&status), Some(1), at(900)),
@@ -223,12 +163,10 @@ fn with_polling_off_the_connection_is_checked_but_no_run_starts() {
 fn a_failure_sets_the_condition_with_its_kind_and_warns_once() {
     let spec = spec(serde_json::json!({}));
     let mut status = PipelineStatus::default();
-    let outcome = apply_check(
+    let outcome = check(
         &spec,
         &mut status,
-        Some(1),
         &failed(SourceFailure::Unauthorized),
-        never_seen,
         at(100),
     );
     assert_eq!(outcome.event.unwrap().reason, reasons::SOURCE_UNAVAILABLE);
@@ -241,32 +179,21 @@ fn a_failure_sets_the_condition_with_its_kind_and_warns_once() {
         ),
         ("False", "Unauthorized", "the host said no")
     );
-    let again = apply_check(
+    let again = check(
         &spec,
         &mut status,
-        Some(1),
         &failed(SourceFailure::Unauthorized),
-        never_seen,
         at(110),
     );
     assert_eq!(again.event, None, "the same failure warns once");
-    let other = apply_check(
+    let other = check(
         &spec,
         &mut status,
-        Some(1),
         &failed(SourceFailure::NotFound),
-        never_seen,
         at(120),
     );
     assert!(other.event.is_some(), "a different failure warns again");
-    let recovered = apply_check(
-        &spec,
-        &mut status,
-        Some(1),
-        &head(HEAD_1),
-        never_seen,
-        at(130),
-    );
+    let recovered = check(&spec, &mut status, &head(HEAD_1), at(130));
     assert_eq!(recovered.event.unwrap().reason, reasons::SOURCE_RECOVERED);
 }
 
@@ -275,40 +202,19 @@ fn a_failing_source_is_retried_sooner_the_younger_the_failure() {
     let spec = spec(serde_json::json!({}));
     let mut status = PipelineStatus::default();
     let unreachable = failed(SourceFailure::Unreachable);
-    apply_check(
-        &spec,
-        &mut status,
-        Some(1),
-        &unreachable,
-        never_seen,
-        at(100),
-    );
+    check(&spec, &mut status, &unreachable, at(100));
     assert_eq!(
         check_due(&spec, Some(&status), Some(1), at(100)),
         CheckDue::After(MIN_RETRY),
         "a fresh failure is retried after the minimum"
     );
-    apply_check(
-        &spec,
-        &mut status,
-        Some(1),
-        &unreachable,
-        never_seen,
-        at(180),
-    );
+    check(&spec, &mut status, &unreachable, at(180));
     assert_eq!(
         check_due(&spec, Some(&status), Some(1), at(180)),
         CheckDue::After(Duration::from_secs(40)),
         "failing for 80 s: half of that"
     );
-    apply_check(
-        &spec,
-        &mut status,
-        Some(1),
-        &unreachable,
-        never_seen,
-        at(1000),
-    );
+    check(&spec, &mut status, &unreachable, at(1000));
     assert_eq!(
         check_due(&spec, Some(&status), Some(1), at(1000)),
         CheckDue::After(Duration::from_secs(60)),
@@ -331,24 +237,10 @@ fn an_image_source_starts_a_run_for_a_new_digest() {
         }))
     };
     let mut status = PipelineStatus::default();
-    apply_check(
-        &spec,
-        &mut status,
-        Some(1),
-        &digest('a'),
-        never_seen,
-        at(100),
-    );
-    let run = apply_check(
-        &spec,
-        &mut status,
-        Some(1),
-        &digest('b'),
-        never_seen,
-        at(130),
-    )
-    .run
-    .expect("a run");
+    check(&spec, &mut status, &digest('a'), at(100));
+    let run = check(&spec, &mut status, &digest('b'), at(130))
+        .run
+        .expect("a run");
     assert_eq!(run.trigger.type_, TriggerType::ImagePush);
     assert_eq!(run.source.image_tag.as_deref(), Some("latest"));
 }
@@ -368,28 +260,14 @@ fn an_object_store_source_starts_a_run_for_a_new_version() {
         }))
     };
     let mut status = PipelineStatus::default();
-    let baseline = apply_check(
-        &spec,
-        &mut status,
-        Some(1),
-        &version("v1"),
-        never_seen,
-        at(1),
-    );
+    let baseline = check(&spec, &mut status, &version("v1"), at(1));
     assert!(baseline.run.is_none(), "the first version is a baseline");
     assert_eq!(status.last_seen_revision.as_deref(), Some("v1"));
     assert_eq!(
         check_due(&spec, Some(&status), Some(1), at(2)),
         CheckDue::After(Duration::from_secs(29))
     );
-    let changed = apply_check(
-        &spec,
-        &mut status,
-        Some(1),
-        &version("v2"),
-        never_seen,
-        at(31),
-    );
+    let changed = check(&spec, &mut status, &version("v2"), at(31));
     let run = changed.run.expect("a new version starts a run");
     assert_eq!(run.revision, "v2");
     assert_eq!(run.source.object_version.as_deref(), Some("v2"));

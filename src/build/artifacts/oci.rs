@@ -429,9 +429,7 @@ pub fn registry_auth(path: &Path, registry: &str) -> Result<RegistryAuth, StoreE
         path: path.display().to_string(),
         message: error.to_string(),
     })?;
-    Ok(config
-        .for_registry(registry)
-        .map_or(RegistryAuth::Anonymous, |credentials| credentials.to_oci()))
+    Ok(config.registry_auth(registry))
 }
 
 #[cfg(test)]

@@ -176,6 +176,14 @@ impl DockerConfig {
         self.registries.get(&canonical_host(host))
     }
 
+    /// oci-client's credentials for registry `host`: anonymous when the file names none.
+    pub fn registry_auth(&self, host: &str) -> oci_client::secrets::RegistryAuth {
+        self.for_registry(host).map_or(
+            oci_client::secrets::RegistryAuth::Anonymous,
+            |credentials| credentials.to_oci(),
+        )
+    }
+
     /// Every registry's credentials in the Docker Engine's form, for pulls during a build
     /// (`FROM` a private image).
     pub fn to_docker_map(

@@ -364,11 +364,8 @@ async fn run_once(execution: &PipelineExecution, context: &Context) -> Result<Re
     )
     .await?;
     let stored = execution.status.as_ref();
-    // `notifications` is the notifier's field: left out of this apply, it stays the notifier's.
-    decision.status.notifications.clear();
-    let compared = stored.cloned().map(|mut stored| {
-        stored.notifications.clear();
-        stored
+    let compared = crate::runtime::leave_out(stored, &mut decision.status, |status| {
+        status.notifications.clear();
     });
     let wrote = crate::runtime::write_status_at(
         &context.client,

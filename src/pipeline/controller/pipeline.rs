@@ -205,11 +205,8 @@ async fn reconcile_pipeline(
         now,
     )
     .await?;
-    // `recentDeliveries` is the receiver's field: left out of this apply, it stays the receiver's.
-    status.recent_deliveries.clear();
-    let compared = stored.clone().map(|mut stored| {
-        stored.recent_deliveries.clear();
-        stored
+    let compared = crate::runtime::leave_out(stored.as_ref(), &mut status, |status| {
+        status.recent_deliveries.clear();
     });
     crate::runtime::write_status(&context.client, pipeline, compared.as_ref(), &status).await?;
     context.events.publish_all(pipeline, &events).await;

@@ -242,11 +242,7 @@ fn registry_auth(
         })?;
     let config = DockerConfig::parse(text, std::path::Path::new(&origin))
         .map_err(|error| SourceError::new(SourceFailure::Unauthorized, error.to_string()))?;
-    let host = crate::build::image::reference::registry_host(repository);
-    Ok(config.for_registry(&host).map_or(
-        oci_client::secrets::RegistryAuth::Anonymous,
-        |credentials| credentials.to_oci(),
-    ))
+    Ok(config.registry_auth(&crate::build::image::reference::registry_host(repository)))
 }
 
 /// The version of `object` now: its S3 version id, or else its ETag.
