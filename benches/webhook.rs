@@ -28,7 +28,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use hmac::{KeyInit, Mac};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{DeleteParams, ListParams, PostParams};
@@ -311,9 +310,7 @@ async fn deliver(
     delivery: &str,
     body: &str,
 ) -> u16 {
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-    mac.update(body.as_bytes());
-    let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    let signature = slipway::trigger::signature::sign(SECRET.as_bytes(), body.as_bytes());
     http.post(format!("http://{address}{path}"))
         .header("Content-Type", "application/json")
         .header("X-GitHub-Event", "push")

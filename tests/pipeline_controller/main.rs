@@ -124,6 +124,50 @@ impl Harness {
             .expect("the Secret is created");
     }
 
+    /// Waits up to a minute until Pipeline `name`'s status satisfies `done`, and returns it.
+    pub async fn wait_pipeline(
+        &self,
+        name: &str,
+        what: &str,
+        done: impl Fn(&slipway::api::pipeline::PipelineStatus) -> bool,
+    ) -> slipway::api::pipeline::PipelineStatus {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let status = self
+                .pipelines()
+                .get(name)
+                .await
+                .expect("read the Pipeline")
+                .status;
+            if let Some(status) = &status
+                && done(status)
+            {
+                return status.clone();
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for {what} of Pipeline {name}: {status:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// A repository served over HTTP with basic authentication (`robot`/`s3cret-token`), and
+    /// Secret `git-token` holding those credentials.
+    pub async fn git_host(&self) -> (git_fixture::Upstream, git_fixture::GitHttpServer) {
+        let upstream = git_fixture::Upstream::create();
+        let server = git_fixture::GitHttpServer::start(
+            &upstream.project_root(),
+            Some(("robot", "s3cret-token")),
+        );
+        self.secret(
+            "git-token",
+            &[("username", "robot"), ("password", "s3cret-token")],
+        )
+        .await;
+        (upstream, server)
+    }
+
     /// Starts run `name` of `pipeline` at `commit`.
     pub async fn start_run(&self, pipeline: &str, name: &str, commit: &str) {
         let run: PipelineExecution = serde_json::from_value(json!({

@@ -4,19 +4,12 @@
 //! a loopback S3 stand-in are polled with their Secrets, and a new digest or version starts a run.
 
 use super::*;
-use git_fixture::{GitHttpServer, Upstream};
+use git_fixture::Upstream;
 
 #[tokio::test]
 async fn a_run_without_a_commit_builds_the_head_of_its_branch() {
     let harness = Harness::start().await;
-    let upstream = Upstream::create();
-    let server = GitHttpServer::start(&upstream.project_root(), Some(("robot", "s3cret-token")));
-    harness
-        .secret(
-            "git-token",
-            &[("username", "robot"), ("password", "s3cret-token")],
-        )
-        .await;
+    let (upstream, server) = harness.git_host().await;
     let mut spec = web_pipeline("Superseded");
     spec["source"]["git"] = json!({"url": server.url("repo.git"), "branch": "feature", "credentialsSecret": {"name": "git-token"}, "pollInterval": "0s"});
     harness.pipeline("web", spec).await;
@@ -163,28 +156,20 @@ async fn last_seen(harness: &Harness, name: &str) -> Option<String> {
 
 /// The Pipeline's `SourceAvailable` condition once it has status `wanted`: reason and message.
 async fn source_available(harness: &Harness, name: &str, wanted: &str) -> (String, String) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let pipeline = harness.pipelines().get(name).await.unwrap();
-        let condition = pipeline.status.as_ref().and_then(|status| {
+    let status = harness
+        .wait_pipeline(name, &format!("SourceAvailable={wanted}"), |status| {
             status
                 .conditions
                 .iter()
-                .find(|c| c.type_ == "SourceAvailable")
-                .map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
-        });
-        if let Some((status, reason, message)) = &condition
-            && status == wanted
-        {
-            return (reason.clone(), message.clone());
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "Pipeline {name} never had SourceAvailable={wanted}: {:#?}",
-            pipeline.status
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+                .any(|c| c.type_ == "SourceAvailable" && c.status == wanted)
+        })
+        .await;
+    let condition = status
+        .conditions
+        .into_iter()
+        .find(|c| c.type_ == "SourceAvailable")
+        .expect("the condition waited for");
+    (condition.reason, condition.message)
 }
 
 #[tokio::test]

@@ -4,9 +4,8 @@
 //! starts nothing, a forged one is refused; with the delivery dropped, the poll starts the run;
 //! and the `SourceAvailable` condition tells a wrong token before the first push.
 
-use hmac::{KeyInit, Mac};
 use slipway::api::execution::TriggerType;
-use slipway::api::pipeline::{DeliveryOutcome, PipelineStatus};
+use slipway::api::pipeline::DeliveryOutcome;
 use slipway::trigger::runs::webhook_run_name;
 
 use super::*;
@@ -18,39 +17,9 @@ const SECRET: &str = "It's a Secret to Everybody";
 /// webhook pipeline names (`git-token`, `hook`).
 async fn git_host_and_secrets() -> (Harness, Upstream, GitHttpServer) {
     let harness = Harness::start().await;
-    let upstream = Upstream::create();
-    let server = GitHttpServer::start(&upstream.project_root(), Some(("robot", "s3cret-token")));
-    harness
-        .secret(
-            "git-token",
-            &[("username", "robot"), ("password", "s3cret-token")],
-        )
-        .await;
+    let (upstream, server) = harness.git_host().await;
     harness.secret("hook", &[("secret", SECRET)]).await;
     (harness, upstream, server)
-}
-
-/// Waits until Pipeline `name`'s status satisfies `done`.
-async fn wait_pipeline(
-    harness: &Harness,
-    name: &str,
-    what: &str,
-    done: impl Fn(&PipelineStatus) -> bool,
-) -> PipelineStatus {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let status = harness.pipelines().get(name).await.unwrap().status;
-        if let Some(status) = &status
-            && done(status)
-        {
-            return status.clone();
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what} of Pipeline {name}: {status:#?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// A GitHub push delivery of `after` to `branch`, changing `files`.
@@ -68,9 +37,7 @@ fn github_push(branch: &str, before: &str, after: &str, files: &[&str]) -> Strin
 }
 
 fn sign(body: &str, secret: &str) -> String {
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(body.as_bytes());
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    slipway::trigger::signature::sign(secret.as_bytes(), body.as_bytes())
 }
 
 /// Posts `body` to the receiver at `path` as GitHub does; returns the status and the answer.
@@ -123,13 +90,11 @@ async fn a_signed_push_runs_that_commit_to_production_once() {
     harness
         .pipeline("web", webhook_pipeline(&server.url("repo.git"), "0s"))
         .await;
-    let status = wait_pipeline(
-        &harness,
-        "web",
-        "the webhook path and a connection check",
-        |s| s.webhook_path.is_some() && s.last_seen_revision.is_some(),
-    )
-    .await;
+    let status = harness
+        .wait_pipeline("web", "the webhook path and a connection check", |s| {
+            s.webhook_path.is_some() && s.last_seen_revision.is_some()
+        })
+        .await;
     let path = status.webhook_path.unwrap();
     let available = status
         .conditions
@@ -155,7 +120,6 @@ async fn a_signed_push_runs_that_commit_to_production_once() {
         1,
         successful_build("sha256:abab", &[]),
     );
-    let started = std::time::Instant::now();
     let (code, answer) = deliver(
         &harness,
         &path,
@@ -165,14 +129,9 @@ async fn a_signed_push_runs_that_commit_to_production_once() {
         &sign(&body, SECRET),
     )
     .await;
-    let answered = started.elapsed();
     assert_eq!(code, 202, "{answer}");
     assert_eq!(answer["outcome"], "Accepted");
     assert_eq!(answer["execution"], run_name.as_str());
-    assert!(
-        answered < Duration::from_secs(2),
-        "answered in {answered:?}"
-    );
 
     let run = harness
         .wait_action_running(&run_name, "Approve", "Release")
@@ -222,12 +181,13 @@ async fn a_signed_push_runs_that_commit_to_production_once() {
     )
     .await;
     assert_eq!(code, 202);
-    let status = wait_pipeline(&harness, "web", "the redelivery's record", |s| {
-        s.recent_deliveries
-            .iter()
-            .any(|r| r.id == "delivery-1" && r.outcome == DeliveryOutcome::Duplicate)
-    })
-    .await;
+    let status = harness
+        .wait_pipeline("web", "the redelivery's record", |s| {
+            s.recent_deliveries
+                .iter()
+                .any(|r| r.id == "delivery-1" && r.outcome == DeliveryOutcome::Duplicate)
+        })
+        .await;
     let accepted = status
         .recent_deliveries
         .iter()
@@ -273,12 +233,11 @@ async fn filtered_forged_and_unconfigured_deliveries_start_nothing() {
     harness
         .pipeline("web", webhook_pipeline(&server.url("repo.git"), "0s"))
         .await;
-    let path = wait_pipeline(&harness, "web", "the webhook path", |s| {
-        s.webhook_path.is_some()
-    })
-    .await
-    .webhook_path
-    .unwrap();
+    let path = harness
+        .wait_pipeline("web", "the webhook path", |s| s.webhook_path.is_some())
+        .await
+        .webhook_path
+        .unwrap();
 
     let docs = upstream.push("main", "version.txt", "docs\n", "docs only");
     let body = github_push("main", &upstream.three, &docs, &["docs/guide.md"]);
@@ -366,17 +325,13 @@ async fn filtered_forged_and_unconfigured_deliveries_start_nothing() {
     .await;
     assert_eq!(code, 404, "an unknown path says nothing");
 
-    let status = wait_pipeline(
-        &harness,
-        "web",
-        "the records of the signed deliveries",
-        |s| {
+    let status = harness
+        .wait_pipeline("web", "the records of the signed deliveries", |s| {
             ["docs-1", "feature-1", "ping-1"]
                 .iter()
                 .all(|id| s.recent_deliveries.iter().any(|r| r.id == *id))
-        },
-    )
-    .await;
+        })
+        .await;
     assert!(
         status
             .recent_deliveries
@@ -405,7 +360,9 @@ async fn filtered_forged_and_unconfigured_deliveries_start_nothing() {
         .uid
         .unwrap();
     let plain_path = slipway::trigger::receiver::webhook_path(&uid);
-    wait_pipeline(&harness, "plain", "a first status", |s| s.phase.is_some()).await;
+    harness
+        .wait_pipeline("plain", "a first status", |s| s.phase.is_some())
+        .await;
     let (code, answer) = deliver(&harness, &plain_path, "plain-1", "push", &wanted, "").await;
     assert_eq!(code, 401, "{answer}");
     assert!(
@@ -422,10 +379,11 @@ async fn with_the_delivery_dropped_the_poll_starts_the_run() {
     let mut spec = webhook_pipeline(&server.url("repo.git"), "1s");
     spec.as_object_mut().unwrap().remove("triggers");
     harness.pipeline("web", spec).await;
-    wait_pipeline(&harness, "web", "the baseline", |s| {
-        s.last_seen_revision.as_deref() == Some(upstream.three.as_str())
-    })
-    .await;
+    harness
+        .wait_pipeline("web", "the baseline", |s| {
+            s.last_seen_revision.as_deref() == Some(upstream.three.as_str())
+        })
+        .await;
     assert!(
         runs_of(&harness).await.is_empty(),
         "the baseline starts nothing"
@@ -441,17 +399,19 @@ async fn with_the_delivery_dropped_the_poll_starts_the_run() {
         run.spec.source.as_ref().unwrap().commit_id.as_deref(),
         Some(pushed.as_str())
     );
-    let status = wait_pipeline(&harness, "web", "the new revision seen", |s| {
-        s.last_seen_revision.as_deref() == Some(pushed.as_str())
-    })
-    .await;
+    let status = harness
+        .wait_pipeline("web", "the new revision seen", |s| {
+            s.last_seen_revision.as_deref() == Some(pushed.as_str())
+        })
+        .await;
     assert!(status.last_poll_time.is_some());
     // Later polls of the same head start nothing more.
     let polled = status.last_poll_time.clone().unwrap();
-    wait_pipeline(&harness, "web", "a later poll", |s| {
-        s.last_poll_time.as_ref().is_some_and(|t| t.0 > polled.0)
-    })
-    .await;
+    harness
+        .wait_pipeline("web", "a later poll", |s| {
+            s.last_poll_time.as_ref().is_some_and(|t| t.0 > polled.0)
+        })
+        .await;
     assert_eq!(runs_of(&harness).await.len(), 1);
     harness.controller.unwrap().stop().await;
 }
@@ -467,10 +427,11 @@ async fn a_wrong_token_shows_as_an_unauthorized_source_before_the_first_push() {
     let mut spec = web_pipeline("Superseded");
     spec["source"]["git"] = json!({"url": server.url("repo.git"), "branch": "main", "credentialsSecret": {"name": "git-token"}, "pollInterval": "5m"});
     harness.pipeline("web", spec).await;
-    let status = wait_pipeline(&harness, "web", "the connection check", |s| {
-        s.conditions.iter().any(|c| c.type_ == "SourceAvailable")
-    })
-    .await;
+    let status = harness
+        .wait_pipeline("web", "the connection check", |s| {
+            s.conditions.iter().any(|c| c.type_ == "SourceAvailable")
+        })
+        .await;
     let condition = status
         .conditions
         .iter()
@@ -506,12 +467,13 @@ async fn a_wrong_token_shows_as_an_unauthorized_source_before_the_first_push() {
         .patch("web", &PatchParams::default(), &Patch::Merge(&fix))
         .await
         .unwrap();
-    let status = wait_pipeline(&harness, "web", "the check after the spec change", |s| {
-        s.conditions
-            .iter()
-            .any(|c| c.type_ == "SourceAvailable" && c.status == "True")
-    })
-    .await;
+    let status = harness
+        .wait_pipeline("web", "the check after the spec change", |s| {
+            s.conditions
+                .iter()
+                .any(|c| c.type_ == "SourceAvailable" && c.status == "True")
+        })
+        .await;
     assert_eq!(
         status.last_seen_revision.as_deref(),
         Some(upstream.three.as_str())
